@@ -3,8 +3,13 @@
 from models.audit import AuditEvent
 from models.calendar import CalendarDay
 from models.org import Employee, EmployeeBase, Invite, Position, Role, Unit
+from models.workcode import WorkCode, WorkCodeAction, WorkCodeEvent, WorkCodeStatus
 
 __all__ = [
+    "WorkCode",
+    "WorkCodeAction",
+    "WorkCodeEvent",
+    "WorkCodeStatus",
     "AuditEvent",
     "CalendarDay",
     "Employee",
