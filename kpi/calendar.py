@@ -263,9 +263,7 @@ def load_calendar(*, session: Session, tz: ZoneInfo, calendar_days: bool) -> Wor
     return WorkCalendar(overrides, tz=tz, calendar_days=calendar_days)
 
 
-def declare_day(
-    *, session: Session, day: date, working: bool, reason: str, now: datetime
-) -> None:
+def declare_day(*, session: Session, day: date, working: bool, reason: str, now: datetime) -> None:
     """Declare `day` off or working (replacing an earlier declaration); commits."""
     row = session.get(CalendarDay, day) or CalendarDay(day=day, working=working)
     row.working, row.reason = working, reason.strip()[:200]

@@ -1,0 +1,83 @@
+"""Build the python-telegram-bot Application that serves kpibot."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import BotCommand, Update
+from telegram.constants import ParseMode
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CommandHandler,
+    ContextTypes,
+    Defaults,
+    filters,
+)
+
+from bot.i18n import LOCALES, Translator
+from bot.services import Services
+from handlers import start
+from handlers.caller import services
+from handlers.menu import menu
+
+log = logging.getLogger(__name__)
+
+
+def build_application(svc: Services) -> Application:  # type: ignore[type-arg]
+    """The Application with every handler, talking to the configured Bot API."""
+    settings = svc.settings
+    base_url = settings.telegram_base_url.rstrip("/")
+    application = (
+        ApplicationBuilder()
+        .token(settings.require_token())
+        .base_url(base_url)
+        .base_file_url(base_url.removesuffix("/bot") + "/file/bot")
+        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .post_init(_publish_commands)
+        .build()
+    )
+    application.bot_data["services"] = svc
+    _register(application)
+    return application
+
+
+def _register(application: Application) -> None:  # type: ignore[type-arg]
+    private = filters.ChatType.PRIVATE
+    application.add_handlers(
+        [
+            # Commands in groups are refused first: personal data stays in private chats.
+            CommandHandler(["start", "help", "language"], start.on_group_message, ~private),
+            CommandHandler("start", start.cmd_start, private),
+            CommandHandler("help", start.cmd_help, private),
+            CommandHandler("language", start.cmd_language, private),
+        ]
+    )
+    application.add_error_handler(on_error)
+
+
+async def _publish_commands(application: Application) -> None:  # type: ignore[type-arg]
+    """Set Telegram's command menu in every language (and the default one)."""
+    svc: Services = application.bot_data["services"]
+    for locale in LOCALES:
+        commands = [BotCommand(n, d) for n, d in menu(Translator(locale, svc.settings.tz))]
+        await application.bot.set_my_commands(commands, language_code=locale)
+    default = Translator(svc.settings.default_locale, svc.settings.tz)
+    await application.bot.set_my_commands([BotCommand(n, d) for n, d in menu(default)])
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log the failure by ids only, and tell the user something went wrong."""
+    update_id = update.update_id if isinstance(update, Update) else None
+    log.error("update %s failed", update_id, exc_info=context.error)
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    svc = services(context)
+    user = update.effective_user
+    locale = user.language_code if user and user.language_code in LOCALES else None
+    tr = Translator(locale or svc.settings.default_locale, svc.settings.tz)
+    await context.bot.send_message(
+        update.effective_chat.id, tr._("Sorry, something went wrong. Please try again later.")
+    )

@@ -1,0 +1,287 @@
+"""The `kpibot` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from bot.config import Settings, SettingsError, load_settings
+from bot.logs import configure_logging
+from bot.services import Services, system_clock
+from kpi.calendar import WorkCalendar, declare_day, load_calendar, remove_day
+from kpi.linking import UnknownEmployees, create_invites
+from kpi.policy import Policy, PolicyError, load_policy
+from kpi.roster import RosterFileError, export_roster, import_roster, read_roster
+from models.db import make_engine, make_session_factory, upgrade
+
+app = typer.Typer(
+    help="kpibot: the KPI bot for public administration.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+roster_app = typer.Typer(help="Import or export the roster of employees.", no_args_is_help=True)
+calendar_app = typer.Typer(
+    help="Working calendar: days off and make-up working days.", no_args_is_help=True
+)
+app.add_typer(db_app, name="db")
+app.add_typer(roster_app, name="roster")
+app.add_typer(calendar_app, name="calendar")
+
+
+def fail(message: str) -> NoReturn:
+    """Print one clear line on stderr and exit with status 2."""
+    typer.echo(f"kpibot: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def settings() -> Settings:
+    """The settings, or one line naming the bad one."""
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        fail(str(exc))
+
+
+def policy(config: Settings) -> Policy:
+    """The active policy (KPIBOT_POLICY or the shipped default), or its problems."""
+    try:
+        return load_policy(config.policy)
+    except PolicyError as exc:
+        fail(str(exc))
+
+
+def open_engine(config: Settings) -> Engine:
+    """An engine on the upgraded database, or one line saying why it cannot be opened."""
+    engine = make_engine(config.database_url)
+    try:
+        upgrade(engine)
+    except Exception as exc:  # noqa: BLE001  (one line for the operator, not a traceback)
+        engine.dispose()
+        fail(f"cannot open the database (KPIBOT_DATABASE_URL): {exc.__class__.__name__}: {exc}")
+    return engine
+
+
+@contextmanager
+def database(config: Settings) -> Iterator[Session]:
+    """An upgraded database and one session on it."""
+    engine = open_engine(config)
+    try:
+        with make_session_factory(engine)() as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+@app.command()
+def run() -> None:
+    """Upgrade the database, then serve (by webhook when KPIBOT_WEBHOOK_URL is set)."""
+    from bot.serve import serve  # the bot stack loads only for the commands that need it
+
+    config = settings()
+    try:
+        token = config.require_token()
+        if config.webhook_url:
+            config.require_webhook_secret()
+    except SettingsError as exc:
+        fail(str(exc))
+    configure_logging(token)
+    active_policy = policy(config)
+    engine = open_engine(config)
+    serve(Services(config, make_session_factory(engine), active_policy, system_clock))
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the database migrations (kpibot run does this too)."""
+    config = settings()
+    with database(config):
+        typer.echo("Database is up to date.")
+
+
+@roster_app.command("import")
+def roster_import(
+    file: Annotated[Path, typer.Argument(help="CSV (UTF-8) or XLSX file with a header row.")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check only; change nothing.")] = False,
+) -> None:
+    """Import employees: all or nothing; re-importing updates by code."""
+    config = settings()
+    active_policy = policy(config)
+    try:
+        rows = read_roster(file)
+    except RosterFileError as exc:
+        fail(str(exc))
+    with database(config) as session, _progress(len(rows), "Importing") as progress:
+        report = import_roster(
+            session=session,
+            rows=rows,
+            positions=set(active_policy.positions),
+            now=system_clock(),
+            dry_run=dry_run,
+            progress=progress,
+        )
+    for error in report.errors:
+        typer.echo(f"{file}: line {error.line}: {error.reason}", err=True)
+    if report.errors:
+        fail(f"{len(report.errors)} bad row(s); nothing was imported")
+    verb = "would be" if dry_run else "were"
+    typer.echo(
+        f"{len(rows)} rows: {report.created} {verb} created, {report.updated} {verb} updated, "
+        f"{report.unchanged} unchanged."
+    )
+
+
+@contextmanager
+def _progress(total: int, label: str) -> Iterator[Callable[[int, int], None]]:
+    bar = typer.progressbar(length=total, label=label, file=sys.stderr)
+    done = 0
+
+    def advance(count: int, _total: int) -> None:
+        nonlocal done
+        bar.update(count - done)
+        done = count
+
+    with bar:
+        yield advance
+
+
+@roster_app.command("export")
+def roster_export(
+    file: Annotated[Path, typer.Argument(help="Where to write: .csv or .xlsx.")],
+) -> None:
+    """Export the roster in the import format."""
+    config = settings()
+    with database(config) as session:
+        try:
+            count = export_roster(session=session, path=file)
+        except RosterFileError as exc:
+            fail(str(exc))
+    typer.echo(f"{count} employees written to {file}.")
+
+
+@app.command()
+def invite(
+    codes: Annotated[list[str] | None, typer.Argument(help="Employee codes.")] = None,
+    all_unlinked: Annotated[
+        bool, typer.Option("--all-unlinked", help="Invite every employee not yet linked.")
+    ] = False,
+    expires_days: Annotated[
+        int, typer.Option("--expires-days", min=1, max=365, help="Days the invites stay valid.")
+    ] = 14,
+) -> None:
+    """Print one invite link per employee: `<code> <link>`."""
+    if bool(codes) == all_unlinked:
+        fail("name employee codes, or give --all-unlinked (not both)")
+    config = settings()
+    username = asyncio.run(_bot_username(config))
+    with database(config) as session:
+        try:
+            pairs = create_invites(
+                session=session,
+                codes=codes or [],
+                all_unlinked=all_unlinked,
+                now=system_clock(),
+                expires_days=expires_days,
+            )
+        except UnknownEmployees as exc:
+            fail(f"unknown employee code(s): {exc}")
+    for code, token in pairs:
+        typer.echo(f"{code} https://t.me/{username}?start={token}")
+
+
+async def _bot_username(config: Settings) -> str:
+    """Ask Telegram for the bot's username, which invite links name."""
+    from telegram import Bot
+    from telegram.error import TelegramError
+
+    try:
+        token = config.require_token()
+        async with Bot(token, base_url=config.telegram_base_url.rstrip("/")) as bot:
+            return bot.username
+    except SettingsError as exc:
+        fail(str(exc))
+    except TelegramError as exc:
+        fail(f"cannot reach Telegram to learn the bot's name: {exc}")
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        fail(f"{text!r} is not a date; write it as YYYY-MM-DD, e.g. 2026-12-31")
+
+
+DayArg = Annotated[str, typer.Argument(metavar="DATE", help="The day, as YYYY-MM-DD.")]
+ReasonArg = Annotated[str, typer.Argument(help="Why (shown when deadlines are explained).")]
+
+
+@calendar_app.command("add-off")
+def calendar_add_off(day: DayArg, reason: ReasonArg = "") -> None:
+    """Declare a day off: it no longer counts as a working day."""
+    _declare(_day(day), working=False, reason=reason)
+
+
+@calendar_app.command("add-workday")
+def calendar_add_workday(day: DayArg, reason: ReasonArg = "") -> None:
+    """Declare a working day (ngày làm bù), e.g. a make-up Saturday."""
+    _declare(_day(day), working=True, reason=reason)
+
+
+def _declare(day: date, *, working: bool, reason: str) -> None:
+    config = settings()
+    with database(config) as session:
+        before = _calendar(config, session).day_info(day)
+        declare_day(session=session, day=day, working=working, reason=reason, now=system_clock())
+    kind = "a working day" if working else "a day off"
+    note = " (it already was)" if before.working == working else ""
+    typer.echo(f"{day.isoformat()} ({day:%A}) is now {kind}{note}.")
+
+
+@calendar_app.command("remove")
+def calendar_remove(day: DayArg) -> None:
+    """Remove the declaration for a day; the national calendar applies again."""
+    config = settings()
+    when = _day(day)
+    with database(config) as session:
+        if not remove_day(session=session, day=when, now=system_clock()):
+            fail(f"nothing is declared for {when.isoformat()}")
+        info = _calendar(config, session).day_info(when)
+    typer.echo(f"{when.isoformat()} follows the national calendar again: {info.kind.value}.")
+
+
+@calendar_app.command("show")
+def calendar_show(
+    year: Annotated[int, typer.Argument(min=1901, max=2100, help="The year, e.g. 2027.")],
+) -> None:
+    """List the year's holidays, days off and working weekend days."""
+    config = settings()
+    with database(config) as session:
+        calendar = _calendar(config, session)
+    for info in calendar.year(year):
+        status = "working" if info.working else "off"
+        typer.echo(f"{info.day.isoformat()}  {info.day:%a}  {status:<7}  {info.reason}")
+    first, last = date(year, 1, 1), date(year, 12, 31)
+    count = calendar.working_days_between(first, last) + calendar.is_working_day(first)
+    typer.echo(f"{year}: {count} working days.")
+
+
+def _calendar(config: Settings, session: Session) -> WorkCalendar:
+    calendar_days = policy(config).calendar_days
+    return load_calendar(session=session, tz=config.tz, calendar_days=calendar_days)
+
+
+def main() -> None:
+    """Entry point of the `kpibot` console script."""
+    logging.captureWarnings(True)
+    app()

@@ -1,0 +1,28 @@
+"""What handlers and the scheduler need, built once by main() and passed down."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session
+
+from bot.config import Settings
+from kpi.policy import Policy
+
+
+def system_clock() -> datetime:
+    """The real current instant, aware UTC."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Services:
+    """Settings, database, policy and clock for one running bot."""
+
+    settings: Settings
+    db: sessionmaker[Session]
+    policy: Policy
+    clock: Callable[[], datetime] = field(default=system_clock)

@@ -1,0 +1,52 @@
+"""The bot's commands: one list feeds Telegram's menu and /help."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from bot.i18n import N_, Translator
+
+
+class Audience(Enum):
+    """Who may use a command."""
+
+    ANYONE = "anyone"
+    EMPLOYEE = "employee"
+    LEADER = "leader"
+    ADMIN = "admin"
+
+
+@dataclass(frozen=True)
+class Command:
+    """A command, how it is called, and what it does."""
+
+    name: str
+    usage: str
+    description: str
+    audience: Audience
+
+
+COMMANDS = (
+    Command("start", "/start", N_("Link your account with an invite"), Audience.ANYONE),
+    Command("help", "/help", N_("What I can do for you"), Audience.ANYONE),
+    Command("language", "/language vi|en", N_("Change the language"), Audience.EMPLOYEE),
+)
+
+
+def allowed(command: Command, *, linked: bool, leader: bool, admin: bool) -> bool:
+    """Whether a caller with these traits may use `command`."""
+    match command.audience:
+        case Audience.ANYONE:
+            return True
+        case Audience.EMPLOYEE:
+            return linked
+        case Audience.LEADER:
+            return leader or admin
+        case Audience.ADMIN:
+            return admin
+
+
+def menu(tr: Translator) -> list[tuple[str, str]]:
+    """(command, description) pairs for Telegram's menu in `tr`'s language."""
+    return [(c.name, tr._(c.description)) for c in COMMANDS]

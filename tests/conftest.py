@@ -1,0 +1,126 @@
+"""Shared fixtures: a real database per test, the fake Bot API, and the running bot."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session
+from telegram import Update
+
+from bot.app import build_application
+from bot.config import Settings
+from bot.services import Services
+from kpi.policy import Policy, load_policy
+from models.db import make_engine, make_session_factory, upgrade
+from tests.fake_bot_api import FakeBotAPI
+
+TEST_DATABASE_URL = os.environ.get("KPIBOT_TEST_DATABASE_URL")
+TOKEN = "123456:TEST-token-for-the-fake"
+
+
+def reset_postgres(url: str) -> None:
+    """Drop everything in the PostgreSQL test database."""
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    """An empty database: PostgreSQL when KPIBOT_TEST_DATABASE_URL is set, else SQLite."""
+    if TEST_DATABASE_URL:
+        reset_postgres(TEST_DATABASE_URL)
+        return TEST_DATABASE_URL
+    return f"sqlite:///{tmp_path / 'kpibot.db'}"
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """An engine on the migrated test database."""
+    engine = make_engine(database_url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def db(engine: Engine) -> sessionmaker[Session]:
+    """The session factory on the test database."""
+    return make_session_factory(engine)
+
+
+@pytest.fixture
+def session(db: sessionmaker[Session]) -> Iterator[Session]:
+    """One session on the test database."""
+    with db() as session:
+        yield session
+
+
+@pytest.fixture(scope="session")
+def policy() -> Policy:
+    """The shipped default policy."""
+    return load_policy()
+
+
+@dataclass
+class Clock:
+    """A clock the test moves by hand."""
+
+    now: datetime
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """The bot's clock, starting on a working Monday morning in Hà Nội."""
+    return Clock(datetime(2026, 11, 2, 2, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeBotAPI]:
+    """The fake Telegram Bot API; the test fails if the bot made any invalid call."""
+    with FakeBotAPI(token=TOKEN) as server:
+        yield server
+        server.assert_no_invalid_calls()
+
+
+@pytest.fixture
+def settings(fake: FakeBotAPI, database_url: str) -> Settings:
+    """Settings pointing the bot at the fake and the test database."""
+    return Settings(token=TOKEN, telegram_base_url=fake.base_url, database_url=database_url)
+
+
+@pytest.fixture
+def services(
+    settings: Settings, db: sessionmaker[Session], policy: Policy, clock: Clock
+) -> Services:
+    """The bot's services on the test database, with the test's clock."""
+    return Services(settings, db, policy, clock)
+
+
+@pytest.fixture
+async def bot(services: Services, fake: FakeBotAPI) -> AsyncIterator[FakeBotAPI]:
+    """The real Application, long-polling the fake; yields the fake to talk through."""
+    application = build_application(services)
+    async with application:
+        assert application.post_init is not None  # run_polling() calls it; so do we
+        await application.post_init(application)
+        await application.start()
+        assert application.updater is not None
+        await application.updater.start_polling(
+            poll_interval=0, timeout=1, allowed_updates=Update.ALL_TYPES
+        )
+        yield fake
+        await application.updater.stop()
+        await application.stop()

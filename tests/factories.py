@@ -1,0 +1,56 @@
+"""Factories that put real rows in the test database."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlmodel import Session, select
+
+from models import Employee, Position, Unit
+
+
+def _get_or_create_unit(session: Session, name: str) -> Unit:
+    unit = session.exec(select(Unit).where(Unit.name == name)).first()
+    if unit is None:
+        unit = Unit(name=name)
+        session.add(unit)
+        session.flush()
+    return unit
+
+
+def _get_or_create_position(session: Session, code: str) -> Position:
+    position = session.exec(select(Position).where(Position.code == code)).first()
+    if position is None:
+        position = Position(code=code)
+        session.add(position)
+        session.flush()
+    return position
+
+
+def make_employee(
+    session: Session,
+    code: str,
+    full_name: str = "Nguyễn Văn An",
+    *,
+    position: str = "chuyen_vien",
+    unit: str = "Sở Nội vụ",
+    leader: Employee | None = None,
+    role: str = "staff",
+    language: str = "vi",
+    telegram_id: int | None = None,
+) -> Employee:
+    """An employee (committed), optionally already linked to a Telegram account."""
+    employee = Employee(
+        code=code,
+        full_name=full_name,
+        role=role,
+        language=language,
+        unit_id=_get_or_create_unit(session, unit).id,
+        position_id=_get_or_create_position(session, position).id,
+        leader_id=leader.id if leader else None,
+        telegram_id=telegram_id,
+        linked_at=datetime.now(UTC) if telegram_id else None,
+    )
+    session.add(employee)
+    session.commit()
+    return employee
