@@ -1,0 +1,142 @@
+"""The `kpibot` command line, run as a user runs it."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import TOKEN
+from tests.fake_bot_api import FakeBotAPI
+
+ROSTER = """code,full_name,unit,position,leader_code,role,language
+GD01,Nguyễn Văn Giám,Sở Nội vụ,giam_doc,,admin,vi
+TP01,Trần Thị Phòng,Sở Nội vụ,truong_phong,GD01,,vi
+CV01,Lê Văn Viên,Sở Nội vụ,chuyen_vien,TP01,,en
+"""
+
+
+def kpibot(
+    *args: str, env: dict[str, str], module: bool = False
+) -> subprocess.CompletedProcess[str]:
+    command = (
+        [sys.executable, "-m", "bot"] if module else [str(Path(sys.executable).parent / "kpibot")]
+    )
+    return subprocess.run(
+        [*command, *args], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+@pytest.fixture
+def env(database_url: str, tmp_path: Path) -> dict[str, str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("KPIBOT_")}
+    return clean | {"KPIBOT_DATABASE_URL": database_url, "HOME": str(tmp_path)}
+
+
+def test_every_command_has_help(env: dict[str, str]) -> None:
+    for command in (
+        [],
+        ["run"],
+        ["db", "upgrade"],
+        ["roster", "import"],
+        ["roster", "export"],
+        ["invite"],
+        ["calendar", "add-off"],
+        ["calendar", "show"],
+    ):
+        result = kpibot(*command, "--help", env=env)
+        assert result.returncode == 0, result.stderr
+        assert "Usage:" in result.stdout
+
+
+def test_python_dash_m_bot_is_the_same_program(env: dict[str, str]) -> None:
+    result = kpibot("db", "upgrade", env=env, module=True)
+    assert result.returncode == 0 and "up to date" in result.stdout
+
+
+def test_a_bad_setting_stops_with_one_line(env: dict[str, str]) -> None:
+    result = kpibot("db", "upgrade", env=env | {"KPIBOT_TIMEZONE": "Asia/Saigonn"})
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "kpibot: KPIBOT_TIMEZONE: 'Asia/Saigonn' is not a known time zone"
+    ]
+
+
+def test_run_without_a_token_says_how_to_get_one(env: dict[str, str]) -> None:
+    result = kpibot("run", env=env)
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert "KPIBOT_TOKEN is not set" in line and "@BotFather" in line
+
+
+def test_a_broken_policy_is_explained(env: dict[str, str], tmp_path: Path) -> None:
+    policy = tmp_path / "policy.toml"
+    policy.write_text("[[criteria]]\ncode = 'x'\n", encoding="utf-8")
+    result = kpibot("roster", "import", "x.csv", env=env | {"KPIBOT_POLICY": str(policy)})
+    assert result.returncode == 2
+    assert "invalid policy" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_roster_import_reports_every_bad_row_and_changes_nothing(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text(ROSTER + "CV02,,Sở Nội vụ,thu_ky,TP99,boss,fr\n", encoding="utf-8")
+    result = kpibot("roster", "import", str(bad), env=env)
+    assert result.returncode == 2
+    assert "line 5: empty name" in result.stderr
+    assert "line 5: unknown position 'thu_ky'" in result.stderr
+    assert "line 5: unknown leader 'TP99'" in result.stderr
+    exported = tmp_path / "out.csv"
+    assert kpibot("roster", "export", str(exported), env=env).returncode == 0
+    assert exported.read_text(encoding="utf-8-sig").strip().count("\n") == 0  # header only
+
+
+def test_roster_import_dry_run_then_import_then_export(env: dict[str, str], tmp_path: Path) -> None:
+    roster = tmp_path / "roster.csv"
+    roster.write_text(ROSTER, encoding="utf-8")
+    dry = kpibot("roster", "import", str(roster), "--dry-run", env=env)
+    assert dry.returncode == 0 and "3 would be created" in dry.stdout
+    done = kpibot("roster", "import", str(roster), env=env)
+    assert done.returncode == 0 and "3 were created" in done.stdout
+    again = kpibot("roster", "import", str(roster), env=env)
+    assert "3 unchanged" in again.stdout
+    exported = tmp_path / "out.xlsx"
+    assert kpibot("roster", "export", str(exported), env=env).returncode == 0
+    reimport = kpibot("roster", "import", str(exported), env=env)
+    assert reimport.returncode == 0 and "3 unchanged" in reimport.stdout
+
+
+def test_invite_prints_a_deep_link_per_employee(env: dict[str, str], tmp_path: Path) -> None:
+    roster = tmp_path / "roster.csv"
+    roster.write_text(ROSTER, encoding="utf-8")
+    kpibot("roster", "import", str(roster), env=env)
+    with FakeBotAPI(token=TOKEN) as fake:
+        env = env | {"KPIBOT_TOKEN": TOKEN, "KPIBOT_TELEGRAM_BASE_URL": fake.base_url}
+        result = kpibot("invite", "--all-unlinked", "--expires-days", "7", env=env)
+        unknown = kpibot("invite", "CV01", "NOPE", env=env)
+        fake.assert_no_invalid_calls()
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert [line.split()[0] for line in lines] == ["CV01", "GD01", "TP01"]
+    for line in lines:
+        assert re.fullmatch(r"\S+ https://t\.me/kpi_test_bot\?start=[A-Za-z0-9_-]{20,64}", line)
+    assert unknown.returncode == 2 and "unknown employee code(s): NOPE" in unknown.stderr
+
+
+def test_calendar_commands(env: dict[str, str]) -> None:
+    added = kpibot("calendar", "add-off", "2026-12-31", "Nghỉ cuối năm", env=env)
+    assert added.returncode == 0 and "is now a day off" in added.stdout
+    shown = kpibot("calendar", "show", "2026", env=env)
+    assert "2026-12-31  Thu  off      Nghỉ cuối năm" in shown.stdout
+    assert "2026-08-22  Sat  working" in shown.stdout
+    assert "248 working days" in shown.stdout
+    assert kpibot("calendar", "remove", "2026-12-31", env=env).returncode == 0
+    missing = kpibot("calendar", "remove", "2026-12-31", env=env)
+    assert missing.returncode == 2 and "nothing is declared" in missing.stderr
+    bad = kpibot("calendar", "add-workday", "31/12/2026", env=env)
+    assert bad.returncode == 2 and "YYYY-MM-DD" in bad.stderr
