@@ -10,15 +10,17 @@ from telegram.ext import (
     AIORateLimiter,
     Application,
     ApplicationBuilder,
+    CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
     Defaults,
+    MessageHandler,
     filters,
 )
 
 from bot.i18n import LOCALES, Translator
 from bot.services import Services
-from handlers import start
+from handlers import start, workcodes
 from handlers.caller import services
 from handlers.menu import menu
 
@@ -49,10 +51,20 @@ def _register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handlers(
         [
             # Commands in groups are refused first: personal data stays in private chats.
-            CommandHandler(["start", "help", "language"], start.on_group_message, ~private),
+            MessageHandler(filters.COMMAND & ~private, start.on_group_message),
             CommandHandler("start", start.cmd_start, private),
             CommandHandler("help", start.cmd_help, private),
             CommandHandler("language", start.cmd_language, private),
+            CommandHandler("open", workcodes.cmd_open, private),
+            CommandHandler("mycodes", workcodes.cmd_mycodes, private),
+            CommandHandler("withdraw", workcodes.cmd_withdraw, private),
+            CommandHandler("resubmit", workcodes.cmd_resubmit, private),
+            CommandHandler("pending", workcodes.cmd_pending, private),
+            CommandHandler("cancel", workcodes.cmd_cancel, private),
+            CallbackQueryHandler(workcodes.on_button, pattern=r"^wc:"),
+            # Plain text answers the question the bot asked (a title, a reason, an opinion).
+            MessageHandler(filters.TEXT & ~filters.COMMAND & private, workcodes.on_text),
+            MessageHandler(filters.COMMAND & private, start.on_unknown_command),
         ]
     )
     application.add_error_handler(on_error)

@@ -56,3 +56,14 @@ def is_private(update: Update) -> bool:
     """Whether the update comes from a private chat (personal data is answered only there)."""
     chat = update.effective_chat
     return chat is not None and chat.type == chat.PRIVATE
+
+
+def translator_for(employee: Employee, svc: Services) -> Translator:
+    """The translator of another employee, for messages the bot sends them."""
+    locale = pick_locale(
+        chosen=employee.chosen_locale,
+        roster=employee.language,
+        telegram=None,
+        default=svc.settings.default_locale,
+    )
+    return Translator(locale, svc.settings.tz)

@@ -30,6 +30,12 @@ class Command:
 COMMANDS = (
     Command("start", "/start", N_("Link your account with an invite"), Audience.ANYONE),
     Command("help", "/help", N_("What I can do for you"), Audience.ANYONE),
+    Command("open", "/open TITLE", N_("Open a work code for your leader"), Audience.EMPLOYEE),
+    Command("mycodes", "/mycodes", N_("Your work codes and their state"), Audience.EMPLOYEE),
+    Command("withdraw", "/withdraw ID", N_("Withdraw one of your work codes"), Audience.EMPLOYEE),
+    Command("resubmit", "/resubmit ID", N_("Submit a returned work code again"), Audience.EMPLOYEE),
+    Command("pending", "/pending", N_("Work codes waiting for your approval"), Audience.LEADER),
+    Command("cancel", "/cancel", N_("Cancel the question I asked"), Audience.EMPLOYEE),
     Command("language", "/language vi|en", N_("Change the language"), Audience.EMPLOYEE),
 )
 

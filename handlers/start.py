@@ -117,3 +117,13 @@ async def on_group_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     await cast(Message, update.effective_message).reply_text(
         caller.tr._("Please write to me in a private chat.")
     )
+
+
+async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Point to /help for a command the bot does not know."""
+    svc = services(context)
+    with svc.db() as session:
+        caller = identify(session, update, svc)
+    await cast(Message, update.effective_message).reply_text(
+        caller.tr._("I do not know this command. Send /help to see what I can do.")
+    )

@@ -21,6 +21,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from kpi.audit import record
+from kpi.workcodes import reassign_open_codes
 from models import Employee, Position, Role, Unit
 
 COLUMNS = ("code", "full_name", "unit", "position", "leader_code", "role", "language")
@@ -337,10 +338,19 @@ def import_roster(
             subject="roster",
             details=details,
         )
+        _reassign_codes(session, now, actor_id)
         session.commit()
     return ImportReport(
         created=len(new), updated=len(changed), unchanged=unchanged, errors=(), dry_run=dry_run
     )
+
+
+def _reassign_codes(session: Session, now: datetime, actor_id: int | None) -> None:
+    """Move open codes to their author's new leader (§2), in the import's unit of work."""
+    moved = reassign_open_codes(session=session)
+    if moved:
+        action, details = "workcode.reassign", f"count={moved}"
+        record(session, at=now, actor_id=actor_id, action=action, subject="roster", details=details)
 
 
 def _values(row: RosterRow) -> _Values:

@@ -6,6 +6,7 @@ import asyncio
 import html
 import json
 import logging
+import ssl
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -21,6 +22,7 @@ from hypothesis import strategies as st
 from telegram import Bot, BotCommand, ForceReply, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
+from telegram.request import HTTPXRequest
 
 from tests.fake_bot_api import (
     SECRET_HEADER,
@@ -31,6 +33,8 @@ from tests.fake_bot_api import (
 )
 
 CHAT = 1001
+# Every new httpx client loads the CA bundle (~50 ms) unless it is handed a ready SSL context.
+TLS = ssl.create_default_context()
 
 
 @pytest.fixture
@@ -39,15 +43,33 @@ def fake() -> Iterator[FakeBotAPI]:
         yield server
 
 
-@pytest.fixture
-def api(fake: FakeBotAPI) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=f"{fake.base_url}{fake.token}/", timeout=5) as client:
+@pytest.fixture(scope="module")
+def http() -> Iterator[httpx.Client]:
+    """One plain HTTP client for the module's raw calls."""
+    with httpx.Client(timeout=5, verify=TLS) as client:
         yield client
+
+
+def api_client(http: httpx.Client, fake: FakeBotAPI) -> httpx.Client:
+    """Point the shared client at the method URLs of `fake`."""
+    http.base_url = httpx.URL(f"{fake.base_url}{fake.token}/")
+    return http
+
+
+@pytest.fixture
+def api(fake: FakeBotAPI, http: httpx.Client) -> httpx.Client:
+    return api_client(http, fake)
 
 
 @pytest.fixture
 async def bot(fake: FakeBotAPI) -> AsyncIterator[Bot]:
-    async with Bot(fake.token, base_url=fake.base_url, base_file_url=fake.base_file_url) as bot:
+    async with Bot(
+        fake.token,
+        base_url=fake.base_url,
+        base_file_url=fake.base_file_url,
+        request=HTTPXRequest(httpx_kwargs={"verify": TLS}),
+        get_updates_request=HTTPXRequest(httpx_kwargs={"verify": TLS}),
+    ) as bot:
         yield bot
 
 
@@ -324,7 +346,7 @@ def test_invalid_html_is_refused(
                 {"type": "underline", "offset": 1, "length": 1},
                 {"type": "code", "offset": 2, "length": 1},
             ],
-        ),  # noqa: E501
+        ),
         (
             "<b>" + "😀" * 2048 + "</b>",
             "😀" * 2048,
@@ -378,7 +400,7 @@ def test_requests_are_decoded_like_the_bot_api(fake: FakeBotAPI, api: httpx.Clie
 def test_unknown_method_and_wrong_token(fake: FakeBotAPI, api: httpx.Client) -> None:
     response = api.post("sendMesage", data={"chat_id": 1, "text": "x"})
     assert (response.status_code, response.json()["description"]) == (404, "Not Found")
-    wrong = httpx.post(f"{fake.base_url}999:WRONG/getMe")
+    wrong = api.post(f"{fake.base_url}999:WRONG/getMe")
     assert wrong.status_code == 401
     assert wrong.json() == {"ok": False, "error_code": 401, "description": "Unauthorized"}
     assert [c.status for c in fake.invalid_calls] == [404, 401]
@@ -389,7 +411,7 @@ def test_unknown_method_and_wrong_token(fake: FakeBotAPI, api: httpx.Client) -> 
 
 async def test_get_updates_long_polls_and_honours_offset_and_limit(fake: FakeBotAPI) -> None:
     user = fake.user(42)
-    async with httpx.AsyncClient(base_url=f"{fake.base_url}{fake.token}/", timeout=5) as client:
+    async with httpx.AsyncClient(base_url=f"{fake.base_url}{fake.token}/", verify=TLS) as client:
         started = time.monotonic()
         poll = asyncio.create_task(client.post("getUpdates", data={"timeout": 5}))
         await asyncio.sleep(0.1)
@@ -413,7 +435,7 @@ async def test_get_updates_long_polls_and_honours_offset_and_limit(fake: FakeBot
 
 
 async def test_newer_get_updates_terminates_older_one(fake: FakeBotAPI) -> None:
-    async with httpx.AsyncClient(base_url=f"{fake.base_url}{fake.token}/", timeout=5) as client:
+    async with httpx.AsyncClient(base_url=f"{fake.base_url}{fake.token}/", verify=TLS) as client:
         older = asyncio.create_task(client.post("getUpdates", data={"timeout": 5}))
         await asyncio.sleep(0.1)
         newer = await client.post("getUpdates", data={"timeout": 0})
@@ -520,11 +542,9 @@ async def test_injected_faults(
         fake.fail_next("sendMesage")
 
 
-def test_rate_limits_answer_429_per_private_chat() -> None:
-    with (
-        FakeBotAPI(rate_limits=True) as fake,
-        httpx.Client(base_url=f"{fake.base_url}{fake.token}/") as api,
-    ):
+def test_rate_limits_answer_429_per_private_chat(http: httpx.Client) -> None:
+    with FakeBotAPI(rate_limits=True) as fake:
+        api = api_client(http, fake)
         statuses = [
             api.post("sendMessage", data={"chat_id": 5, "text": "x"}).status_code for _ in range(4)
         ]
@@ -540,19 +560,17 @@ def test_rate_limits_answer_429_per_private_chat() -> None:
 
 
 def test_builtin_spec_when_the_official_one_is_missing(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, http: httpx.Client
 ) -> None:
     with caplog.at_level(logging.WARNING), FakeBotAPI(spec_path=tmp_path / "none.json") as fake:
         assert fake.spec_source == "built-in"
-        with httpx.Client(base_url=f"{fake.base_url}{fake.token}/") as api:
-            assert api.post("getMe").json()["result"]["username"] == "kpi_test_bot"
-            ok = api.post(
-                "sendMessage", data={"chat_id": 1, "text": "<b>ok</b>", "parse_mode": "HTML"}
-            )
-            bad = api.post("sendMessage", data={"chat_id": 1, "text": "AT&T", "parse_mode": "HTML"})
-            missing = api.post("sendMessage", data={"chat_id": 1})
-            scope = api.post("getMyCommands", data={"scope": '{"type": "chat", "chat_id": 1}'})
-            other = api.post("sendChatAction", data={"chat_id": 1, "action": "typing"})
+        api = api_client(http, fake)
+        assert api.post("getMe").json()["result"]["username"] == "kpi_test_bot"
+        ok = api.post("sendMessage", data={"chat_id": 1, "text": "<b>ok</b>", "parse_mode": "HTML"})
+        bad = api.post("sendMessage", data={"chat_id": 1, "text": "AT&T", "parse_mode": "HTML"})
+        missing = api.post("sendMessage", data={"chat_id": 1})
+        scope = api.post("getMyCommands", data={"scope": '{"type": "chat", "chat_id": 1}'})
+        other = api.post("sendChatAction", data={"chat_id": 1, "action": "typing"})
     assert ok.status_code == 200 and scope.status_code == 200 and other.json()["result"] is True
     assert bad.status_code == 400 and missing.status_code == 400
     assert len(fake.invalid_calls) == 2

@@ -18,6 +18,7 @@ from sqlalchemy import Engine, delete, text
 from sqlmodel import Session, SQLModel, select
 
 import kpi.roster
+from kpi.calendar import WorkCalendar
 from kpi.roster import (
     ImportReport,
     RosterFileError,
@@ -27,7 +28,8 @@ from kpi.roster import (
     import_roster,
     read_roster,
 )
-from models import AuditEvent, Employee, Invite, Position, Unit
+from kpi.workcodes import Outcome, approve, open_work_code
+from models import AuditEvent, Employee, Invite, Position, Unit, WorkCode
 from models.db import make_engine, make_session_factory, upgrade
 
 POSITIONS = frozenset({"chuyen_vien", "lanh_dao"})
@@ -347,6 +349,36 @@ def test_progress_is_reported_while_applying(
     import_text(session, tmp_path, body, progress=lambda done, total: calls.append((done, total)))
     # 5 inserts, 5 leader links, 1 update, in chunks of 2.
     assert calls == [(0, 11), (2, 11), (4, 11), (5, 11), (7, 11), (9, 11), (10, 11), (11, 11)]
+
+
+def test_reimport_moves_open_codes_to_the_new_leader_keeping_the_deadline(
+    session: Session, tmp_path: Path
+) -> None:
+    import_text(session, tmp_path, "A,An,P,lanh_dao\nB,Bình,P,lanh_dao\nN,Nam,P,chuyen_vien,A\n")
+    ids = {e.code: e.id for e in session.exec(select(Employee)).all()}
+    author = session.get_one(Employee, ids["N"])
+    opened, approved = (
+        open_work_code(
+            session=session, author=author, title=title, now=NOW, calendar=WorkCalendar(), days=5
+        ).code
+        for title in ("Báo cáo", "Kế hoạch")
+    )
+    assert opened is not None and approved is not None
+    leader = session.get_one(Employee, ids["A"])
+    result = approve(session=session, code_id=approved.id, actor=leader, now=NOW)
+    assert result.outcome is Outcome.OK
+    deadline = (opened.deadline_at, opened.due_day)
+    moved = "N,Nam,P,chuyen_vien,B\n"
+    assert import_text(session, tmp_path, moved, dry_run=True).updated == 1
+    session.expire_all()
+    assert session.get_one(WorkCode, opened.id).approver_id == ids["A"]  # a dry run moves nothing
+    import_text(session, tmp_path, moved)
+    session.expire_all()
+    code = session.get_one(WorkCode, opened.id)
+    assert (code.approver_id, code.deadline_at, code.due_day) == (ids["B"], *deadline)
+    assert session.get_one(WorkCode, approved.id).approver_id == ids["A"]  # final: stays
+    query = select(AuditEvent).where(AuditEvent.action == "workcode.reassign")
+    assert [e.details for e in session.exec(query).all()] == ["count=1"]
 
 
 # --- Exporting -------------------------------------------------------------------------------

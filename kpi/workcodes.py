@@ -1,0 +1,416 @@
+"""The work-code workflow (§2): open, respond, return, resubmit, withdraw, reassign.
+
+Every transition is one conditional UPDATE on the code's status and cycle, so of two presses,
+stale buttons or two bot instances acting at once exactly one wins; the others get
+ALREADY_HANDLED. Each service commits its own unit of work.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, cast
+
+import sqlalchemy as sa
+from sqlalchemy import CursorResult, update
+from sqlmodel import Session, col, select
+
+from kpi.audit import record
+from kpi.calendar import WorkCalendar
+from models import Employee, WorkCode, WorkCodeAction, WorkCodeEvent, WorkCodeStatus
+
+MAX_TITLE = 200
+MAX_TEXT = 2000  # description, reject reason, opinion
+OPEN_STATUSES = (WorkCodeStatus.OPEN, WorkCodeStatus.RETURNED)
+FINAL_STATUSES = (WorkCodeStatus.APPROVED, WorkCodeStatus.REJECTED, WorkCodeStatus.WITHDRAWN)
+_STILL_OPEN = [status.value for status in OPEN_STATUSES]
+# Control characters and lone surrogates cannot be shown, and PostgreSQL refuses NUL in text.
+_DROPPED_CATEGORIES = frozenset({"Cc", "Cs"})
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf"})  # plus every separator, Z*
+
+
+class Outcome(StrEnum):
+    """What became of a request on a work code."""
+
+    OK = "ok"
+    NOT_FOUND = "not_found"  # no such code, or the caller takes no part in it
+    NOT_ALLOWED = "not_allowed"  # a participant doing the other side's action
+    ALREADY_HANDLED = "already_handled"
+    NO_LEADER = "no_leader"
+    EMPTY_TITLE = "empty_title"
+    TITLE_TOO_LONG = "title_too_long"
+    COMMAND_AS_TITLE = "command_as_title"
+    DESCRIPTION_TOO_LONG = "description_too_long"
+    TEXT_REQUIRED = "text_required"
+    TEXT_TOO_LONG = "text_too_long"
+
+
+@dataclass(frozen=True)
+class Result:
+    """The outcome, and the code as it now stands when the caller may see it."""
+
+    outcome: Outcome
+    code: WorkCode | None = None
+
+
+def clean_title(text: str) -> str | Outcome:
+    """The title `text` makes (trimmed, whitespace runs folded to one space), or why it can't."""
+    # Callers test `isinstance(result, Outcome)`: an Outcome is a str as well.
+    parts = ("".join(ch for ch in part if not _dropped(ch)) for part in text.split())
+    title = " ".join(part for part in parts if part)
+    if not _visible(title):
+        return Outcome.EMPTY_TITLE
+    if title.startswith("/"):
+        return Outcome.COMMAND_AS_TITLE
+    if len(title) > MAX_TITLE:
+        return Outcome.TITLE_TOO_LONG
+    return title
+
+
+def clean_text(text: str) -> str:
+    """A description, reason or opinion: trimmed, line breaks kept, control characters dropped."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return "".join(ch for ch in text if ch in "\n\t" or not _dropped(ch)).strip()
+
+
+def _dropped(ch: str) -> bool:
+    return unicodedata.category(ch) in _DROPPED_CATEGORIES
+
+
+def _visible(text: str) -> bool:
+    return any(
+        not (category.startswith("Z") or category in _INVISIBLE_CATEGORIES)
+        for category in map(unicodedata.category, text)
+    )
+
+
+def _required_text(text: str) -> str | Outcome:
+    cleaned = clean_text(text)
+    if not _visible(cleaned):
+        return Outcome.TEXT_REQUIRED
+    return Outcome.TEXT_TOO_LONG if len(cleaned) > MAX_TEXT else cleaned
+
+
+def open_work_code(
+    *,
+    session: Session,
+    author: Employee,
+    title: str,
+    description: str = "",
+    now: datetime,
+    calendar: WorkCalendar,
+    days: int,
+) -> Result:
+    """Open a code for the author's current leader to approve, due `days` after `now`; commits."""
+    author_id = _id(author)
+    approver_id = _leader_of(session, author_id)
+    if approver_id is None:
+        return Result(Outcome.NO_LEADER)
+    cleaned = clean_title(title)
+    if isinstance(cleaned, Outcome):
+        return Result(cleaned)
+    details = clean_text(description)
+    if len(details) > MAX_TEXT:
+        return Result(Outcome.DESCRIPTION_TOO_LONG)
+    deadline = calendar.deadline(now, days)
+    code = WorkCode(
+        employee_id=author_id,
+        approver_id=approver_id,
+        title=cleaned,
+        description=details,
+        cycle_started_at=now,
+        deadline_at=deadline.due_at,
+        due_day=deadline.due_day,
+        created_at=now,
+    )
+    session.add(code)
+    session.flush()
+    _trail(session, _id(code), 1, approver_id, author_id, now, WorkCodeAction.OPEN)
+    session.commit()
+    return Result(Outcome.OK, code)
+
+
+def approve(
+    *, session: Session, code_id: int, actor: Employee, now: datetime, cycle: int | None = None
+) -> Result:
+    """The approver approves an open code (final); `cycle` is the one the button was made for."""
+    return _respond(session, code_id, actor, now, cycle, WorkCodeAction.APPROVE, "")
+
+
+def reject(
+    *,
+    session: Session,
+    code_id: int,
+    actor: Employee,
+    reason: str,
+    now: datetime,
+    cycle: int | None = None,
+) -> Result:
+    """The approver rejects an open code with a reason (final)."""
+    return _respond(session, code_id, actor, now, cycle, WorkCodeAction.REJECT, reason)
+
+
+def give_opinion(
+    *,
+    session: Session,
+    code_id: int,
+    actor: Employee,
+    text: str,
+    now: datetime,
+    cycle: int | None = None,
+) -> Result:
+    """The approver returns an open code to its author with an opinion."""
+    return _respond(session, code_id, actor, now, cycle, WorkCodeAction.OPINION, text)
+
+
+def check_response(
+    *, session: Session, code_id: int, actor: Employee, action: WorkCodeAction, cycle: int | None
+) -> Result:
+    """Whether `actor` may take `action` on the code now, before asking them for a text."""
+    code = _participant(session, code_id, actor, action, cycle)
+    return code if isinstance(code, Result) else Result(Outcome.OK, code)
+
+
+_RESPONSES = {
+    WorkCodeAction.APPROVE: WorkCodeStatus.APPROVED,
+    WorkCodeAction.REJECT: WorkCodeStatus.REJECTED,
+    WorkCodeAction.OPINION: WorkCodeStatus.RETURNED,
+}
+# The statuses each transition starts from, as stored.
+_FROM = {
+    **dict.fromkeys(_RESPONSES, [WorkCodeStatus.OPEN.value]),
+    WorkCodeAction.RESUBMIT: [WorkCodeStatus.RETURNED.value],
+    WorkCodeAction.WITHDRAW: _STILL_OPEN,
+}
+
+
+def _respond(
+    session: Session,
+    code_id: int,
+    actor: Employee,
+    now: datetime,
+    cycle: int | None,
+    action: WorkCodeAction,
+    text: str,
+) -> Result:
+    code = _participant(session, code_id, actor, action, cycle)
+    if isinstance(code, Result):
+        return code
+    if action is not WorkCodeAction.APPROVE:
+        cleaned = _required_text(text)
+        if isinstance(cleaned, Outcome):
+            return Result(cleaned, code)
+        text = cleaned
+    status = _RESPONSES[action]
+    closed_at = now if status in FINAL_STATUSES else None
+    values = {"status": status.value, "closed_at": closed_at}
+    return _transition(session, code, actor, now, action, values, text=text)
+
+
+def resubmit(
+    *,
+    session: Session,
+    code_id: int,
+    actor: Employee,
+    now: datetime,
+    calendar: WorkCalendar,
+    days: int,
+) -> Result:
+    """The author sends a returned code back: a new cycle, deadline and current leader; commits."""
+    code = _participant(session, code_id, actor, WorkCodeAction.RESUBMIT)
+    if isinstance(code, Result):
+        return code
+    approver_id = _leader_of(session, code.employee_id)
+    if approver_id is None:
+        return Result(Outcome.NO_LEADER, code)
+    deadline = calendar.deadline(now, days)
+    values = {
+        "status": WorkCodeStatus.OPEN.value,
+        "cycle": code.cycle + 1,
+        "cycle_started_at": now,
+        "deadline_at": deadline.due_at,
+        "due_day": deadline.due_day,
+        "approver_id": approver_id,
+        # The old notice belongs to the previous cycle; the new one is remembered when sent.
+        "leader_chat_id": None,
+        "leader_message_id": None,
+    }
+    return _transition(session, code, actor, now, WorkCodeAction.RESUBMIT, values)
+
+
+def withdraw(
+    *, session: Session, code_id: int, actor: Employee, now: datetime, cycle: int | None = None
+) -> Result:
+    """The author withdraws an open or returned code (final); `cycle` guards a button. Commits."""
+    code = _participant(session, code_id, actor, WorkCodeAction.WITHDRAW, cycle)
+    if isinstance(code, Result):
+        return code
+    values = {"status": WorkCodeStatus.WITHDRAWN.value, "closed_at": now}
+    return _transition(session, code, actor, now, WorkCodeAction.WITHDRAW, values)
+
+
+def _participant(
+    session: Session,
+    code_id: int,
+    actor: Employee,
+    action: WorkCodeAction,
+    cycle: int | None = None,
+) -> WorkCode | Result:
+    """The code if `actor` may take `action` on it now, else the refusal."""
+    code = session.get(WorkCode, code_id, populate_existing=True)
+    if code is None or actor.id not in (code.employee_id, code.approver_id):
+        return Result(Outcome.NOT_FOUND)  # never reveal that someone else's code exists
+    if actor.id != (code.approver_id if action in _RESPONSES else code.employee_id):
+        return Result(Outcome.NOT_ALLOWED, code)
+    # Checked again by the UPDATE; this spares a write and answers stale buttons early.
+    if code.status not in _FROM[action] or cycle not in (None, code.cycle):
+        return Result(Outcome.ALREADY_HANDLED, code)
+    return code
+
+
+def _transition(
+    session: Session,
+    code: WorkCode,
+    actor: Employee,
+    now: datetime,
+    action: WorkCodeAction,
+    values: dict[str, Any],
+    *,
+    text: str = "",
+) -> Result:
+    """Apply `values` if the code is still as read; of racing callers exactly one wins."""
+    actor_id = _id(actor)
+    side = WorkCode.approver_id if action in _RESPONSES else WorkCode.employee_id
+    statement = (
+        update(WorkCode)
+        .where(
+            col(WorkCode.id) == code.id,
+            col(WorkCode.status).in_(_FROM[action]),
+            col(WorkCode.cycle) == code.cycle,
+            # A roster import may have moved the code to another leader since it was read.
+            col(side) == actor_id,
+        )
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if cast(CursorResult[Any], session.execute(statement)).rowcount != 1:
+        session.rollback()
+        session.refresh(code)
+        return Result(Outcome.ALREADY_HANDLED, code)
+    cycle, approver_id = (
+        values.get("cycle", code.cycle),
+        values.get("approver_id", code.approver_id),
+    )
+    _trail(session, _id(code), cycle, approver_id, actor_id, now, action, text)
+    session.commit()
+    session.refresh(code)
+    return Result(Outcome.OK, code)
+
+
+def _trail(
+    session: Session,
+    code_id: int,
+    cycle: int,
+    approver_id: int,
+    actor_id: int,
+    now: datetime,
+    action: WorkCodeAction,
+    text: str = "",
+) -> None:
+    """Add the code's event and the audit record; the audit holds ids only, never texts."""
+    event = WorkCodeEvent(
+        work_code_id=code_id,
+        cycle=cycle,
+        at=now,
+        actor_id=actor_id,
+        action=action.value,
+        text=text,
+    )
+    session.add(event)
+    record(
+        session,
+        at=now,
+        actor_id=actor_id,
+        action=f"workcode.{action.value}",
+        subject=f"workcode:{code_id}",
+        details=f"cycle={cycle} approver={approver_id}",
+    )
+
+
+def _id(row: Employee | WorkCode) -> int:
+    # Rows here come from the database, so their primary key is set.
+    return cast(int, row.id)
+
+
+def _leader_of(session: Session, employee_id: int) -> int | None:
+    """The employee's direct leader as the database says now (the caller's object may be stale)."""
+    query = select(Employee.leader_id).where(col(Employee.id) == employee_id)
+    return session.exec(query).first()
+
+
+def codes_of(*, session: Session, employee_id: int, limit: int = 20) -> list[WorkCode]:
+    """The codes the employee opened, newest first."""
+    query = (
+        select(WorkCode)
+        .where(col(WorkCode.employee_id) == employee_id)
+        .order_by(col(WorkCode.created_at).desc(), col(WorkCode.id).desc())
+        .limit(limit)
+    )
+    return list(session.exec(query))
+
+
+def pending_for(*, session: Session, approver_id: int) -> list[WorkCode]:
+    """The open codes awaiting this approver, the earliest deadline first."""
+    query = (
+        select(WorkCode)
+        .where(
+            col(WorkCode.approver_id) == approver_id,
+            col(WorkCode.status) == WorkCodeStatus.OPEN.value,
+        )
+        .order_by(col(WorkCode.deadline_at), col(WorkCode.id))
+    )
+    return list(session.exec(query))
+
+
+def events_of(*, session: Session, code_id: int) -> list[WorkCodeEvent]:
+    """The code's transitions, oldest first."""
+    query = (
+        select(WorkCodeEvent)
+        .where(col(WorkCodeEvent.work_code_id) == code_id)
+        .order_by(col(WorkCodeEvent.at), col(WorkCodeEvent.id))
+    )
+    return list(session.exec(query))
+
+
+def set_leader_message(*, session: Session, code_id: int, chat_id: int, message_id: int) -> None:
+    """Remember the approver's notice of the code, to edit it later; commits."""
+    session.execute(
+        update(WorkCode)
+        .where(col(WorkCode.id) == code_id)
+        .values(leader_chat_id=chat_id, leader_message_id=message_id)
+    )
+    session.commit()
+
+
+def reassign_open_codes(*, session: Session) -> int:
+    """Move open and returned codes to their author's current leader; the count. No commit."""
+    leader = (
+        sa.select(col(Employee.leader_id))
+        .where(col(Employee.id) == col(WorkCode.employee_id))
+        .scalar_subquery()
+    )
+    statement = (
+        update(WorkCode)
+        # NULL != x is not true, so codes of someone left without a leader stay where they are.
+        .where(col(WorkCode.status).in_(_STILL_OPEN), leader != col(WorkCode.approver_id))
+        .values(approver_id=leader)
+        .execution_options(synchronize_session=False)
+    )
+    moved = cast(CursorResult[Any], session.execute(statement)).rowcount
+    # The bulk UPDATE bypassed the identity map: codes the caller holds are stale now.
+    for row in list(session.identity_map.values()):
+        if isinstance(row, WorkCode):
+            session.expire(row)
+    return moved
