@@ -2,10 +2,17 @@
 
 from models.audit import AuditEvent
 from models.calendar import CalendarDay
+from models.deduction import Deduction, DeductionSource
 from models.org import Employee, EmployeeBase, Invite, Position, Role, Unit
+from models.outbox import OutboxMessage, OutboxStatus, SweepMark
 from models.workcode import WorkCode, WorkCodeAction, WorkCodeEvent, WorkCodeStatus
 
 __all__ = [
+    "Deduction",
+    "DeductionSource",
+    "OutboxMessage",
+    "OutboxStatus",
+    "SweepMark",
     "WorkCode",
     "WorkCodeAction",
     "WorkCodeEvent",

@@ -51,6 +51,7 @@ class Employee(EmployeeBase, table=True):
     telegram_id: int | None = Field(default=None, unique=True, sa_type=BigInteger)
     chosen_locale: str | None = Field(default=None, max_length=8)
     linked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    unreachable_since: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
 
 
 class Invite(SQLModel, table=True):

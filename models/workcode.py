@@ -40,6 +40,8 @@ class WorkCode(SQLModel, table=True):
         Index("ix_work_code_approver_status", "approver_id", "status"),
         Index("ix_work_code_status_deadline", "status", "deadline_at"),
     )
+    # The sweep looks only at codes whose next event (a reminder slot or the deadline) is due,
+    # so its cost follows the due codes, not the open ones.
 
     id: int | None = Field(default=None, primary_key=True)
     employee_id: int = Field(foreign_key="employee.id", index=True)
@@ -55,6 +57,11 @@ class WorkCode(SQLModel, table=True):
     closed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     leader_chat_id: int | None = Field(default=None, sa_type=BigInteger)
     leader_message_id: int | None = Field(default=None, sa_type=BigInteger)
+    next_event_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), index=True)
+    )
+    reminded_slots: int = 0  # ladder slots of this cycle already handled
+    breached_cycle: int = 0  # the last cycle whose breach is recorded
 
 
 class WorkCodeEvent(SQLModel, table=True):
