@@ -15,6 +15,7 @@ from telegram.ext import (
     ContextTypes,
     Defaults,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
@@ -23,12 +24,16 @@ from bot.services import Services
 from handlers import start, workcodes
 from handlers.caller import services
 from handlers.menu import menu
+from scheduler.jobs import schedule
 
 log = logging.getLogger(__name__)
 
 
-def build_application(svc: Services) -> Application:  # type: ignore[type-arg]
-    """The Application with every handler, talking to the configured Bot API."""
+def build_application(svc: Services, *, sweep_every: float | None = 60.0) -> Application:  # type: ignore[type-arg]
+    """The Application with every handler and the scheduler, talking to the configured Bot API.
+
+    `sweep_every` is the sweep's period in seconds; None leaves sweeping to the caller (tests).
+    """
     settings = svc.settings
     base_url = settings.telegram_base_url.rstrip("/")
     application = (
@@ -37,17 +42,21 @@ def build_application(svc: Services) -> Application:  # type: ignore[type-arg]
         .base_url(base_url)
         .base_file_url(base_url.removesuffix("/bot") + "/file/bot")
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        # Flood waits reach the outbox worker, which reschedules; replies are rare enough.
+        .rate_limiter(AIORateLimiter(max_retries=0))
         .post_init(_publish_commands)
         .build()
     )
     application.bot_data["services"] = svc
     _register(application)
+    schedule(application, svc, sweep_every=sweep_every)
     return application
 
 
 def _register(application: Application) -> None:  # type: ignore[type-arg]
     private = filters.ChatType.PRIVATE
+    # Before anything else: a user who had blocked the bot and writes again gets held messages.
+    application.add_handler(TypeHandler(Update, start.on_any_update), group=-1)
     application.add_handlers(
         [
             # Commands in groups are refused first: personal data stays in private chats.
@@ -61,7 +70,7 @@ def _register(application: Application) -> None:  # type: ignore[type-arg]
             CommandHandler("resubmit", workcodes.cmd_resubmit, private),
             CommandHandler("pending", workcodes.cmd_pending, private),
             CommandHandler("cancel", workcodes.cmd_cancel, private),
-            CallbackQueryHandler(workcodes.on_button, pattern=r"^wc:"),
+            CallbackQueryHandler(workcodes.on_button, pattern=r"^w[cl]:"),
             # Plain text answers the question the bot asked (a title, a reason, an opinion).
             MessageHandler(filters.TEXT & ~filters.COMMAND & private, workcodes.on_text),
             MessageHandler(filters.COMMAND & private, start.on_unknown_command),

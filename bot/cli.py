@@ -7,12 +7,13 @@ import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from sqlalchemy import Engine
+from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
 from bot.config import Settings, SettingsError, load_settings
@@ -23,6 +24,9 @@ from kpi.linking import UnknownEmployees, create_invites
 from kpi.policy import Policy, PolicyError, load_policy
 from kpi.roster import RosterFileError, export_roster, import_roster, read_roster
 from models.db import make_engine, make_session_factory, upgrade
+
+if TYPE_CHECKING:
+    from scheduler.delivery import DeliveryReport
 
 app = typer.Typer(
     help="kpibot: the KPI bot for public administration.",
@@ -213,6 +217,71 @@ async def _bot_username(config: Settings) -> str:
         fail(str(exc))
     except TelegramError as exc:
         fail(f"cannot reach Telegram to learn the bot's name: {exc}")
+
+
+@app.command()
+def sweep(
+    at: Annotated[
+        str | None,
+        typer.Option(
+            "--at",
+            help="The instant, ISO-8601 (e.g. 2026-11-09T15:00+07:00; without a zone, "
+            "KPIBOT_TIMEZONE). Default: now.",
+        ),
+    ] = None,
+    no_send: Annotated[
+        bool, typer.Option("--no-send", help="Queue messages; send nothing.")
+    ] = False,
+) -> None:
+    """Do once all time-driven work due at an instant: reminders, breaches, digests; then send."""
+    from scheduler.sweep import run_sweep
+
+    config = settings()
+    now = _instant(at, config) if at else system_clock()
+    active_policy = policy(config)
+    engine = open_engine(config)
+    db = make_session_factory(engine)
+    report = run_sweep(
+        db=db, policy=active_policy, tz=config.tz, now=now, default_locale=config.default_locale
+    )
+    typer.echo(
+        f"{now.astimezone(config.tz).isoformat()}: {report.reminders} reminders, "
+        f"{report.breaches} breaches, {report.digests} digests; {report.queued} messages queued."
+    )
+    if not no_send:
+        delivered = asyncio.run(_deliver(config, db, now))
+        typer.echo(
+            f"Delivered {delivered.sent}; {delivered.later} wait for a retry, "
+            f"{delivered.blocked} blocked, {delivered.failed} refused."
+        )
+    engine.dispose()
+
+
+def _instant(text: str, config: Settings) -> datetime:
+    try:
+        instant = datetime.fromisoformat(text)
+    except ValueError:
+        fail(f"{text!r} is not an ISO-8601 date and time, e.g. 2026-11-09T15:00+07:00")
+    return instant if instant.tzinfo else instant.replace(tzinfo=config.tz)
+
+
+async def _deliver(config: Settings, db: sessionmaker[Session], now: datetime) -> DeliveryReport:
+    """Send what is due at `now` with a bot of our own, as the running service would."""
+    from telegram import Bot
+    from telegram.error import TelegramError
+
+    from scheduler.delivery import Deliverer
+
+    try:
+        token = config.require_token()
+    except SettingsError as exc:
+        fail(f"{exc} (or use --no-send)")
+    configure_logging(token, logging.WARNING)
+    try:
+        async with Bot(token, base_url=config.telegram_base_url.rstrip("/")) as bot:
+            return await Deliverer(db=db, bot=bot, clock=lambda: now).deliver_due()
+    except TelegramError as exc:
+        fail(f"cannot reach Telegram: {exc}")
 
 
 def _day(text: str) -> date:

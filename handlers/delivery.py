@@ -1,24 +1,38 @@
-"""Sending to other people's chats, where a failure must not break the sender's request."""
+"""Messages to other people's chats: queued in the outbox, or edits that may fail harmlessly."""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
-from telegram import Bot, InlineKeyboardMarkup, Message
+from sqlmodel import Session
+from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import BadRequest, TelegramError
+from telegram.ext import ContextTypes
+
+from handlers.caller import services
+from kpi import outbox, schedule
+from kpi.calendar import WorkCalendar
+from kpi.outbox import Draft
+from scheduler.jobs import wake
 
 log = logging.getLogger(__name__)
 
 
-async def send(
-    bot: Bot, chat_id: int, text: str, markup: InlineKeyboardMarkup | None = None
-) -> Message | None:
-    """Send a message; on failure log the chat id and give None."""
-    try:
-        return await bot.send_message(chat_id, text, reply_markup=markup)
-    except TelegramError as exc:
-        log.warning("message to chat %s not delivered: %s", chat_id, exc.__class__.__name__)
-        return None
+def queue(
+    context: ContextTypes.DEFAULT_TYPE,
+    session: Session,
+    calendar: WorkCalendar,
+    drafts: list[Draft],
+) -> None:
+    """Put proactive messages in the outbox (held through quiet hours) and wake the worker."""
+    svc = services(context)
+    now = svc.clock()
+    allowed = schedule.allowed_at(calendar, svc.policy, now)
+    outbox.post(
+        session, [replace(d, not_before=max(d.not_before, allowed)) for d in drafts], now=now
+    )
+    wake(context)
 
 
 async def edit(

@@ -5,13 +5,17 @@ from __future__ import annotations
 from html import escape
 from typing import cast
 
+from sqlmodel import select
 from telegram import Message, Update
 from telegram.ext import ContextTypes
 
 from bot.i18n import N_
 from handlers.caller import Caller, identify, services
 from handlers.menu import COMMANDS, allowed
+from kpi import outbox
 from kpi.linking import LinkOutcome, redeem_invite, set_locale
+from models import Employee
+from scheduler.jobs import wake
 
 _OUTCOME_TEXTS = {
     LinkOutcome.MALFORMED: N_(
@@ -127,3 +131,16 @@ async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE)
     await cast(Message, update.effective_message).reply_text(
         caller.tr._("I do not know this command. Send /help to see what I can do.")
     )
+
+
+async def on_any_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Someone who blocked the bot is back: send them what was held for them."""
+    user, svc = update.effective_user, services(context)
+    if user is None:
+        return
+    with svc.db() as session:
+        employee = session.exec(select(Employee).where(Employee.telegram_id == user.id)).first()
+        if employee is None or employee.unreachable_since is None:
+            return
+        outbox.recover(session, cast(int, employee.id), svc.clock())
+    wake(context)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from functools import cache
 from html import escape
@@ -24,9 +25,13 @@ STATUS_LABELS = {
 APPROVE, REJECT, OPINION = "ap", "rj", "op"
 
 
-def callback(action: str, code: WorkCode) -> str:
-    """Button data: what to do, to which code, in which cycle (no authority; re-checked)."""
-    return f"wc:{action}:{code.id}:{code.cycle}"
+def callback(action: str, code: WorkCode, source: str = "c") -> str:
+    """Button data: what to do, to which code, in which cycle (no authority; re-checked).
+
+    `source` is "c" on a message about one code, "l" on a list (a digest, a reminder), whose
+    text must not be replaced by one code's state.
+    """
+    return f"w{source}:{action}:{code.id}:{code.cycle}"
 
 
 def approver_keyboard(tr: Translator, code: WorkCode) -> InlineKeyboardMarkup:
@@ -209,3 +214,36 @@ DONE = {
 def done(tr: Translator, action: WorkCodeAction, code_id: int) -> str:
     """The confirmation of a transition the caller made."""
     return tr._(DONE[action], id=code_id)
+
+
+def list_keyboard(tr: Translator, codes: Sequence[WorkCode]) -> InlineKeyboardMarkup:
+    """One row of Approve / Reject / Opinion buttons per code of a list."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    tr._("Approve #{id}", id=c.id), callback_data=callback(APPROVE, c, "l")
+                ),
+                InlineKeyboardButton(
+                    tr._("Reject #{id}", id=c.id), callback_data=callback(REJECT, c, "l")
+                ),
+                InlineKeyboardButton(
+                    tr._("Opinion #{id}", id=c.id), callback_data=callback(OPINION, c, "l")
+                ),
+            ]
+            for c in codes
+        ]
+    )
+
+
+def pending_line(
+    tr: Translator, code: WorkCode, author: Employee, calendar: WorkCalendar, today: date
+) -> str:
+    """A code awaiting approval, in a list: number, title, employee, deadline."""
+    return tr._(
+        "#{id} {title} — {name}; deadline: {deadline}",
+        id=code.id,
+        title=escape(code.title),
+        name=escape(author.full_name),
+        deadline=deadline(tr, code, calendar, today),
+    )

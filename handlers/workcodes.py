@@ -28,12 +28,13 @@ from handlers.workcode_views import (
 )
 from kpi import workcodes
 from kpi.calendar import WorkCalendar, load_calendar
+from kpi.outbox import Draft
 from kpi.workcodes import Outcome, Result
 from models import Employee, WorkCode, WorkCodeAction, WorkCodeStatus
 
 AWAITING = "awaiting"
 PENDING_SHOWN = 10
-_BUTTON = re.compile(r"wc:(ap|rj|op):(\d{1,12}):(\d{1,6})")
+_BUTTON = re.compile(r"w([cl]):(ap|rj|op):(\d{1,12}):(\d{1,6})")
 _ACTIONS = {"ap": WorkCodeAction.APPROVE, "rj": WorkCodeAction.REJECT, "op": WorkCodeAction.OPINION}
 
 
@@ -139,7 +140,7 @@ def _opened_text(
 async def _notify_approver(
     context: ContextTypes.DEFAULT_TYPE, session: Session, code: WorkCode, calendar: WorkCalendar
 ) -> None:
-    """Send the approver the code with its buttons, and remember that message."""
+    """Queue the approver's message about the code, with its buttons."""
     svc = services(context)
     approver = session.get_one(Employee, code.approver_id)
     if approver.telegram_id is None:
@@ -147,15 +148,17 @@ async def _notify_approver(
     tr = translator_for(approver, svc)
     author = session.get_one(Employee, code.employee_id)
     today = calendar.local_day(svc.clock())
-    text = notice(tr, code, author, calendar, today=today, days=svc.policy.deadline_days)
-    sent = await delivery.send(context.bot, approver.telegram_id, text, approver_keyboard(tr, code))
-    if sent is not None:
-        workcodes.set_leader_message(
-            session=session,
-            code_id=cast(int, code.id),
-            chat_id=sent.chat_id,
-            message_id=sent.message_id,
-        )
+    draft = Draft(
+        key=f"notice:{code.id}:{code.cycle}",
+        kind="notice",
+        chat_id=approver.telegram_id,
+        employee_id=approver.id,
+        work_code_id=code.id,
+        text=notice(tr, code, author, calendar, today=today, days=svc.policy.deadline_days),
+        reply_markup=approver_keyboard(tr, code).to_json(),
+        not_before=svc.clock(),
+    )
+    delivery.queue(context, session, calendar, [draft])
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -168,8 +171,9 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if caller.employee is None or match is None:
             await query.answer(caller.tr._("This button is no longer valid."), show_alert=True)
             return
-        action, code_id, cycle = _ACTIONS[match[1]], int(match[2]), int(match[3])
-        pressed = (message.chat.id, message.message_id)
+        action, code_id, cycle = _ACTIONS[match[2]], int(match[3]), int(match[4])
+        # A list (digest, reminder) keeps its text; a message about one code shows its state.
+        pressed = (message.chat.id, message.message_id) if match[1] == "c" else None
         if action is WorkCodeAction.APPROVE:
             result = workcodes.approve(
                 session=session,
@@ -249,12 +253,21 @@ async def _tell_author(
     leader: Employee,
     text: str,
 ) -> None:
+    svc = services(context)
     author = session.get_one(Employee, code.employee_id)
-    if author.telegram_id is not None:
-        tr = translator_for(author, services(context))
-        await delivery.send(
-            context.bot, author.telegram_id, author_news(tr, action, code, leader, text)
-        )
+    if author.telegram_id is None:
+        return
+    tr = translator_for(author, svc)
+    draft = Draft(
+        key=f"outcome:{code.id}:{code.cycle}:{action.value}",
+        kind="outcome",
+        chat_id=author.telegram_id,
+        employee_id=author.id,
+        work_code_id=code.id,
+        text=author_news(tr, action, code, leader, text),
+        not_before=svc.clock(),
+    )
+    delivery.queue(context, session, _calendar(session, svc), [draft])
 
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

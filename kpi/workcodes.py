@@ -124,6 +124,7 @@ def open_work_code(
         deadline_at=deadline.due_at,
         due_day=deadline.due_day,
         created_at=now,
+        next_event_at=now,  # the sweep works out the first reminder slot
     )
     session.add(code)
     session.flush()
@@ -205,7 +206,8 @@ def _respond(
         text = cleaned
     status = _RESPONSES[action]
     closed_at = now if status in FINAL_STATUSES else None
-    values = {"status": status.value, "closed_at": closed_at}
+    # A response stops the clock: the sweep no longer looks at the code.
+    values = {"status": status.value, "closed_at": closed_at, "next_event_at": None}
     return _transition(session, code, actor, now, action, values, text=text)
 
 
@@ -236,6 +238,8 @@ def resubmit(
         # The old notice belongs to the previous cycle; the new one is remembered when sent.
         "leader_chat_id": None,
         "leader_message_id": None,
+        "next_event_at": now,
+        "reminded_slots": 0,
     }
     return _transition(session, code, actor, now, WorkCodeAction.RESUBMIT, values)
 
@@ -247,7 +251,7 @@ def withdraw(
     code = _participant(session, code_id, actor, WorkCodeAction.WITHDRAW, cycle)
     if isinstance(code, Result):
         return code
-    values = {"status": WorkCodeStatus.WITHDRAWN.value, "closed_at": now}
+    values = {"status": WorkCodeStatus.WITHDRAWN.value, "closed_at": now, "next_event_at": None}
     return _transition(session, code, actor, now, WorkCodeAction.WITHDRAW, values)
 
 

@@ -13,12 +13,15 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 from telegram import Update
+from telegram.ext import Application
 
 from bot.app import build_application
 from bot.config import Settings
 from bot.services import Services
 from kpi.policy import Policy, load_policy
 from models.db import make_engine, make_session_factory, upgrade
+from scheduler.delivery import Pacer
+from scheduler.jobs import DELIVERER
 from tests.fake_bot_api import FakeBotAPI
 
 TEST_DATABASE_URL = os.environ.get("KPIBOT_TEST_DATABASE_URL")
@@ -110,9 +113,11 @@ def services(
 
 
 @pytest.fixture
-async def bot(services: Services, fake: FakeBotAPI) -> AsyncIterator[FakeBotAPI]:
-    """The real Application, long-polling the fake; yields the fake to talk through."""
-    application = build_application(services)
+async def application(services: Services) -> AsyncIterator[Application]:
+    """The real Application long-polling the fake; delivery runs, sweeps are left to tests."""
+    application = build_application(services, sweep_every=None)
+    # Conversations need no flood control against the fake; the delivery tests use the real pace.
+    application.bot_data[DELIVERER].pacer = Pacer(per_second=1000.0, chat_interval=0.0)
     async with application:
         assert application.post_init is not None  # run_polling() calls it; so do we
         await application.post_init(application)
@@ -121,6 +126,12 @@ async def bot(services: Services, fake: FakeBotAPI) -> AsyncIterator[FakeBotAPI]
         await application.updater.start_polling(
             poll_interval=0, timeout=1, allowed_updates=Update.ALL_TYPES
         )
-        yield fake
+        yield application
         await application.updater.stop()
         await application.stop()
+
+
+@pytest.fixture
+def bot(application: Application, fake: FakeBotAPI) -> FakeBotAPI:  # noqa: ARG001
+    """The fake Bot API, with the real bot (`application`) running against it."""
+    return fake

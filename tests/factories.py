@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from sqlmodel import Session, select
 
-from models import Employee, Position, Unit
+from models import Deduction, Employee, Position, Unit
 
 
 def _get_or_create_unit(session: Session, name: str) -> Unit:
@@ -54,3 +55,34 @@ def make_employee(
     session.add(employee)
     session.commit()
     return employee
+
+
+def make_deduction(
+    session: Session,
+    employee: Employee,
+    criterion: str,
+    points: str | Decimal = "2",
+    *,
+    occurred_at: datetime,
+    source: str = "manual",
+    reason: str = "Vi phạm quy định",
+    author: Employee | None = None,
+    reverses: Deduction | None = None,
+    key: str | None = None,
+) -> Deduction:
+    """A deduction (committed); with `reverses`, the reversal of that deduction."""
+    deduction = Deduction(
+        key=key,
+        employee_id=employee.id,
+        criterion=criterion,
+        points=Decimal(points),
+        reason=reason,
+        occurred_at=occurred_at,
+        source=source,
+        author_id=author.id if author else None,
+        reverses_id=reverses.id if reverses else None,
+        created_at=datetime.now(UTC),
+    )
+    session.add(deduction)
+    session.commit()
+    return deduction

@@ -218,6 +218,7 @@ async def test_mycodes_and_pending(bot: FakeBotAPI, team: Team) -> None:
     assert header["text"] == "Có 2 mã công việc chờ phê duyệt."
     assert buttons(first) == ["wc:ap:1:1", "wc:rj:1:1", "wc:op:1:1"]
     await press(bot, team.leader, second, "wc:ap:2:1")
+    await bot.wait_for_messages(STAFF_ID, 4)  # the news of the approval
     [nothing_left] = await say(bot, team.staff, "/pending")
     assert nothing_left["text"] == "Không có mã công việc nào chờ phê duyệt."
 

@@ -1,0 +1,83 @@
+"""The sweep's domain work on due codes: reminders owed and breach deductions (§3, §4)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from kpi.audit import record
+from kpi.outbox import insert_ignoring_duplicates
+from kpi.policy import Policy
+from kpi.schedule import Step
+from models import Deduction, DeductionSource, WorkCode, WorkCodeStatus
+
+BATCH = 500
+
+
+def due_codes(session: Session, now: datetime) -> Iterator[list[WorkCode]]:
+    """Open codes whose next event has come, in batches (the index keeps this to the due ones)."""
+    after = 0
+    while True:
+        batch = list(
+            session.exec(
+                select(WorkCode)
+                .where(
+                    col(WorkCode.status) == WorkCodeStatus.OPEN,
+                    col(WorkCode.next_event_at) <= now,
+                    col(WorkCode.id) > after,
+                )
+                .order_by(col(WorkCode.id))
+                .limit(BATCH)
+            )
+        )
+        if not batch:
+            return
+        yield batch
+        after = batch[-1].id or after
+
+
+def record_breach(session: Session, code: WorkCode, policy: Policy, now: datetime) -> bool:
+    """The approver's deduction for this cycle, dated at the deadline; False if already there."""
+    inserted = insert_ignoring_duplicates(
+        session,
+        Deduction,
+        [
+            {
+                "key": f"breach:{code.id}:{code.cycle}",
+                "employee_id": code.approver_id,
+                "criterion": policy.breach_criterion,
+                "points": policy.breach_points,
+                "reason": "",
+                "occurred_at": code.deadline_at,
+                "source": DeductionSource.DEADLINE_BREACH.value,
+                "work_code_id": code.id,
+                "created_at": now,
+            }
+        ],
+    )
+    if inserted:
+        record(
+            session,
+            at=now,
+            actor_id=None,
+            action="deduction.breach",
+            subject=f"workcode:{code.id}",
+            details=f"cycle={code.cycle} approver={code.approver_id}",
+        )
+    return inserted == 1
+
+
+def advance(session: Session, code: WorkCode, step: Step) -> None:
+    """Store where the code's ladder stands (no commit); a response meanwhile wins."""
+    values = {"reminded_slots": step.reminded_slots, "next_event_at": step.next_event_at}
+    if step.breach:
+        values["breached_cycle"] = code.cycle
+    session.execute(
+        update(WorkCode)
+        .where(col(WorkCode.id) == code.id, col(WorkCode.cycle) == code.cycle)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )

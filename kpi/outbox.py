@@ -1,0 +1,184 @@
+"""The outbox as a queue (§3, issue: durable delivery): enqueue once, claim, settle.
+
+Rows are claimed before they are sent and settled right after, one by one, so a crash loses no
+message and repeats at most the one in flight. Several workers never claim the same row: on
+PostgreSQL they skip rows another worker has locked, and the claim itself is conditional.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, Engine, or_, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, select
+
+from models import Employee, OutboxMessage, OutboxStatus
+
+LEASE = timedelta(minutes=2)  # a claim older than this is taken to belong to a dead worker
+HOST = socket.gethostname()
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A message to put in the outbox."""
+
+    key: str
+    kind: str
+    chat_id: int
+    text: str
+    not_before: datetime
+    expires_at: datetime | None = None
+    reply_markup: str | None = None  # JSON of an InlineKeyboardMarkup
+    employee_id: int | None = None
+    work_code_id: int | None = None
+
+
+def insert_ignoring_duplicates(session: Session, table: Any, rows: Sequence[dict[str, Any]]) -> int:
+    """Insert rows, skipping those whose unique key exists; the number inserted."""
+    if not rows:
+        return 0
+    dialect = cast(Engine, session.get_bind()).dialect.name
+    module: Any = postgresql if dialect == "postgresql" else sqlite
+    statement = module.insert(table).values(list(rows)).on_conflict_do_nothing()
+    return int(cast(CursorResult[Any], session.execute(statement)).rowcount)
+
+
+def enqueue(session: Session, drafts: Sequence[Draft], *, now: datetime) -> int:
+    """Add messages unless their key is already there (no commit); the number added."""
+    rows = [{**draft.__dict__, "created_at": now} for draft in drafts]
+    return insert_ignoring_duplicates(session, OutboxMessage, rows)
+
+
+def worker_name() -> str:
+    """A claim tag naming host and pid, so a dead worker's claims can be recognised."""
+    return f"{HOST}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
+def claim(
+    session: Session, *, worker: str, now: datetime, wall: datetime, limit: int
+) -> list[OutboxMessage]:
+    """Expire stale rows, free dead workers' claims, then claim due rows in order; commits."""
+    _expire(session, now)
+    _release_dead_claims(session, wall)
+    query = (
+        select(OutboxMessage.id)
+        .where(
+            col(OutboxMessage.status) == OutboxStatus.PENDING, col(OutboxMessage.not_before) <= now
+        )
+        .order_by(col(OutboxMessage.id))
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    ids = list(session.exec(query))
+    if ids:
+        session.execute(
+            update(OutboxMessage)
+            .where(
+                col(OutboxMessage.id).in_(ids), col(OutboxMessage.status) == OutboxStatus.PENDING
+            )
+            .values(status=OutboxStatus.SENDING, claimed_by=worker, claimed_at=wall)
+        )
+    session.commit()
+    mine = select(OutboxMessage).where(
+        col(OutboxMessage.id).in_(ids),
+        col(OutboxMessage.status) == OutboxStatus.SENDING,
+        col(OutboxMessage.claimed_by) == worker,
+    )
+    return list(session.exec(mine.order_by(col(OutboxMessage.id))))
+
+
+def _expire(session: Session, now: datetime) -> None:
+    session.execute(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.status) == OutboxStatus.PENDING,
+            col(OutboxMessage.expires_at) <= now,
+        )
+        .values(status=OutboxStatus.EXPIRED)
+    )
+
+
+def _release_dead_claims(session: Session, wall: datetime) -> None:
+    """Give back rows claimed by a worker that died (same host, pid gone) or long ago."""
+    claimed = session.exec(
+        select(OutboxMessage.claimed_by)
+        .where(col(OutboxMessage.status) == OutboxStatus.SENDING)
+        .distinct()
+    ).all()
+    dead = [name for name in claimed if name and not _alive(name)]
+    session.execute(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.status) == OutboxStatus.SENDING,
+            or_(
+                col(OutboxMessage.claimed_by).in_(dead),
+                col(OutboxMessage.claimed_at) < wall - LEASE,
+            ),
+        )
+        .values(status=OutboxStatus.PENDING, claimed_by=None)
+    )
+
+
+def _alive(worker: str) -> bool:
+    host, _, rest = worker.partition(":")
+    pid = rest.partition(":")[0]
+    if host != HOST or not pid.isdigit():
+        return True  # another machine's worker: only the lease can tell
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def settle(session: Session, message: OutboxMessage, **values: Any) -> None:
+    """Record the outcome of one claimed row; commits."""
+    session.execute(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id) == message.id)
+        .values(claimed_by=None, **values)
+    )
+    session.commit()
+
+
+def mark_unreachable(session: Session, employee_id: int, now: datetime) -> None:
+    """Remember that this employee blocked the bot (no commit)."""
+    session.execute(
+        update(Employee)
+        .where(col(Employee.id) == employee_id, col(Employee.unreachable_since).is_(None))
+        .values(unreachable_since=now)
+    )
+
+
+def recover(session: Session, employee_id: int, now: datetime) -> int:
+    """The employee is back: their held messages go out again; commits. The number re-queued."""
+    session.execute(
+        update(Employee).where(col(Employee.id) == employee_id).values(unreachable_since=None)
+    )
+    requeued = session.execute(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.employee_id) == employee_id,
+            col(OutboxMessage.status) == OutboxStatus.BLOCKED,
+        )
+        .values(status=OutboxStatus.PENDING, not_before=now)
+    )
+    session.commit()
+    return int(cast(CursorResult[Any], requeued).rowcount)
+
+
+def post(session: Session, drafts: Sequence[Draft], *, now: datetime) -> int:
+    """Queue messages for delivery and commit; the number new."""
+    added = enqueue(session, drafts, now=now)
+    session.commit()
+    return added

@@ -1,0 +1,376 @@
+"""Quarter scores (§4): criterion scores, totals and classifications from active deductions.
+
+A deduction counts in a quarter when it is dated (`occurred_at`) in that calendar quarter of the
+organisation's zone and is active: neither a reversal row nor named by one. Points are added up
+as whole cents in SQL, so SQLite's floating-point storage of NUMERIC never reaches a total.
+
+Position changes: no position history is kept, so a quarter is always scored against the
+position the employee holds when the score is computed. Deductions on criteria that position
+lacks are still listed (the employee sees them, with `counted=False`) and still counted in
+`deduction_count`, but they lower no criterion and not the total. A past quarter's score can
+therefore move after a transfer; a report that must not move is archived when it is issued.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col, select
+
+from kpi.policy import Classification, Criterion, Policy
+from models import Deduction, Employee, Unit
+from models import Position as PositionRow
+
+MIN_YEAR, MAX_YEAR = 2000, 2100
+_ZERO = Decimal("0.00")
+_BATCH = 1000  # rows fetched at a time by score_table
+_YEAR_FIRST = re.compile(r"([0-9]{4})\s*Q([1-4])", re.IGNORECASE)
+_QUARTER_FIRST = re.compile(r"Q([1-4])(?:\s*/\s*|\s+)([0-9]{4})", re.IGNORECASE)
+# Whole cents: exact on PostgreSQL's numeric and on SQLite, which stores NUMERIC as REAL.
+_CENTS = sa.cast(sa.func.round(col(Deduction.points) * 100), sa.Integer)
+_CENTS_SUM = sa.func.sum(_CENTS)
+
+
+@dataclass(frozen=True, order=True)
+class Quarter:
+    """A calendar quarter (quý), ordered by time."""
+
+    year: int
+    number: int  # 1..4
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.number <= 4:
+            raise ValueError(f"quarter number must be 1-4, got {self.number}")
+
+    @classmethod
+    def parse(cls, text: str) -> Quarter:
+        """Read "2026Q4", "2026q4", "Q4/2026" or "Q4 2026"; ValueError for anything else."""
+        stripped = text.strip()
+        if match := _YEAR_FIRST.fullmatch(stripped):
+            year, number = int(match[1]), int(match[2])
+        elif match := _QUARTER_FIRST.fullmatch(stripped):
+            number, year = int(match[1]), int(match[2])
+        else:
+            raise ValueError(f"not a quarter: {text!r} (expected e.g. 2026Q4)")
+        if not MIN_YEAR <= year <= MAX_YEAR:
+            raise ValueError(f"quarter year must be {MIN_YEAR}-{MAX_YEAR}, got {year}")
+        return cls(year, number)
+
+    @classmethod
+    def of(cls, instant: datetime, tz: ZoneInfo) -> Quarter:
+        """The quarter an aware instant falls in, on the calendar of `tz`."""
+        if instant.tzinfo is None or instant.utcoffset() is None:
+            raise ValueError("naive datetime: the instant's zone is unknown")
+        local = instant.astimezone(tz)
+        return cls(local.year, (local.month - 1) // 3 + 1)
+
+    def bounds(self, tz: ZoneInfo) -> tuple[datetime, datetime]:
+        """The quarter as aware UTC instants [start, end): local midnights of `tz`."""
+        return self._start(tz), self.next()._start(tz)
+
+    def previous(self) -> Quarter:
+        """The quarter before this one."""
+        return (
+            Quarter(self.year - 1, 4) if self.number == 1 else Quarter(self.year, self.number - 1)
+        )
+
+    def next(self) -> Quarter:
+        """The quarter after this one."""
+        return (
+            Quarter(self.year + 1, 1) if self.number == 4 else Quarter(self.year, self.number + 1)
+        )
+
+    def _start(self, tz: ZoneInfo) -> datetime:
+        return datetime(self.year, 3 * self.number - 2, 1, tzinfo=tz).astimezone(UTC)
+
+    def __str__(self) -> str:
+        return f"{self.year}Q{self.number}"
+
+
+@dataclass(frozen=True)
+class CriterionScore:
+    """One criterion of a quarter: points deducted, and the score left (never below 0)."""
+
+    criterion: Criterion
+    deducted: Decimal
+    score: Decimal
+
+
+@dataclass(frozen=True)
+class DeductionLine:
+    """An active deduction as shown to the employee; `counted` is False off their position."""
+
+    id: int
+    criterion: str
+    points: Decimal
+    reason: str
+    occurred_at: datetime
+    source: str
+    counted: bool
+
+
+@dataclass(frozen=True)
+class ScoreCard:
+    """One employee's quarter: scores by criterion, total, class and latest deductions."""
+
+    employee_id: int
+    quarter: Quarter
+    position: str
+    criteria: tuple[CriterionScore, ...]
+    total: Decimal
+    classification: Classification
+    deductions: tuple[DeductionLine, ...]  # active deductions of the quarter, newest first
+
+
+@dataclass(frozen=True)
+class ScoreRow:
+    """One employee's line in the quarterly report or the team view."""
+
+    employee_id: int
+    code: str
+    full_name: str
+    unit: str
+    position: str
+    leader_code: str | None
+    leader_name: str | None
+    criteria: tuple[CriterionScore, ...]
+    total: Decimal
+    classification: Classification
+    deduction_count: int  # active deductions in the quarter, counted or not
+
+
+def score_card(
+    *,
+    session: Session,
+    employee: Employee,
+    quarter: Quarter,
+    policy: Policy,
+    tz: ZoneInfo,
+    latest: int = 10,
+) -> ScoreCard:
+    """Score one employee for a quarter, with up to `latest` of its deductions (three queries)."""
+    if latest < 0:
+        raise ValueError(f"latest must be >= 0, got {latest}")
+    employee_id = _id_of(employee)
+    position = session.exec(
+        select(PositionRow.code).where(col(PositionRow.id) == employee.position_id)
+    ).one()
+    criteria = policy.criteria_of(position)  # KeyError: a position the policy no longer has
+    where = [col(Deduction.employee_id) == employee_id, *_counting(*quarter.bounds(tz))]
+    sums = session.exec(
+        select(Deduction.criterion, _CENTS_SUM).where(*where).group_by(col(Deduction.criterion))
+    )
+    scores, total = _score(criteria, {code: _from_cents(cents) for code, cents in sums})
+    own = {criterion.code for criterion in criteria}
+    return ScoreCard(
+        employee_id=employee_id,
+        quarter=quarter,
+        position=position,
+        criteria=scores,
+        total=total,
+        classification=policy.classify(total),
+        deductions=_latest_lines(session, where, own, latest) if latest else (),
+    )
+
+
+def score_table(
+    *,
+    session: Session,
+    quarter: Quarter,
+    policy: Policy,
+    tz: ZoneInfo,
+    unit: str | None = None,
+    employee_ids: Collection[int] | None = None,
+) -> Iterator[ScoreRow]:
+    """Stream one row per employee (by code), optionally of one unit (by name) or some ids.
+
+    One statement: the deduction sums grouped by (employee, criterion) as a derived table, left
+    joined to the employees, so both sides come from one snapshot even while the roster changes.
+    Do not commit the session before the iteration ends: PostgreSQL streams from a cursor.
+    """
+    chosen = _chosen(unit, employee_ids)
+    sums = _sums_by_employee(chosen, *quarter.bounds(tz))
+    leader = aliased(Employee)
+    query = (
+        sa.select(
+            col(Employee.id),
+            col(Employee.code),
+            col(Employee.full_name),
+            col(Unit.name),
+            col(PositionRow.code),
+            col(leader.code),
+            col(leader.full_name),
+            sums.c.criterion,
+            sums.c.cents,
+            sums.c.count,
+        )  # fmt: skip
+        .join(Unit, col(Unit.id) == col(Employee.unit_id))
+        .join(PositionRow, col(PositionRow.id) == col(Employee.position_id))
+        .outerjoin(leader, col(leader.id) == col(Employee.leader_id))
+        .outerjoin(sums, sums.c.employee_id == col(Employee.id))
+        .where(*chosen)
+        .order_by(col(Employee.code))
+        .execution_options(yield_per=_BATCH)
+    )
+    group: list[tuple[Any, ...]] = []
+    for row in session.execute(query):
+        if group and group[0][0] != row[0]:
+            yield _row_of(group, policy)
+            group = []
+        group.append(tuple(row))
+    if group:
+        yield _row_of(group, policy)
+
+
+def history(
+    *,
+    session: Session,
+    employee: Employee,
+    policy: Policy,
+    tz: ZoneInfo,
+    quarter: Quarter,
+    count: int = 4,
+) -> list[tuple[Quarter, Decimal]]:
+    """Totals of the `count` quarters ending at `quarter`, oldest first (two queries)."""
+    if count < 1:
+        raise ValueError(f"count must be >= 1, got {count}")
+    quarters = [quarter]
+    while len(quarters) < count:
+        quarters.insert(0, quarters[0].previous())
+    position = session.exec(
+        select(PositionRow.code).where(col(PositionRow.id) == employee.position_id)
+    ).one()
+    criteria = policy.criteria_of(position)
+    start, end = quarters[0].bounds(tz)[0], quarter.bounds(tz)[1]
+    rows = session.exec(
+        select(Deduction.criterion, Deduction.occurred_at, _CENTS).where(
+            col(Deduction.employee_id) == _id_of(employee), *_counting(start, end)
+        )
+    )
+    deducted: dict[Quarter, dict[str, Decimal]] = {q: {} for q in quarters}
+    for code, occurred_at, cents in rows:
+        by_code = deducted[Quarter.of(occurred_at, tz)]
+        by_code[code] = by_code.get(code, _ZERO) + _from_cents(cents)
+    return [(q, _score(criteria, deducted[q])[1]) for q in quarters]
+
+
+# --- queries -----------------------------------------------------------------------------------
+
+
+def _counting(start: datetime, end: datetime) -> list[sa.ColumnElement[bool]]:
+    """Conditions for deductions that count in [start, end): active and dated in it."""
+    reversal = aliased(Deduction)
+    return [
+        col(Deduction.occurred_at) >= start,
+        col(Deduction.occurred_at) < end,
+        col(Deduction.reverses_id).is_(None),
+        # reverses_id is unique, hence indexed: an anti-join, not a scan per row.
+        ~sa.exists().where(col(reversal.reverses_id) == col(Deduction.id)),
+    ]
+
+
+def _chosen(unit: str | None, employee_ids: Collection[int] | None) -> list[sa.ColumnElement[bool]]:
+    """Conditions on Employee selecting the unit (by name) and the ids asked for."""
+    conditions: list[sa.ColumnElement[bool]] = []
+    if unit is not None:
+        unit_id = select(Unit.id).where(col(Unit.name) == unit).correlate(None).scalar_subquery()
+        conditions.append(col(Employee.unit_id) == unit_id)
+    if employee_ids is not None:
+        conditions.append(col(Employee.id).in_(list(employee_ids)))
+    return conditions
+
+
+def _sums_by_employee(
+    chosen: Sequence[sa.ColumnElement[bool]], start: datetime, end: datetime
+) -> sa.Subquery:
+    """Active deductions of the chosen employees in [start, end), by (employee, criterion)."""
+    query = select(
+        Deduction.employee_id,
+        Deduction.criterion,
+        _CENTS_SUM.label("cents"),
+        sa.func.count().label("count"),
+    ).where(*_counting(start, end))
+    if chosen:  # filter before grouping: the team view then reads a few index ranges only
+        query = query.where(col(Deduction.employee_id).in_(select(Employee.id).where(*chosen)))
+    return query.group_by(col(Deduction.employee_id), col(Deduction.criterion)).subquery()
+
+
+def _latest_lines(
+    session: Session, where: Sequence[sa.ColumnElement[bool]], own: Collection[str], latest: int
+) -> tuple[DeductionLine, ...]:
+    """The newest `latest` deductions matching `where`; `own` are the criteria that count."""
+    rows = session.exec(
+        select(Deduction, _CENTS)
+        .where(*where)
+        .order_by(col(Deduction.occurred_at).desc(), col(Deduction.id).desc())
+        .limit(latest)
+    )
+    return tuple(
+        DeductionLine(
+            id=_id_of(row),
+            criterion=row.criterion,
+            points=_from_cents(cents),
+            reason=row.reason,
+            occurred_at=row.occurred_at,
+            source=row.source,
+            counted=row.criterion in own,
+        )
+        for row, cents in rows
+    )
+
+
+# --- arithmetic --------------------------------------------------------------------------------
+
+
+def _row_of(group: Sequence[tuple[Any, ...]], policy: Policy) -> ScoreRow:
+    """Build an employee's row from its joined rows, one per criterion with deductions."""
+    employee_id, code, full_name, unit, position, leader_code, leader_name = group[0][:7]
+    deducted = {row[7]: _from_cents(row[8]) for row in group if row[7] is not None}
+    scores, total = _score(policy.criteria_of(position), deducted)
+    return ScoreRow(
+        employee_id=employee_id,
+        code=code,
+        full_name=full_name,
+        unit=unit,
+        position=position,
+        leader_code=leader_code,
+        leader_name=leader_name,
+        criteria=scores,
+        total=total,
+        classification=policy.classify(total),
+        deduction_count=sum(row[9] or 0 for row in group),
+    )
+
+
+def _score(
+    criteria: Sequence[Criterion], deducted: Mapping[str, Decimal]
+) -> tuple[tuple[CriterionScore, ...], Decimal]:
+    """Criterion scores and their total; deductions on other criteria are ignored."""
+    scores = tuple(
+        CriterionScore(
+            criterion=criterion,
+            deducted=deducted.get(criterion.code, _ZERO),
+            score=max(_ZERO, criterion.max_points - deducted.get(criterion.code, _ZERO)),
+        )
+        for criterion in criteria
+    )
+    total = sum((score.score for score in scores), _ZERO)
+    return scores, total
+
+
+def _from_cents(cents: int | None) -> Decimal:
+    return Decimal(cents or 0).scaleb(-2)
+
+
+def _id_of(row: Employee | Deduction) -> int:
+    if row.id is None:
+        raise ValueError(f"{type(row).__name__} has no id yet: flush it first")
+    return row.id

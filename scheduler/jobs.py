@@ -1,0 +1,56 @@
+"""The time-driven work inside `kpibot run`: the sweep each minute, delivery each second."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import cast
+
+from telegram.ext import Application, ContextTypes
+
+from bot.services import Services
+from scheduler.delivery import Deliverer
+from scheduler.sweep import run_sweep
+
+log = logging.getLogger(__name__)
+DELIVERER = "deliverer"
+
+
+def schedule(application: Application, svc: Services, *, sweep_every: float | None) -> None:  # type: ignore[type-arg]
+    """Register the jobs; the first sweep runs at start-up to catch up after downtime."""
+    application.bot_data[DELIVERER] = Deliverer(db=svc.db, bot=application.bot, clock=svc.clock)
+    queue = application.job_queue
+    assert queue is not None, "python-telegram-bot[job-queue] is required"
+    queue.run_repeating(deliver, interval=1.0, first=0.0, name="deliver")
+    if sweep_every is not None:
+        queue.run_repeating(sweep, interval=sweep_every, first=0.0, name="sweep")
+
+
+async def sweep(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Run the sweep off the event loop, then deliver what it queued."""
+    svc = cast(Services, context.bot_data["services"])
+    report = await asyncio.to_thread(
+        run_sweep,
+        db=svc.db,
+        policy=svc.policy,
+        tz=svc.settings.tz,
+        now=svc.clock(),
+        default_locale=svc.settings.default_locale,
+    )
+    if report.queued:
+        log.info("sweep: %s", report)
+        await deliver(context)
+
+
+async def deliver(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Send what is due in the outbox."""
+    deliverer = cast(Deliverer, context.bot_data[DELIVERER])
+    report = await deliverer.deliver_due()
+    if report.sent or report.failed or report.blocked:
+        log.info("delivery: %s", report)
+
+
+def wake(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Deliver now rather than at the next tick (after a handler queued a message)."""
+    if context.job_queue is not None:
+        context.job_queue.run_once(deliver, 0.0)

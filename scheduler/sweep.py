@@ -1,0 +1,182 @@
+"""The sweep: all time-driven work due at one instant, derived from the database alone.
+
+Reminders, breach deductions and digests are found from the state of the work codes, and every
+result carries a unique key, so running the sweep again, late, twice at once or after a crash
+adds nothing twice. On PostgreSQL an advisory lock keeps concurrent sweeps from racing.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import cast
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import text
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session, col, select
+
+from kpi import breaches, schedule
+from kpi.calendar import load_calendar
+from kpi.outbox import Draft, enqueue, insert_ignoring_duplicates
+from kpi.policy import Policy
+from models import Employee, Role, SweepMark, WorkCode, WorkCodeStatus
+from scheduler import messages
+from scheduler.messages import Context
+
+LOCK_KEY = 4_242_001  # pg_advisory_xact_lock key of the sweep
+
+
+@dataclass
+class SweepReport:
+    """What one sweep did."""
+
+    reminders: int = 0
+    breaches: int = 0
+    digests: int = 0
+    queued: int = 0
+
+
+def run_sweep(
+    *, db: sessionmaker[Session], policy: Policy, tz: ZoneInfo, now: datetime, default_locale: str
+) -> SweepReport:
+    """Do all work due at `now` in one transaction."""
+    with db() as session:
+        _lock(session)
+        calendar = load_calendar(session=session, tz=tz, calendar_days=policy.calendar_days)
+        ctx = Context(calendar, policy, now, default_locale)
+        report = SweepReport()
+        drafts = _codes(session, ctx, report) + _digests(session, ctx, report)
+        report.queued = enqueue(session, [d for d in drafts if d.chat_id], now=now)
+        session.commit()
+    return report
+
+
+def _lock(session: Session) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
+    else:  # SQLite: take the write lock now, so concurrent sweeps run one after the other
+        session.execute(text("UPDATE sweep_mark SET day = day WHERE 1 = 0"))
+
+
+def _codes(session: Session, ctx: Context, report: SweepReport) -> list[Draft]:
+    """Reminders owed and breaches found on the codes whose next event has come."""
+    drafts: list[Draft] = []
+    owed: dict[tuple[int, datetime], list[WorkCode]] = defaultdict(list)
+    people: dict[int, Employee] = {}
+    for batch in breaches.due_codes(session, ctx.now):
+        _load_people(session, people, batch)
+        for code in batch:
+            step = schedule.step(ctx.calendar, ctx.policy, code, ctx.now)
+            if step.breach and breaches.record_breach(session, code, ctx.policy, ctx.now):
+                report.breaches += 1
+                drafts += _breach_notices(ctx, code, people)
+            if step.reminder and not schedule.carried_by_digest(
+                ctx.calendar, ctx.policy, step.reminder
+            ):
+                owed[(code.approver_id, step.reminder)].append(code)
+            breaches.advance(session, code, step)
+    not_before = schedule.allowed_at(ctx.calendar, ctx.policy, ctx.now)
+    for (approver_id, slot), codes in owed.items():
+        pairs = [(code, people[code.employee_id]) for code in codes]
+        drafts.append(messages.reminder(ctx, people[approver_id], slot, pairs, not_before))
+        report.reminders += 1
+    return drafts
+
+
+def _breach_notices(ctx: Context, code: WorkCode, people: dict[int, Employee]) -> list[Draft]:
+    leader = people[code.approver_id]
+    superior = people.get(leader.leader_id) if leader.leader_id else None
+    not_before = schedule.allowed_at(ctx.calendar, ctx.policy, ctx.now)
+    return messages.breach_notices(
+        ctx, code, people[code.employee_id], leader, superior, not_before
+    )
+
+
+def _load_people(session: Session, people: dict[int, Employee], codes: Iterable[WorkCode]) -> None:
+    """Authors, approvers and the approvers' leaders, in two queries."""
+    wanted = {c.employee_id for c in codes} | {c.approver_id for c in codes}
+    _fetch(session, people, wanted)
+    superiors = {people[c.approver_id].leader_id for c in codes}
+    _fetch(session, people, {i for i in superiors if i is not None})
+
+
+def _fetch(session: Session, people: dict[int, Employee], ids: set[int]) -> None:
+    missing = ids - people.keys()
+    if missing:
+        for employee in session.exec(select(Employee).where(col(Employee.id).in_(missing))):
+            people[_id(employee)] = employee
+
+
+def _id(employee: Employee) -> int:
+    return cast(int, employee.id)  # read from the database, so set
+
+
+def _digests(session: Session, ctx: Context, report: SweepReport) -> list[Draft]:
+    """Once per working day, at digest time: each leader's pending codes, and admins' report."""
+    day = schedule.digest_due(ctx.calendar, ctx.policy, ctx.now)
+    if day is None or _mark(session, "digest") == day.isoformat():
+        return []
+    _set_mark(session, "digest", day.isoformat())
+    not_before = schedule.allowed_at(ctx.calendar, ctx.policy, ctx.now)
+    expires = schedule.quiet_from(ctx.calendar, ctx.policy, day)
+    at = ctx.calendar.local_instant(day, ctx.policy.digest_at)
+    drafts: list[Draft] = []
+    for leader, pairs in _pending_by_leader(session):
+        flagged = {
+            code.id
+            for code, _ in pairs
+            if code.id is not None
+            and at in schedule.slots(ctx.calendar, ctx.policy, code.due_day)
+            and code.cycle_started_at < at
+        }
+        drafts += messages.digest(ctx, leader, pairs, flagged, not_before, expires)
+        report.digests += 1
+    return drafts + _unreachable_reports(session, ctx, not_before, expires)
+
+
+def _pending_by_leader(session: Session) -> list[tuple[Employee, list[tuple[WorkCode, Employee]]]]:
+    rows = session.exec(
+        select(WorkCode, Employee)
+        .join(Employee, col(Employee.id) == col(WorkCode.employee_id))
+        .where(col(WorkCode.status) == WorkCodeStatus.OPEN)
+    ).all()
+    grouped: dict[int, list[tuple[WorkCode, Employee]]] = defaultdict(list)
+    for code, author in rows:
+        grouped[code.approver_id].append((code, author))
+    leaders = session.exec(
+        select(Employee).where(
+            col(Employee.id).in_(grouped), col(Employee.telegram_id).is_not(None)
+        )
+    )
+    return [(leader, grouped[_id(leader)]) for leader in leaders]
+
+
+def _unreachable_reports(
+    session: Session, ctx: Context, not_before: datetime, expires: datetime
+) -> list[Draft]:
+    people = list(
+        session.exec(select(Employee).where(col(Employee.unreachable_since).is_not(None)))
+    )
+    if not people:
+        return []
+    admins = session.exec(
+        select(Employee).where(
+            col(Employee.role) == Role.ADMIN, col(Employee.telegram_id).is_not(None)
+        )
+    )
+    return [messages.unreachable_report(ctx, a, people, not_before, expires) for a in admins]
+
+
+def _mark(session: Session, name: str) -> str | None:
+    mark = session.get(SweepMark, name)
+    return mark.day if mark else None
+
+
+def _set_mark(session: Session, name: str, day: str) -> None:
+    if not insert_ignoring_duplicates(session, SweepMark, [{"name": name, "day": day}]):
+        mark = session.get_one(SweepMark, name)
+        mark.day = day
+        session.add(mark)
