@@ -21,7 +21,7 @@ from telegram.ext import (
 
 from bot.i18n import LOCALES, Translator
 from bot.services import Services
-from handlers import start, workcodes
+from handlers import score, start, workcodes
 from handlers.caller import services
 from handlers.menu import menu
 from scheduler.jobs import schedule
@@ -70,8 +70,12 @@ def _register(application: Application) -> None:  # type: ignore[type-arg]
             CommandHandler("resubmit", workcodes.cmd_resubmit, private),
             CommandHandler("pending", workcodes.cmd_pending, private),
             CommandHandler("cancel", workcodes.cmd_cancel, private),
+            CommandHandler("myscore", score.cmd_myscore, private),
+            CommandHandler("team", score.cmd_team, private),
             CallbackQueryHandler(workcodes.on_button, pattern=r"^w[cl]:"),
-            # Plain text answers the question the bot asked (a title, a reason, an opinion).
+            CallbackQueryHandler(score.on_chart, pattern=r"^sc:"),
+            # Plain text answers the question the bot asked (a title, a reason, an opinion),
+            # or is a question in plain words ("điểm của tôi?").
             MessageHandler(filters.TEXT & ~filters.COMMAND & private, workcodes.on_text),
             MessageHandler(filters.COMMAND & private, start.on_unknown_command),
         ]

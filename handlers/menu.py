@@ -35,6 +35,8 @@ COMMANDS = (
     Command("withdraw", "/withdraw ID", N_("Withdraw one of your work codes"), Audience.EMPLOYEE),
     Command("resubmit", "/resubmit ID", N_("Submit a returned work code again"), Audience.EMPLOYEE),
     Command("pending", "/pending", N_("Work codes waiting for your approval"), Audience.LEADER),
+    Command("myscore", "/myscore [2026Q4]", N_("Your KPI score and why"), Audience.EMPLOYEE),
+    Command("team", "/team [QUARTER]", N_("Your team's scores"), Audience.LEADER),
     Command("cancel", "/cancel", N_("Cancel the question I asked"), Audience.EMPLOYEE),
     Command("language", "/language vi|en", N_("Change the language"), Audience.EMPLOYEE),
 )

@@ -13,6 +13,7 @@ from telegram.ext import ContextTypes
 from bot.services import Services
 from handlers import delivery
 from handlers.caller import Caller, identify, services, translator_for
+from handlers.score import answer_question
 from handlers.workcode_views import (
     RESPONSE_NOTES,
     approver_keyboard,
@@ -278,9 +279,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     with svc.db() as session:
         caller = identify(session, update, svc)
         if not isinstance(awaiting, Awaiting) or caller.employee is None:
-            await message.reply_text(
-                caller.tr._("I did not understand. Send /help to see what I can do.")
-            )
+            await answer_question(update, context)  # plain words: "điểm của tôi?"
             return
         if awaiting.action is WorkCodeAction.OPEN:
             await _open(context, session, caller, message, message.text or "")

@@ -47,6 +47,8 @@ def insert_ignoring_duplicates(session: Session, table: Any, rows: Sequence[dict
     dialect = cast(Engine, session.get_bind()).dialect.name
     module: Any = postgresql if dialect == "postgresql" else sqlite
     statement = module.insert(table).values(list(rows)).on_conflict_do_nothing()
+    # Without preserve_rowcount SQLAlchemy 2.1 reports -1 for an INSERT on psycopg.
+    statement = statement.execution_options(preserve_rowcount=True)
     return int(cast(CursorResult[Any], session.execute(statement)).rowcount)
 
 

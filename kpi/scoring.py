@@ -14,6 +14,7 @@ therefore move after a transfer; a report that must not move is archived when it
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -192,13 +193,14 @@ def score_table(
 ) -> Iterator[ScoreRow]:
     """Stream one row per employee (by code), optionally of one unit (by name) or some ids.
 
-    One statement: the deduction sums grouped by (employee, criterion) as a derived table, left
-    joined to the employees, so both sides come from one snapshot even while the roster changes.
+    Two queries: the sums by (employee, criterion), held in memory, then the employees, streamed.
     Do not commit the session before the iteration ends: PostgreSQL streams from a cursor.
     """
     chosen = _chosen(unit, employee_ids)
-    sums = _sums_by_employee(chosen, *quarter.bounds(tz))
+    sums = _sums_by_employee(session, chosen, *quarter.bounds(tz))
     leader = aliased(Employee)
+    # Kept apart from the sums: a join with the aggregate invites PostgreSQL, short of
+    # statistics (say just after an import), into a nested loop over every pair.
     query = (
         sa.select(
             col(Employee.id),
@@ -208,26 +210,16 @@ def score_table(
             col(PositionRow.code),
             col(leader.code),
             col(leader.full_name),
-            sums.c.criterion,
-            sums.c.cents,
-            sums.c.count,
         )  # fmt: skip
         .join(Unit, col(Unit.id) == col(Employee.unit_id))
         .join(PositionRow, col(PositionRow.id) == col(Employee.position_id))
         .outerjoin(leader, col(leader.id) == col(Employee.leader_id))
-        .outerjoin(sums, sums.c.employee_id == col(Employee.id))
         .where(*chosen)
         .order_by(col(Employee.code))
         .execution_options(yield_per=_BATCH)
     )
-    group: list[tuple[Any, ...]] = []
     for row in session.execute(query):
-        if group and group[0][0] != row[0]:
-            yield _row_of(group, policy)
-            group = []
-        group.append(tuple(row))
-    if group:
-        yield _row_of(group, policy)
+        yield _row_of(tuple(row), sums.get(row[0], ()), policy)
 
 
 def history(
@@ -271,7 +263,9 @@ def _counting(start: datetime, end: datetime) -> list[sa.ColumnElement[bool]]:
     return [
         col(Deduction.occurred_at) >= start,
         col(Deduction.occurred_at) < end,
-        col(Deduction.reverses_id).is_(None),
+        # `+ 0` keeps SQLite off the unique index on reverses_id: it takes IS NULL there for a
+        # one-row lookup, while nearly every row matches, instead of the employee's range.
+        (col(Deduction.reverses_id) + 0).is_(None),
         # reverses_id is unique, hence indexed: an anti-join, not a scan per row.
         ~sa.exists().where(col(reversal.reverses_id) == col(Deduction.id)),
     ]
@@ -289,18 +283,19 @@ def _chosen(unit: str | None, employee_ids: Collection[int] | None) -> list[sa.C
 
 
 def _sums_by_employee(
-    chosen: Sequence[sa.ColumnElement[bool]], start: datetime, end: datetime
-) -> sa.Subquery:
-    """Active deductions of the chosen employees in [start, end), by (employee, criterion)."""
-    query = select(
-        Deduction.employee_id,
-        Deduction.criterion,
-        _CENTS_SUM.label("cents"),
-        sa.func.count().label("count"),
-    ).where(*_counting(start, end))
+    session: Session, chosen: Sequence[sa.ColumnElement[bool]], start: datetime, end: datetime
+) -> dict[int, list[tuple[str, int, int]]]:
+    """(criterion, cents, count) of the chosen employees' active deductions in [start, end)."""
+    query = select(Deduction.employee_id, Deduction.criterion, _CENTS_SUM, sa.func.count()).where(
+        *_counting(start, end)
+    )
     if chosen:  # filter before grouping: the team view then reads a few index ranges only
         query = query.where(col(Deduction.employee_id).in_(select(Employee.id).where(*chosen)))
-    return query.group_by(col(Deduction.employee_id), col(Deduction.criterion)).subquery()
+    sums: dict[int, list[tuple[str, int, int]]] = {}
+    grouped = query.group_by(col(Deduction.employee_id), col(Deduction.criterion))
+    for employee_id, criterion, cents, count in session.exec(grouped):
+        sums.setdefault(employee_id, []).append((sys.intern(criterion), cents, count))
+    return sums
 
 
 def _latest_lines(
@@ -330,11 +325,15 @@ def _latest_lines(
 # --- arithmetic --------------------------------------------------------------------------------
 
 
-def _row_of(group: Sequence[tuple[Any, ...]], policy: Policy) -> ScoreRow:
-    """Build an employee's row from its joined rows, one per criterion with deductions."""
-    employee_id, code, full_name, unit, position, leader_code, leader_name = group[0][:7]
-    deducted = {row[7]: _from_cents(row[8]) for row in group if row[7] is not None}
-    scores, total = _score(policy.criteria_of(position), deducted)
+def _row_of(
+    person: tuple[Any, ...], sums: Sequence[tuple[str, int, int]], policy: Policy
+) -> ScoreRow:
+    """An employee's row from its roster columns and its (criterion, cents, count) sums."""
+    employee_id, code, full_name, unit, position, leader_code, leader_name = person
+    scores, total = _score(
+        policy.criteria_of(position),
+        {criterion: _from_cents(cents) for criterion, cents, _n in sums},
+    )
     return ScoreRow(
         employee_id=employee_id,
         code=code,
@@ -346,7 +345,7 @@ def _row_of(group: Sequence[tuple[Any, ...]], policy: Policy) -> ScoreRow:
         criteria=scores,
         total=total,
         classification=policy.classify(total),
-        deduction_count=sum(row[9] or 0 for row in group),
+        deduction_count=sum(count for _c, _p, count in sums),
     )
 
 

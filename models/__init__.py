@@ -1,5 +1,6 @@
 """SQLModel tables, the engine and session factory, and Alembic migrations."""
 
+from models.appeal import Appeal, AppealStatus
 from models.audit import AuditEvent
 from models.calendar import CalendarDay
 from models.deduction import Deduction, DeductionSource
@@ -8,6 +9,8 @@ from models.outbox import OutboxMessage, OutboxStatus, SweepMark
 from models.workcode import WorkCode, WorkCodeAction, WorkCodeEvent, WorkCodeStatus
 
 __all__ = [
+    "Appeal",
+    "AppealStatus",
     "Deduction",
     "DeductionSource",
     "OutboxMessage",

@@ -2045,6 +2045,15 @@ class FakeBotAPI:
                 if "document" in m
             ]
 
+    def photos(self, chat_id: int) -> list[StoredFile]:
+        """Pictures the bot sent to a chat, in send order."""
+        with self._cond:
+            return [
+                self._state.files[m["photo"][-1]["file_id"]]
+                for m in self._state.bot_messages(chat_id)
+                if "photo" in m
+            ]
+
     def commands(
         self, language_code: str | None = None, scope: Mapping[str, Any] | None = None
     ) -> list[JsonDict]:

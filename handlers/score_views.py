@@ -1,0 +1,108 @@
+"""How scores read in a chat: the quarter's card, its deductions, a team's table."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from html import escape
+
+from bot.i18n import N_, Translator
+from handlers.workcode_views import deadline
+from kpi.calendar import WorkCalendar
+from kpi.policy import Policy
+from kpi.scoring import DeductionLine, Quarter, ScoreCard, ScoreRow
+from models import DeductionSource, Employee, WorkCode
+
+TYPES = {"spearhead": N_("spearhead KPI"), "hard": N_("hard KPI"), "soft": N_("soft KPI")}
+ROMAN = ("I", "II", "III", "IV")
+
+
+def quarter_label(tr: Translator, quarter: Quarter) -> str:
+    """Quý IV/2026, Quarter IV/2026."""
+    return tr._("Quarter {roman}/{year}", roman=ROMAN[quarter.number - 1], year=quarter.year)
+
+
+def card(tr: Translator, score: ScoreCard, employee: Employee, policy: Policy) -> str:
+    """The whole answer to "what is my score?"."""
+    coefficient = tr.number(score.classification.bonus_coefficient)
+    lines = [
+        tr._(
+            "<b>KPI score, {quarter}</b> — {name}",
+            quarter=quarter_label(tr, score.quarter),
+            name=escape(employee.full_name),
+        ),
+        tr._("Total: <b>{total}/100</b>", total=tr.number(score.total)),
+        tr._(
+            "Classification: {name} (bonus coefficient {coefficient})",
+            name=escape(score.classification.name(tr.locale)),
+            coefficient=coefficient,
+        ),
+        "",
+        f"<b>{tr._('Criteria')}</b>",
+    ]
+    for item in score.criteria:
+        kind = tr._(TYPES[item.criterion.type.value])
+        name = escape(item.criterion.name(tr.locale))
+        score_text = f"{tr.number(item.score)}/{tr.number(item.criterion.max_points)}"
+        lines.append(f"• {name} ({kind}): {score_text}")
+    lines += ["", *deductions(tr, score, policy)]
+    return "\n".join(lines)
+
+
+def deductions(tr: Translator, score: ScoreCard, policy: Policy) -> list[str]:
+    """The quarter's latest deductions, with date, points and reason."""
+    title = tr._("Latest deductions")
+    if not score.deductions:
+        return [f"<b>{title}</b>", tr._("No deductions this quarter.")]
+    return [f"<b>{title}</b>", *(deduction_line(tr, line, policy) for line in score.deductions)]
+
+
+def deduction_line(tr: Translator, line: DeductionLine, policy: Policy) -> str:
+    """`#12 05/11/2026: −2 points, Training — reason`."""
+    criterion = policy.criteria.get(line.criterion)
+    name = criterion.name(tr.locale) if criterion else line.criterion
+    reason = line.reason
+    if line.source == DeductionSource.DEADLINE_BREACH:
+        reason = tr._("a work code was not answered within its deadline")
+    text = tr._(
+        "#{id} {day}: −{points} points, {criterion} — {reason}",
+        id=line.id,
+        day=tr.date(line.occurred_at.astimezone(tr.tz).date()),
+        points=tr.number(line.points),
+        criterion=escape(name),
+        reason=escape(reason),
+    )
+    return "• " + text + ("" if line.counted else " " + tr._("(not in your position's criteria)"))
+
+
+def risks(
+    tr: Translator, codes: Sequence[WorkCode], calendar: WorkCalendar, today: date
+) -> list[str]:
+    """For leaders: codes awaiting them that fall due within 2 working days."""
+    lines = [f"<b>{tr._('Work codes at risk (due within 2 working days)')}</b>"]
+    for code in codes:
+        lines.append(f"• #{code.id} {escape(code.title)} — {deadline(tr, code, calendar, today)}")
+    return lines
+
+
+def team(tr: Translator, quarter: Quarter, title: str, rows: Sequence[ScoreRow]) -> str:
+    """A team's totals and classifications, best first, with their deduction counts."""
+    lines = [
+        tr._("<b>{title}, {quarter}</b>", title=escape(title), quarter=quarter_label(tr, quarter))
+    ]
+    if not rows:
+        lines.append(tr._("Nobody to show."))
+    for rank, row in enumerate(rows, start=1):
+        lines.append(
+            tr.ngettext(
+                "{rank}. {name} ({code}): {total}/100 — {classification}; {n} deduction",
+                "{rank}. {name} ({code}): {total}/100 — {classification}; {n} deductions",
+                row.deduction_count,
+                rank=rank,
+                name=escape(row.full_name),
+                code=escape(row.code),
+                total=tr.number(row.total),
+                classification=escape(row.classification.name(tr.locale)),
+            )
+        )
+    return "\n".join(lines)
