@@ -22,7 +22,13 @@ from bot.services import Services, system_clock
 from kpi.calendar import WorkCalendar, declare_day, load_calendar, remove_day
 from kpi.linking import UnknownEmployees, create_invites
 from kpi.policy import Policy, PolicyError, load_policy
-from kpi.roster import RosterFileError, export_roster, import_roster, read_roster
+from kpi.roster import (
+    RosterFileError,
+    count_employees,
+    export_roster,
+    import_roster,
+    read_roster,
+)
 from models.db import make_engine, make_session_factory, upgrade
 
 if TYPE_CHECKING:
@@ -255,6 +261,50 @@ def sweep(
             f"{delivered.blocked} blocked, {delivered.failed} refused."
         )
     engine.dispose()
+
+
+@app.command()
+def report(
+    quarter: Annotated[str, typer.Option("--quarter", help="The quarter, e.g. 2026Q4.")],
+    file_format: Annotated[
+        str, typer.Option("--format", help="csv (UTF-8 with BOM, opens in Excel) or xlsx.")
+    ] = "xlsx",
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", help="The file to write (default: kpi-QUARTER.FORMAT)."),
+    ] = None,
+    unit: Annotated[str | None, typer.Option("--unit", help="Only this unit (its name).")] = None,
+) -> None:
+    """Export the quarter's scores for payroll: one row per employee."""
+    from kpi.report import FORMATS, write_report
+    from kpi.scoring import Quarter, score_table
+
+    if file_format not in FORMATS:
+        fail(f"--format must be csv or xlsx, not {file_format!r}")
+    try:
+        chosen = Quarter.parse(quarter)
+    except ValueError:
+        fail(f"{quarter!r} is not a quarter; write it like 2026Q4")
+    path = output or Path(f"kpi-{chosen}.{file_format}")
+    config = settings()
+    active_policy = policy(config)
+    with database(config) as session:
+        total = count_employees(session, unit)
+        if unit and not total:
+            fail(f"no employee in unit {unit!r}")
+        rows = score_table(
+            session=session, quarter=chosen, policy=active_policy, tz=config.tz, unit=unit
+        )
+        with typer.progressbar(length=total, label="Scoring", file=sys.stderr) as bar:
+            count = write_report(
+                rows,
+                policy=active_policy,
+                path=path,
+                file_format=file_format,
+                locale=config.default_locale,
+                progress=bar.update,
+            )
+    typer.echo(f"{count} employees written to {path}.")
 
 
 def _instant(text: str, config: Settings) -> datetime:

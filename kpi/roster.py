@@ -18,7 +18,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils.exceptions import InvalidFileException
 from sqlalchemy import UpdateBase, insert, update
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, col
+from sqlmodel import Session, col, func, select
 
 from kpi.audit import record
 from kpi.workcodes import reassign_open_codes
@@ -515,3 +515,13 @@ def _text_cell(sheet: Any, value: str) -> WriteOnlyCell:
     if value.startswith("="):
         cell.data_type = "s"  # a name starting with "=" is text, not a formula
     return cell
+
+
+def count_employees(session: Session, unit: str | None = None) -> int:
+    """How many employees there are, in one unit (by name) or in all."""
+    query = select(func.count()).select_from(Employee)
+    if unit:
+        query = query.join(Unit, col(Unit.id) == col(Employee.unit_id)).where(
+            col(Unit.name) == unit
+        )
+    return int(session.exec(query).one())

@@ -1,0 +1,100 @@
+"""`kpibot report`: the quarter for payroll, read back from CSV and XLSX."""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from tests.factories import make_deduction, make_employee
+
+NOV = datetime(2026, 11, 5, 3, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def organisation(db) -> None:
+    with db() as session:
+        leader = make_employee(session, "TP01", "Trần Thị Phương", position="truong_phong")
+        staff = make_employee(session, "CV01", "Lê Văn Hùng", leader=leader)
+        make_employee(session, "CV02", "Phạm Thị Mai", leader=leader, unit="Văn phòng")
+        for _ in range(2):
+            make_deduction(session, staff, "training_attendance", occurred_at=NOV)
+        reversed_one = make_deduction(session, staff, "task_quality", "20", occurred_at=NOV)
+        make_deduction(session, staff, "task_quality", "20", occurred_at=NOV, reverses=reversed_one)
+        make_deduction(session, leader, "approval_timeliness", "5", occurred_at=NOV)
+        make_deduction(
+            session,
+            leader,
+            "approval_timeliness",
+            "5",
+            occurred_at=datetime(2026, 9, 1, tzinfo=UTC),
+        )
+
+
+def run_report(database_url: str, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KPIBOT_")}
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "kpibot"), "report", *args],
+        env=env | {"KPIBOT_DATABASE_URL": database_url},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.usefixtures("organisation")
+def test_csv_has_a_header_and_a_row_per_employee(database_url: str, tmp_path: Path) -> None:
+    result = run_report(database_url, tmp_path, "--quarter", "2026Q4", "--format", "csv")
+    assert result.returncode == 0, result.stderr
+    assert "3 employees written to kpi-2026Q4.csv" in result.stdout
+    raw = (tmp_path / "kpi-2026Q4.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # BOM: Excel reads it as UTF-8
+    rows = list(csv.DictReader(raw.decode("utf-8-sig").splitlines()))
+    by_code = {row["code"]: row for row in rows}
+    assert list(by_code) == ["CV01", "CV02", "TP01"]
+    assert by_code["CV01"]["training_attendance"] == "11.00"
+    assert by_code["CV01"]["task_quality"] == "20.00"  # the 20 points were reversed
+    assert by_code["CV01"]["total"] == "96.00"
+    assert by_code["CV01"]["deductions"] == "2"
+    assert by_code["CV01"]["leader_name"] == "Trần Thị Phương"
+    assert by_code["CV01"]["position"] == "Chuyên viên"
+    assert by_code["TP01"]["approval_timeliness"] == "5.00"  # September is another quarter
+    assert by_code["TP01"]["task_quantity"] == ""  # not a criterion of a division head
+    assert by_code["TP01"]["classification"] == "Hoàn thành xuất sắc nhiệm vụ"
+    assert by_code["CV02"]["bonus_coefficient"] == "1.50"
+
+
+@pytest.mark.usefixtures("organisation")
+def test_xlsx_of_one_unit(database_url: str, tmp_path: Path) -> None:
+    out = tmp_path / "van-phong.xlsx"
+    result = run_report(
+        database_url, tmp_path, "--quarter", "2026Q4", "--unit", "Văn phòng", "--output", str(out)
+    )
+    assert result.returncode == 0, result.stderr
+    sheet = openpyxl.load_workbook(out).active
+    rows = list(sheet.iter_rows(values_only=True))
+    header = rows[0]
+    assert header[:3] == ("code", "full_name", "unit") and header[-1] == "deductions"
+    assert [row[0] for row in rows[1:]] == ["CV02"]
+    assert rows[1][header.index("total")] == 100
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--quarter", "2026Q5"), "is not a quarter"),
+        (("--quarter", "2026Q4", "--format", "pdf"), "--format must be csv or xlsx"),
+        (("--quarter", "2026Q4", "--unit", "Không có"), "no employee in unit"),
+    ],
+)
+def test_bad_options_get_one_line(database_url: str, tmp_path: Path, args, message) -> None:
+    result = run_report(database_url, tmp_path, *args)
+    assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
