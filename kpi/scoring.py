@@ -90,6 +90,7 @@ class Quarter:
         )
 
     def _start(self, tz: ZoneInfo) -> datetime:
+        """Local midnight of the quarter's first day, in UTC."""
         return datetime(self.year, 3 * self.number - 2, 1, tzinfo=tz).astimezone(UTC)
 
     def __str__(self) -> str:
@@ -194,7 +195,9 @@ def score_table(
     """Stream one row per employee (by code), optionally of one unit (by name) or some ids.
 
     Two queries: the sums by (employee, criterion), held in memory, then the employees, streamed.
-    Do not commit the session before the iteration ends: PostgreSQL streams from a cursor.
+    Do not commit the session before the iteration ends: PostgreSQL streams from a cursor. For
+    both to see one snapshot while the roster may change, run it in a REPEATABLE READ
+    transaction. KeyError: an employee's position is not in the policy.
     """
     chosen = _chosen(unit, employee_ids)
     sums = _sums_by_employee(session, chosen, *quarter.bounds(tz))
@@ -210,7 +213,7 @@ def score_table(
             col(PositionRow.code),
             col(leader.code),
             col(leader.full_name),
-        )  # fmt: skip
+        )
         .join(Unit, col(Unit.id) == col(Employee.unit_id))
         .join(PositionRow, col(PositionRow.id) == col(Employee.position_id))
         .outerjoin(leader, col(leader.id) == col(Employee.leader_id))
@@ -286,14 +289,16 @@ def _sums_by_employee(
     session: Session, chosen: Sequence[sa.ColumnElement[bool]], start: datetime, end: datetime
 ) -> dict[int, list[tuple[str, int, int]]]:
     """(criterion, cents, count) of the chosen employees' active deductions in [start, end)."""
-    query = select(Deduction.employee_id, Deduction.criterion, _CENTS_SUM, sa.func.count()).where(
-        *_counting(start, end)
+    query = (
+        select(Deduction.employee_id, Deduction.criterion, _CENTS_SUM, sa.func.count())
+        .where(*_counting(start, end))
+        .group_by(col(Deduction.employee_id), col(Deduction.criterion))
+        .execution_options(yield_per=_BATCH)
     )
     if chosen:  # filter before grouping: the team view then reads a few index ranges only
         query = query.where(col(Deduction.employee_id).in_(select(Employee.id).where(*chosen)))
     sums: dict[int, list[tuple[str, int, int]]] = {}
-    grouped = query.group_by(col(Deduction.employee_id), col(Deduction.criterion))
-    for employee_id, criterion, cents, count in session.exec(grouped):
+    for employee_id, criterion, cents, count in session.exec(query):
         sums.setdefault(employee_id, []).append((sys.intern(criterion), cents, count))
     return sums
 
@@ -332,7 +337,7 @@ def _row_of(
     employee_id, code, full_name, unit, position, leader_code, leader_name = person
     scores, total = _score(
         policy.criteria_of(position),
-        {criterion: _from_cents(cents) for criterion, cents, _n in sums},
+        {criterion: _from_cents(cents) for criterion, cents, _count in sums},
     )
     return ScoreRow(
         employee_id=employee_id,
@@ -366,10 +371,12 @@ def _score(
 
 
 def _from_cents(cents: int | None) -> Decimal:
+    """Points with two places from whole cents (a missing sum is 0.00)."""
     return Decimal(cents or 0).scaleb(-2)
 
 
 def _id_of(row: Employee | Deduction) -> int:
+    """The row's id; a row never flushed has none."""
     if row.id is None:
         raise ValueError(f"{type(row).__name__} has no id yet: flush it first")
     return row.id

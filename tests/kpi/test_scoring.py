@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -30,16 +30,28 @@ def local(day: str, hh: int = 9, mm: int = 0) -> datetime:
 IN_Q3, IN_Q4, IN_Q1 = local("2026-08-03"), local("2026-11-10"), local("2027-02-15")
 
 
-def card(session: Session, employee: Employee, policy: Policy, **options: object) -> ScoreCard:
-    """The employee's Q4 2026 card in Hà Nội time, unless told otherwise."""
-    arguments: dict[str, object] = {"quarter": Q4, "tz": VN, **options}
-    return score_card(session=session, employee=employee, policy=policy, **arguments)  # type: ignore[arg-type]
+def card(
+    session: Session, employee: Employee, policy: Policy, *, quarter: Quarter = Q4, latest: int = 10
+) -> ScoreCard:
+    """The employee's card, Q4 2026 in Hà Nội time unless told otherwise."""
+    return score_card(
+        session=session, employee=employee, quarter=quarter, policy=policy, tz=VN, latest=latest
+    )
 
 
-def table(session: Session, policy: Policy, **options: object) -> list[ScoreRow]:
-    """The Q4 2026 table in Hà Nội time, unless told otherwise."""
-    arguments: dict[str, object] = {"quarter": Q4, "tz": VN, **options}
-    return list(score_table(session=session, policy=policy, **arguments))  # type: ignore[arg-type]
+def table(
+    session: Session,
+    policy: Policy,
+    *,
+    quarter: Quarter = Q4,
+    unit: str | None = None,
+    employee_ids: Collection[int] | None = None,
+) -> list[ScoreRow]:
+    """The whole table, Q4 2026 in Hà Nội time unless told otherwise."""
+    rows = score_table(
+        session=session, quarter=quarter, policy=policy, tz=VN, unit=unit, employee_ids=employee_ids
+    )
+    return list(rows)
 
 
 def deducted(result: ScoreCard | ScoreRow, criterion: str) -> Decimal:
@@ -474,7 +486,7 @@ def test_the_table_of_another_quarter(session: Session, policy: Policy) -> None:
                 ("2026Q4", "97.00"),
             ],
         ),
-    ],  # fmt: skip
+    ],
 )
 def test_history_gives_the_totals_oldest_first(
     session: Session, policy: Policy, count: int, expected: list[tuple[str, str]]
