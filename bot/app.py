@@ -21,7 +21,7 @@ from telegram.ext import (
 
 from bot.i18n import LOCALES, Translator
 from bot.services import Services
-from handlers import score, start, workcodes
+from handlers import deductions, score, start, workcodes
 from handlers.caller import services
 from handlers.menu import menu
 from scheduler.jobs import schedule
@@ -73,7 +73,10 @@ def _register(application: Application) -> None:  # type: ignore[type-arg]
             CommandHandler("myscore", score.cmd_myscore, private),
             CommandHandler("team", score.cmd_team, private),
             CallbackQueryHandler(workcodes.on_button, pattern=r"^w[cl]:"),
+            CommandHandler("deduct", deductions.cmd_deduct, private),
+            CommandHandler("appeal", deductions.cmd_appeal, private),
             CallbackQueryHandler(score.on_chart, pattern=r"^sc:"),
+            CallbackQueryHandler(deductions.on_decision, pattern=r"^ap:"),
             # Plain text answers the question the bot asked (a title, a reason, an opinion),
             # or is a question in plain words ("điểm của tôi?").
             MessageHandler(filters.TEXT & ~filters.COMMAND & private, workcodes.on_text),

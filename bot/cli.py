@@ -48,6 +48,8 @@ calendar_app = typer.Typer(
 app.add_typer(db_app, name="db")
 app.add_typer(roster_app, name="roster")
 app.add_typer(calendar_app, name="calendar")
+deductions_app = typer.Typer(help="Deductions logged outside the bot.", no_args_is_help=True)
+app.add_typer(deductions_app, name="deductions")
 
 
 def fail(message: str) -> NoReturn:
@@ -261,6 +263,39 @@ def sweep(
             f"{delivered.blocked} blocked, {delivered.failed} refused."
         )
     engine.dispose()
+
+
+@deductions_app.command("import")
+def deductions_import(
+    file: Annotated[
+        Path, typer.Argument(help="CSV or XLSX: code, criterion, occurred_on, reason[, points].")
+    ],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check only; change nothing.")] = False,
+) -> None:
+    """Import deductions: all or nothing; rows imported before are skipped."""
+    from kpi.deductions import DeductionFileError, import_deductions, read_deductions
+
+    config = settings()
+    active_policy = policy(config)
+    try:
+        rows = read_deductions(file)
+    except DeductionFileError as exc:
+        fail(str(exc))
+    with database(config) as session:
+        report = import_deductions(
+            session=session,
+            rows=rows,
+            policy=active_policy,
+            tz=config.tz,
+            now=system_clock(),
+            dry_run=dry_run,
+        )
+    for error in report.errors:
+        typer.echo(f"{file}: line {error.line}: {error.reason}", err=True)
+    if report.errors:
+        fail(f"{len(report.errors)} bad row(s); nothing was imported")
+    verb = "would be" if dry_run else "were"
+    typer.echo(f"{len(rows)} rows: {report.created} {verb} added, {report.skipped} already there.")
 
 
 @app.command()

@@ -37,6 +37,10 @@ COMMANDS = (
     Command("pending", "/pending", N_("Work codes waiting for your approval"), Audience.LEADER),
     Command("myscore", "/myscore [2026Q4]", N_("Your KPI score and why"), Audience.EMPLOYEE),
     Command("team", "/team [QUARTER]", N_("Your team's scores"), Audience.LEADER),
+    Command(
+        "deduct", "/deduct CODE CRITERION [POINTS] REASON", N_("Log a deduction"), Audience.LEADER
+    ),
+    Command("appeal", "/appeal ID REASON", N_("Appeal one of your deductions"), Audience.EMPLOYEE),
     Command("cancel", "/cancel", N_("Cancel the question I asked"), Audience.EMPLOYEE),
     Command("language", "/language vi|en", N_("Change the language"), Audience.EMPLOYEE),
 )

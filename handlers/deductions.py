@@ -1,0 +1,315 @@
+"""Deductions by people in Telegram: /deduct, /appeal and the appeal's Accept / Reject buttons."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from decimal import Decimal, InvalidOperation
+from html import escape
+from typing import cast
+
+from sqlmodel import Session, col, select
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.ext import ContextTypes
+
+from bot.i18n import N_, Translator
+from bot.services import Services
+from handlers import delivery
+from handlers.caller import identify, services, translator_for
+from kpi import appeals, deductions
+from kpi.calendar import WorkCalendar, load_calendar
+from kpi.outbox import Draft
+from models import Appeal, Deduction, Employee, Role
+
+_BUTTON = re.compile(r"ap:(acc|rej):(\d{1,12})")
+DEDUCT_REFUSALS = {
+    deductions.Outcome.NOT_ALLOWED: N_("You may log deductions only for your direct reports."),
+    deductions.Outcome.UNKNOWN_EMPLOYEE: N_("There is no employee with this code."),
+    deductions.Outcome.UNKNOWN_CRITERION: N_(
+        "This criterion is not one of that employee's position."
+    ),
+    deductions.Outcome.BAD_POINTS: N_(
+        "The points must be above 0, at most the criterion's maximum, with at most 2 decimals."
+    ),
+    deductions.Outcome.REASON_REQUIRED: N_("Please write the reason."),
+    deductions.Outcome.REASON_TOO_LONG: N_("The reason is longer than 2,000 characters."),
+}
+APPEAL_REFUSALS = {
+    appeals.Outcome.NOT_FOUND: N_("Deduction #{id} was not found among yours."),
+    appeals.Outcome.NOT_ALLOWED: N_("You may not decide this appeal."),
+    appeals.Outcome.TOO_LATE: N_("The time to appeal deduction #{id} has passed."),
+    appeals.Outcome.ALREADY_REVERSED: N_("Deduction #{id} is already cancelled."),
+    appeals.Outcome.ALREADY_APPEALED: N_(
+        "Deduction #{id} already has an appeal waiting for a decision."
+    ),
+    appeals.Outcome.ALREADY_DECIDED: N_("This appeal has already been decided."),
+    appeals.Outcome.REASON_REQUIRED: N_("Please write why the deduction should be reviewed."),
+    appeals.Outcome.REASON_TOO_LONG: N_("The reason is longer than 2,000 characters."),
+}
+
+
+def _calendar(session: Session, svc: Services) -> WorkCalendar:
+    return load_calendar(
+        session=session, tz=svc.settings.tz, calendar_days=svc.policy.calendar_days
+    )
+
+
+def _split(text: str, parts: int) -> list[str]:
+    """The command's arguments: `parts - 1` words, then the rest of the text as typed."""
+    return (text or "").split(maxsplit=parts)[1:]
+
+
+def _points(word: str) -> Decimal | None:
+    try:
+        return Decimal(word.replace(",", "."))
+    except InvalidOperation:
+        return None
+
+
+async def cmd_deduct(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log a deduction: /deduct CODE CRITERION [POINTS] REASON."""
+    message, svc = cast(Message, update.effective_message), services(context)
+    args = _split(message.text or "", 3)
+    with svc.db() as session:
+        caller = identify(session, update, svc)
+        tr = caller.tr
+        if caller.employee is None or len(args) < 3:
+            await message.reply_text(
+                tr._(
+                    "Usage: /deduct CODE CRITERION [POINTS] REASON, e.g. "
+                    "/deduct CV01 training_attendance 2 Absent from the training on 5/11"
+                )
+            )
+            return
+        code, criterion, rest = args
+        first, _space, remainder = rest.partition(" ")
+        points = _points(first) if remainder.strip() else None
+        reason = remainder if points is not None else rest
+        result = deductions.deduct(
+            session=session,
+            actor=caller.employee,
+            employee_code=code,
+            criterion=criterion,
+            points=points,
+            reason=reason,
+            now=svc.clock(),
+            policy=svc.policy,
+        )
+        if result.outcome is not deductions.Outcome.OK:
+            await message.reply_text(tr._(DEDUCT_REFUSALS[result.outcome]))
+            return
+        deduction, employee = cast(Deduction, result.deduction), cast(Employee, result.employee)
+        await message.reply_text(
+            tr._(
+                "Deduction #{id} is logged for {name}.",
+                id=deduction.id,
+                name=escape(employee.full_name),
+            )
+        )
+        _tell_employee(context, session, deduction, employee, caller.employee)
+
+
+def _tell_employee(
+    context: ContextTypes.DEFAULT_TYPE,
+    session: Session,
+    deduction: Deduction,
+    employee: Employee,
+    author: Employee,
+) -> None:
+    svc = services(context)
+    if employee.telegram_id is None:
+        return
+    tr, calendar = translator_for(employee, svc), _calendar(session, svc)
+    until = appeals.appeal_deadline(deduction=deduction, calendar=calendar, policy=svc.policy)
+    text = tr._(
+        "{author} logged deduction #{id}: −{points} points on «{criterion}». Reason: {reason}\n"
+        "If you disagree, send /appeal {id} REASON by the end of {day}.",
+        author=escape(author.full_name),
+        id=deduction.id,
+        points=tr.number(deduction.points),
+        criterion=escape(_criterion_name(svc, deduction.criterion, tr)),
+        reason=escape(deduction.reason),
+        day=tr.date(calendar.local_day(until - timedelta(seconds=1))),  # until is 24:00
+    )
+    draft = Draft(
+        key=f"deduction:{deduction.id}",
+        kind="deduction",
+        chat_id=employee.telegram_id,
+        employee_id=employee.id,
+        text=text,
+        not_before=svc.clock(),
+    )
+    delivery.queue(context, session, calendar, [draft])
+
+
+def _criterion_name(svc: Services, code: str, tr: Translator) -> str:
+    criterion = svc.policy.criteria.get(code)
+    return criterion.name(tr.locale) if criterion else code
+
+
+async def cmd_appeal(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Ask for a deduction to be reviewed: /appeal ID REASON."""
+    message, svc = cast(Message, update.effective_message), services(context)
+    args = _split(message.text or "", 2)
+    with svc.db() as session:
+        caller = identify(session, update, svc)
+        tr = caller.tr
+        number = args[0].removeprefix("#") if args else ""
+        if caller.employee is None or not number.isdigit() or len(number) > 12:
+            await message.reply_text(
+                tr._("Usage: /appeal ID REASON, e.g. /appeal 12 I was on a business trip")
+            )
+            return
+        result = appeals.appeal(
+            session=session,
+            actor=caller.employee,
+            deduction_id=int(number),
+            reason=args[1] if len(args) > 1 else "",
+            now=svc.clock(),
+            calendar=_calendar(session, svc),
+            policy=svc.policy,
+        )
+        if result.outcome is not appeals.Outcome.OK:
+            await message.reply_text(tr._(APPEAL_REFUSALS[result.outcome], id=number))
+            return
+        await message.reply_text(
+            tr._("Your appeal of deduction #{id} was sent for a decision.", id=number)
+        )
+        _ask_deciders(
+            context,
+            session,
+            cast(Appeal, result.appeal),
+            cast(Deduction, result.deduction),
+            caller.employee,
+        )
+
+
+def _ask_deciders(
+    context: ContextTypes.DEFAULT_TYPE,
+    session: Session,
+    filed: Appeal,
+    deduction: Deduction,
+    employee: Employee,
+) -> None:
+    """The decider (or, when none, every admin) gets the appeal with Accept / Reject buttons."""
+    svc = services(context)
+    if filed.decider_id is not None:
+        deciders = [session.get_one(Employee, filed.decider_id)]
+    else:
+        deciders = list(
+            session.exec(
+                select(Employee).where(
+                    col(Employee.role) == Role.ADMIN, col(Employee.id) != employee.id
+                )
+            )
+        )
+    drafts = []
+    for decider in deciders:
+        if decider.telegram_id is None:
+            continue
+        tr = translator_for(decider, svc)
+        drafts.append(
+            Draft(
+                key=f"appeal:{filed.id}:{decider.id}",
+                kind="appeal",
+                chat_id=decider.telegram_id,
+                employee_id=decider.id,
+                text=_appeal_text(tr, svc, filed, deduction, employee),
+                reply_markup=_decision_keyboard(tr, filed).to_json(),
+                not_before=svc.clock(),
+            )
+        )
+    delivery.queue(context, session, _calendar(session, svc), drafts)
+
+
+def _appeal_text(
+    tr: Translator, svc: Services, filed: Appeal, deduction: Deduction, employee: Employee
+) -> str:
+    return tr._(
+        "<b>Appeal #{appeal}</b>: {name} asks to review deduction #{id} (−{points} points on "
+        "«{criterion}», {day}). Reason: {reason}",
+        appeal=filed.id,
+        name=escape(employee.full_name),
+        id=deduction.id,
+        points=tr.number(deduction.points),
+        criterion=escape(_criterion_name(svc, deduction.criterion, tr)),
+        day=tr.date(deduction.occurred_at.astimezone(tr.tz).date()),
+        reason=escape(filed.reason),
+    )
+
+
+def _decision_keyboard(tr: Translator, filed: Appeal) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    tr._("Accept (cancel the deduction)"), callback_data=f"ap:acc:{filed.id}"
+                ),
+                InlineKeyboardButton(tr._("Reject the appeal"), callback_data=f"ap:rej:{filed.id}"),
+            ]
+        ]
+    )
+
+
+async def on_decision(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Accept or reject an appeal; both sides are told."""
+    query, svc = cast(CallbackQuery, update.callback_query), services(context)
+    match = _BUTTON.fullmatch(query.data or "")
+    with svc.db() as session:
+        caller = identify(session, update, svc)
+        tr = caller.tr
+        if caller.employee is None or match is None:
+            await query.answer(tr._("This button is no longer valid."), show_alert=True)
+            return
+        accept = match[1] == "acc"
+        result = appeals.decide(
+            session=session,
+            actor=caller.employee,
+            appeal_id=int(match[2]),
+            accept=accept,
+            now=svc.clock(),
+        )
+        if result.outcome is not appeals.Outcome.OK:
+            await query.answer(tr._(APPEAL_REFUSALS[result.outcome], id=match[2]), show_alert=True)
+            return
+        filed, deduction = cast(Appeal, result.appeal), cast(Deduction, result.deduction)
+        employee = session.get_one(Employee, filed.employee_id)
+        verdict = _verdict(tr, accept, deduction)
+        text = _appeal_text(tr, svc, filed, deduction, employee) + "\n" + verdict
+        await delivery.edit(context.bot, query.message.chat.id, query.message.message_id, text)  # type: ignore[union-attr]
+        await query.answer(verdict)
+        _tell_appellant(context, session, filed, deduction, employee, accept)
+
+
+def _verdict(tr: Translator, accept: bool, deduction: Deduction) -> str:
+    if accept:
+        return tr._("Accepted: deduction #{id} is cancelled.", id=deduction.id)
+    return tr._("Rejected: deduction #{id} stays.", id=deduction.id)
+
+
+def _tell_appellant(
+    context: ContextTypes.DEFAULT_TYPE,
+    session: Session,
+    filed: Appeal,
+    deduction: Deduction,
+    employee: Employee,
+    accept: bool,
+) -> None:
+    svc = services(context)
+    if employee.telegram_id is None:
+        return
+    tr = translator_for(employee, svc)
+    text = (
+        tr._("Your appeal of deduction #{id} was decided.", id=deduction.id)
+        + " "
+        + _verdict(tr, accept, deduction)
+    )
+    draft = Draft(
+        key=f"appeal-decided:{filed.id}",
+        kind="appeal",
+        chat_id=employee.telegram_id,
+        employee_id=employee.id,
+        text=text,
+        not_before=svc.clock(),
+    )
+    delivery.queue(context, session, _calendar(session, svc), [draft])

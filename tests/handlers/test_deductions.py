@@ -1,0 +1,163 @@
+"""Deductions by people, end to end: /deduct, /appeal, and the decider's buttons."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session, select
+
+from models import Deduction, Employee
+from tests.factories import make_employee
+from tests.fake_bot_api import FakeBotAPI, FakeUser
+
+DIRECTOR, LEADER, STAFF, OUTSIDER, ADMIN = 800, 700, 701, 702, 900
+
+
+@pytest.fixture
+def people(db: sessionmaker[Session]) -> dict[str, Employee]:
+    with db() as session:
+        director = make_employee(
+            session, "GD01", "Nguyễn Văn Giám", position="giam_doc", telegram_id=DIRECTOR
+        )
+        leader = make_employee(
+            session,
+            "TP01",
+            "Trần Thị Phương",
+            position="truong_phong",
+            leader=director,
+            telegram_id=LEADER,
+        )
+        staff = make_employee(session, "CV01", "Lê Văn Hùng", leader=leader, telegram_id=STAFF)
+        other = make_employee(
+            session, "TP02", "Vũ Minh Tâm", position="truong_phong", leader=director
+        )
+        outsider = make_employee(session, "CV09", "Hồ Thị Lan", leader=other, telegram_id=OUTSIDER)
+        admin = make_employee(
+            session, "HR01", "Đỗ Thị Nhân", role="admin", leader=director, telegram_id=ADMIN
+        )
+    return {
+        "director": director,
+        "leader": leader,
+        "staff": staff,
+        "outsider": outsider,
+        "admin": admin,
+    }
+
+
+async def ask(fake: FakeBotAPI, user: FakeUser, text: str) -> str:
+    before = len(fake.messages(user.id))
+    fake.send_text(user, text)
+    return str((await fake.wait_for_messages(user.id, before + 1))[before]["text"])
+
+
+def rows(db) -> list[Deduction]:
+    with db() as session:
+        return list(session.exec(select(Deduction).order_by(Deduction.id)))
+
+
+@pytest.mark.usefixtures("people")
+async def test_a_leader_deducts_and_the_employee_is_told(bot: FakeBotAPI, db) -> None:
+    reply = await ask(
+        bot, bot.user(LEADER, "P"), "/deduct CV01 training_attendance Vắng tập huấn ngày 5/11"
+    )
+    assert reply == "Đã ghi nhận điểm trừ #1 đối với Lê Văn Hùng."
+    [news] = await bot.wait_for_messages(STAFF, 1)
+    assert news["text"].splitlines() == [
+        "Trần Thị Phương đã ghi nhận điểm trừ #1: trừ 2 điểm ở tiêu chí «Tham gia bồi dưỡng, tập "
+        "huấn nâng cao trình độ chuyên môn, nghiệp vụ». Lý do: Vắng tập huấn ngày 5/11",
+        "Nếu chưa đồng ý, đồng chí gửi /appeal 1 LÝ_DO trước khi hết ngày 09/11/2026.",
+    ]
+    [deduction] = rows(db)
+    assert str(deduction.points) == "2.00" and deduction.source == "manual"
+    score = await ask(bot, bot.user(STAFF, "H"), "/myscore")
+    assert "Tổng điểm: 98/100" in score
+
+
+@pytest.mark.parametrize(
+    ("user", "text", "answer"),
+    [
+        (
+            STAFF,
+            "/deduct CV01 training_attendance 2 Tự trừ",
+            "chỉ được ghi nhận điểm trừ đối với cán bộ thuộc quyền",
+        ),
+        (
+            LEADER,
+            "/deduct CV09 training_attendance 2 Ngoài phòng",
+            "chỉ được ghi nhận điểm trừ đối với cán bộ thuộc quyền",
+        ),
+        (
+            LEADER,
+            "/deduct CV01 unit_results 2 Không thuộc vị trí",
+            "Tiêu chí này không thuộc vị trí việc làm",
+        ),
+        (LEADER, "/deduct CV01 training_attendance 99 Quá nhiều", "Số điểm trừ phải lớn hơn 0"),
+        (LEADER, "/deduct CV99 training_attendance 2 Không có", "Không có cán bộ nào có mã này."),
+        (LEADER, "/deduct CV01", "Cú pháp: /deduct"),
+        (ADMIN, "/deduct HR01 training_attendance 2 Tự trừ", "chỉ được ghi nhận điểm trừ"),
+    ],
+)
+@pytest.mark.usefixtures("people")
+async def test_deductions_that_are_refused_change_nothing(
+    bot: FakeBotAPI, db, user: int, text: str, answer: str
+) -> None:
+    assert answer in await ask(bot, bot.user(user, "U"), text)
+    assert rows(db) == []
+
+
+@pytest.mark.usefixtures("people")
+async def test_an_admin_deducts_anyone(bot: FakeBotAPI, db) -> None:
+    reply = await ask(bot, bot.user(ADMIN, "N"), "/deduct CV09 discipline_ethics 1,5 Đi muộn")
+    assert reply == "Đã ghi nhận điểm trừ #1 đối với Hồ Thị Lan."
+    assert str(rows(db)[0].points) == "1.50"
+
+
+@pytest.mark.usefixtures("people")
+async def test_an_accepted_appeal_cancels_the_deduction(bot: FakeBotAPI, db) -> None:
+    await ask(bot, bot.user(LEADER, "P"), "/deduct CV01 training_attendance 2 Vắng tập huấn")
+    staff = bot.user(STAFF, "H")
+    await bot.wait_for_messages(STAFF, 1)
+    reply = await ask(bot, staff, "/appeal 1 Tôi đi công tác theo quyết định của Giám đốc")
+    assert reply == "Đã gửi đề nghị xem xét lại điểm trừ #1 để cấp có thẩm quyền quyết định."
+    [request] = await bot.wait_for_messages(DIRECTOR, 1)  # the author's superior decides
+    assert request["text"].startswith(
+        "Đề nghị xem xét lại #1: Lê Văn Hùng đề nghị xem xét lại điểm trừ #1"
+    )
+    assert [b["callback_data"] for b in request["reply_markup"]["inline_keyboard"][0]] == [
+        "ap:acc:1",
+        "ap:rej:1",
+    ]
+
+    bot.press_button(bot.user(LEADER, "P"), request, "ap:acc:1", check=False)  # not the decider
+    await bot.wait_for(lambda: bot.callback_answers)
+    assert (
+        bot.callback_answers[-1]["text"] == "Đồng chí không có thẩm quyền quyết định đề nghị này."
+    )
+
+    bot.press_button(bot.user(DIRECTOR, "G"), request, "ap:acc:1")
+    await bot.wait_for(lambda: len(bot.callback_answers) == 2)
+    assert bot.messages(DIRECTOR)[0]["text"].endswith("Chấp nhận: điểm trừ #1 đã được hủy.")
+    assert "reply_markup" not in bot.messages(DIRECTOR)[0]
+    news = await bot.wait_for_messages(STAFF, 3)
+    assert news[-1]["text"] == (
+        "Đề nghị xem xét lại điểm trừ #1 đã có quyết định. Chấp nhận: điểm trừ #1 đã được hủy."
+    )
+    assert [d.reverses_id for d in rows(db)] == [None, 1]
+    assert "Tổng điểm: 100/100" in await ask(bot, staff, "/myscore")
+
+    bot.press_button(bot.user(DIRECTOR, "G"), request, "ap:rej:1", check=False)
+    await bot.wait_for(lambda: len(bot.callback_answers) == 3)
+    assert bot.callback_answers[-1]["text"] == "Đề nghị này đã được quyết định trước đó."
+
+
+@pytest.mark.usefixtures("people")
+async def test_appeals_out_of_time_or_not_ones_own(bot: FakeBotAPI, clock) -> None:
+    await ask(bot, bot.user(LEADER, "P"), "/deduct CV01 training_attendance 2 Vắng tập huấn")
+    assert "Không tìm thấy điểm trừ #1" in await ask(
+        bot, bot.user(OUTSIDER, "L"), "/appeal 1 Không phải của tôi"
+    )
+    assert "Cú pháp: /appeal" in await ask(bot, bot.user(STAFF, "H"), "/appeal abc")
+    clock.now += timedelta(days=8)
+    assert "Đã hết thời hạn" in await ask(bot, bot.user(STAFF, "H"), "/appeal 1 Muộn")
