@@ -249,7 +249,7 @@ async def test_bad_input_gets_a_clear_answer_and_changes_nothing(
 async def test_someone_elses_code_is_not_found(bot: FakeBotAPI, team: Team, db) -> None:
     await open_code(bot, team)
     [reply] = await say(bot, team.other, "/withdraw 1")
-    assert reply["text"] == "Không tìm thấy mã công việc #1 trong các mã của bạn."
+    assert reply["text"] == "Không tìm thấy mã công việc #1 trong các mã của đồng chí."
     answer = await press(bot, team.other, bot.messages(LEADER_ID)[0], "wc:ap:1:1")
     assert "Không tìm thấy" in answer.get("text", "")
     assert code(db).status == "open"
@@ -271,7 +271,7 @@ async def test_no_leader_unlinked_and_group(bot: FakeBotAPI, team: Team, db) -> 
         session.add(director)
         session.commit()
     [reply] = await say(bot, bot.user(703, "Giám"), "/open Việc của giám đốc")
-    assert reply["text"].startswith("Bạn chưa có cấp trên trực tiếp")
+    assert reply["text"].startswith("Đồng chí chưa có cấp trên trực tiếp")
     bot.send_text(team.staff, "/open Việc", chat_type="group", chat_id=-1007)
     [refusal] = await bot.wait_for_messages(-1007, 1)
     assert "nhắn tin riêng" in refusal["text"]
