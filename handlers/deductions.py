@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from html import escape
 from typing import cast
@@ -120,7 +119,7 @@ def _tell_employee(
     if employee.telegram_id is None:
         return
     tr, calendar = translator_for(employee, svc), _calendar(session, svc)
-    until = appeals.appeal_deadline(deduction=deduction, calendar=calendar, policy=svc.policy)
+    last_day = appeals.appeal_last_day(deduction=deduction, calendar=calendar, policy=svc.policy)
     text = tr._(
         "{author} logged deduction #{id}: −{points} points on «{criterion}». Reason: {reason}\n"
         "If you disagree, send /appeal {id} REASON by the end of {day}.",
@@ -129,7 +128,7 @@ def _tell_employee(
         points=tr.number(deduction.points),
         criterion=escape(_criterion_name(svc, deduction.criterion, tr)),
         reason=escape(deduction.reason),
-        day=tr.date(calendar.local_day(until - timedelta(seconds=1))),  # until is 24:00
+        day=tr.date(last_day),
     )
     draft = Draft(
         key=f"deduction:{deduction.id}",

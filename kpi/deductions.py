@@ -244,7 +244,7 @@ def reverse(
 
 
 def deduction_status(*, session: Session, deduction_ids: Collection[int]) -> dict[int, bool]:
-    """Whether each deduction counts (True) or not (reversed, or a reversal row); unknown ids left out."""
+    """By id: True if it counts, False if reversed or a reversal row; unknown ids left out."""
     reversal = aliased(Deduction)
     reversed_ = sa.exists().where(col(reversal.reverses_id) == col(Deduction.id))
     query = sa.select(col(Deduction.id), col(Deduction.reverses_id), reversed_)
@@ -485,7 +485,7 @@ def _import_points(text: str, criterion: Criterion | None, reasons: list[str]) -
     amount = check_points(points, criterion)
     if amount is None:
         reasons.append(
-            f"bad points '{text}' (more than 0, at most {criterion.max_points}"
+            f"bad points '{text}' (more than 0, at most {criterion.max_points.normalize():f}"
             " for this criterion, at most 2 decimals)"
         )
     return amount

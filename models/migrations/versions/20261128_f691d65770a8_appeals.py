@@ -60,6 +60,7 @@ def upgrade() -> None:
     with op.batch_alter_table("appeal", schema=None) as batch_op:
         batch_op.create_index("ix_appeal_decider_status", ["decider_id", "status"], unique=False)
         batch_op.create_index(batch_op.f("ix_appeal_deduction_id"), ["deduction_id"], unique=False)
+        # Partial: at most one pending appeal per deduction, so racing appeals file one.
         batch_op.create_index(
             "uq_appeal_pending_deduction",
             ["deduction_id"],

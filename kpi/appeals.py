@@ -1,0 +1,280 @@
+"""Appeals against deductions (§4): filed by the employee in time, decided once.
+
+Who decides: the superior of the deduction's author (the author's direct leader). A deduction
+without an author (a deadline breach, a file import) or by an author without a leader goes to
+the appellant's own direct leader. When that leaves nobody, the appellant or the author (who
+should not judge their own deduction), any admin decides: `decider_id` None.
+
+At most one appeal of a deduction is pending at a time (a partial unique index), and a decision
+is one conditional UPDATE from pending, so of two racing deciders exactly one wins. Each service
+commits its own unit of work.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, or_, update
+from sqlmodel import Session, col, select
+
+from kpi.audit import record
+from kpi.calendar import WorkCalendar
+from kpi.deductions import MAX_REASON, add_reversal, clean_reason, is_admin, reversal_of
+from kpi.outbox import insert_ignoring_duplicates
+from kpi.policy import Policy
+from models import Appeal, AppealStatus, Deduction, Employee
+
+
+class Outcome(StrEnum):
+    """What became of an appeal or a decision on one."""
+
+    OK = "ok"
+    NOT_FOUND = "not_found"  # no such deduction or appeal, or not the caller's deduction
+    NOT_ALLOWED = "not_allowed"  # not the decider (nor an admin), or one's own appeal
+    TOO_LATE = "too_late"
+    ALREADY_REVERSED = "already_reversed"  # the deduction is reversed, or is itself a reversal
+    ALREADY_APPEALED = "already_appealed"  # an appeal of it is pending
+    ALREADY_DECIDED = "already_decided"
+    REASON_REQUIRED = "reason_required"
+    REASON_TOO_LONG = "reason_too_long"
+
+
+@dataclass(frozen=True)
+class AppealResult:
+    """The outcome, the appeal (on OK) and the deduction when the caller may see it."""
+
+    outcome: Outcome
+    appeal: Appeal | None = None
+    deduction: Deduction | None = None
+
+
+@dataclass(frozen=True)
+class DecideResult:
+    """The outcome, the appeal, its deduction and, once accepted, the reversal cancelling it."""
+
+    outcome: Outcome
+    appeal: Appeal | None = None
+    deduction: Deduction | None = None
+    reversal: Deduction | None = None
+
+
+@dataclass(frozen=True)
+class DeductionView:
+    """A deduction as shown by id: the reversal cancelling it and its latest appeal, if any."""
+
+    deduction: Deduction
+    reversal: Deduction | None
+    appeal: Appeal | None
+
+
+def appeal_last_day(*, deduction: Deduction, calendar: WorkCalendar, policy: Policy) -> date:
+    """The last day to appeal: the `appeal_days`-th working day after the deduction's local day."""
+    day = calendar.local_day(deduction.occurred_at)
+    return calendar.add_working_days(day, policy.appeal_days)
+
+
+def appeal_deadline(*, deduction: Deduction, calendar: WorkCalendar, policy: Policy) -> datetime:
+    """The instant appeals close: 24:00 local of the last day (UTC; exclusive)."""
+    last_day = appeal_last_day(deduction=deduction, calendar=calendar, policy=policy)
+    return calendar.end_of_day(last_day)
+
+
+def appeal(
+    *,
+    session: Session,
+    actor: Employee,
+    deduction_id: int,
+    reason: str,
+    now: datetime,
+    calendar: WorkCalendar,
+    policy: Policy,
+) -> AppealResult:
+    """The deduction's employee asks for it to be reversed, in time and once at a time; commits."""
+    deduction = session.get(Deduction, deduction_id)
+    if deduction is None or deduction.employee_id != actor.id:
+        return AppealResult(Outcome.NOT_FOUND)  # never reveal someone else's deduction
+    reversed_ = reversal_of(session=session, deduction_id=deduction_id) is not None
+    if deduction.reverses_id is not None or reversed_:
+        return AppealResult(Outcome.ALREADY_REVERSED, deduction=deduction)
+    if now >= appeal_deadline(deduction=deduction, calendar=calendar, policy=policy):
+        return AppealResult(Outcome.TOO_LATE, deduction=deduction)
+    if _pending(session, deduction_id) is not None:
+        return AppealResult(Outcome.ALREADY_APPEALED, deduction=deduction)
+    text = clean_reason(reason)
+    if not text or len(text) > MAX_REASON:
+        outcome = Outcome.REASON_TOO_LONG if text else Outcome.REASON_REQUIRED
+        return AppealResult(outcome, deduction=deduction)
+    return _file(session, deduction, text, now)
+
+
+def _file(session: Session, deduction: Deduction, reason: str, now: datetime) -> AppealResult:
+    """Insert the pending appeal unless another one got there first."""
+    values = {
+        "deduction_id": deduction.id,
+        "employee_id": deduction.employee_id,
+        "reason": reason,
+        "decider_id": choose_decider(session=session, deduction=deduction),
+        "status": AppealStatus.PENDING.value,
+        "created_at": now,
+    }
+    if insert_ignoring_duplicates(session, Appeal, [values]) != 1:
+        session.rollback()
+        return AppealResult(Outcome.ALREADY_APPEALED, deduction=deduction)
+    filed = cast(Appeal, _pending(session, _id(deduction)))
+    details = f"deduction={deduction.id} decider={filed.decider_id}"
+    record(
+        session,
+        at=now,
+        actor_id=deduction.employee_id,
+        action="appeal.file",
+        subject=f"appeal:{filed.id}",
+        details=details,
+    )
+    session.commit()
+    return AppealResult(Outcome.OK, filed, deduction)
+
+
+def choose_decider(*, session: Session, deduction: Deduction) -> int | None:
+    """Who decides an appeal of this deduction now; None means any admin (see the module)."""
+    appellant, author = deduction.employee_id, deduction.author_id
+    decider = _leader_of(session, author) if author is not None else None
+    if decider is None:
+        decider = _leader_of(session, appellant)
+    return None if decider in (appellant, author) else decider
+
+
+def decide(
+    *,
+    session: Session,
+    actor: Employee,
+    appeal_id: int,
+    accept: bool,
+    reason: str = "",
+    now: datetime,
+) -> DecideResult:
+    """The decider (or any admin) accepts or rejects a pending appeal, once; commits."""
+    filed = session.get(Appeal, appeal_id, populate_existing=True)
+    if filed is None:
+        return DecideResult(Outcome.NOT_FOUND)
+    deduction = session.get_one(Deduction, filed.deduction_id)
+    actor_id = _id(actor)
+    may = actor_id == filed.decider_id or is_admin(session, actor_id)
+    if actor_id == filed.employee_id or not may:
+        return DecideResult(Outcome.NOT_ALLOWED)
+    if filed.status != AppealStatus.PENDING:
+        return DecideResult(Outcome.ALREADY_DECIDED, filed, deduction, _reversal(session, filed))
+    note = clean_reason(reason)
+    if len(note) > MAX_REASON:
+        return DecideResult(Outcome.REASON_TOO_LONG, filed, deduction)
+    return _settle(session, filed, deduction, actor_id, accept, note, now)
+
+
+def _settle(
+    session: Session,
+    filed: Appeal,
+    deduction: Deduction,
+    actor_id: int,
+    accept: bool,
+    note: str,
+    now: datetime,
+) -> DecideResult:
+    """Decide if still pending, reversing the deduction on acceptance, in one transaction."""
+    status = AppealStatus.ACCEPTED if accept else AppealStatus.REJECTED
+    decision = (
+        update(Appeal)
+        .where(col(Appeal.id) == filed.id, col(Appeal.status) == AppealStatus.PENDING.value)
+        .values(status=status.value, decided_at=now, decided_by_id=actor_id, decision_reason=note)
+        .execution_options(synchronize_session=False)
+    )
+    if cast(CursorResult[Any], session.execute(decision)).rowcount != 1:
+        session.rollback()
+        session.refresh(filed)
+        return DecideResult(Outcome.ALREADY_DECIDED, filed, deduction, _reversal(session, filed))
+    reversal = _reverse(session, filed, deduction, actor_id, note, now) if accept else None
+    details = f"deduction={deduction.id} status={status.value}"
+    if reversal is not None:
+        details += f" reversal={reversal.id}"
+    subject = f"appeal:{filed.id}"
+    record(
+        session, at=now, actor_id=actor_id, action="appeal.decide", subject=subject, details=details
+    )
+    session.commit()
+    session.refresh(filed)
+    return DecideResult(Outcome.OK, filed, deduction, reversal)
+
+
+def _reverse(
+    session: Session, filed: Appeal, deduction: Deduction, actor_id: int, note: str, now: datetime
+) -> Deduction:
+    """The reversal an accepted appeal calls for, linked from the appeal (no commit)."""
+    text = f"Appeal #{filed.id} accepted" + (f": {note}" if note else "")
+    reversal = add_reversal(session, original=deduction, author_id=actor_id, reason=text, now=now)
+    if reversal is None:  # an admin reversed it meanwhile: that row is the one cancelling it
+        reversal = cast(Deduction, reversal_of(session=session, deduction_id=_id(deduction)))
+    link = update(Appeal).where(col(Appeal.id) == filed.id).values(reversal_id=reversal.id)
+    session.execute(link.execution_options(synchronize_session=False))
+    return reversal
+
+
+def open_appeals_for(*, session: Session, decider: Employee) -> list[Appeal]:
+    """Pending appeals this person decides (admins: also those left to admins), oldest first."""
+    decider_id = _id(decider)
+    mine = col(Appeal.decider_id) == decider_id
+    if is_admin(session, decider_id):
+        mine = or_(mine, col(Appeal.decider_id).is_(None))
+    query = (
+        select(Appeal)
+        .where(
+            col(Appeal.status) == AppealStatus.PENDING.value,
+            mine,
+            col(Appeal.employee_id) != decider_id,  # nobody decides their own appeal
+        )
+        .order_by(col(Appeal.created_at), col(Appeal.id))
+    )
+    return list(session.exec(query))
+
+
+def deduction_for(*, session: Session, viewer: Employee, deduction_id: int) -> DeductionView | None:
+    """A deduction by id for its employee, its author or an admin; None for anyone else."""
+    deduction = session.get(Deduction, deduction_id)
+    if deduction is None:
+        return None
+    viewer_id = _id(viewer)
+    if viewer_id not in (deduction.employee_id, deduction.author_id):
+        if not is_admin(session, viewer_id):
+            return None
+    latest = (
+        select(Appeal)
+        .where(col(Appeal.deduction_id) == deduction_id)
+        .order_by(col(Appeal.created_at).desc(), col(Appeal.id).desc())
+    )
+    return DeductionView(
+        deduction=deduction,
+        reversal=reversal_of(session=session, deduction_id=deduction_id),
+        appeal=session.exec(latest).first(),
+    )
+
+
+def _pending(session: Session, deduction_id: int) -> Appeal | None:
+    query = select(Appeal).where(
+        col(Appeal.deduction_id) == deduction_id, col(Appeal.status) == AppealStatus.PENDING.value
+    )
+    return session.exec(query).first()
+
+
+def _reversal(session: Session, filed: Appeal) -> Deduction | None:
+    return session.get(Deduction, filed.reversal_id) if filed.reversal_id is not None else None
+
+
+def _leader_of(session: Session, employee_id: int) -> int | None:
+    """The employee's direct leader as the database says now."""
+    query = select(Employee.leader_id).where(col(Employee.id) == employee_id)
+    return session.exec(query).first()
+
+
+def _id(row: Employee | Deduction) -> int:
+    # Rows here come from the database, so their primary key is set.
+    return cast(int, row.id)
