@@ -37,7 +37,8 @@ class WorkCode(SQLModel, table=True):
 
     __tablename__ = "work_code"
     __table_args__ = (
-        Index("ix_work_code_approver_status", "approver_id", "status"),
+        # An approver's open codes by deadline (/pending, /myscore): one index range, no sort.
+        Index("ix_work_code_approver_pending", "approver_id", "status", "deadline_at", "id"),
         Index("ix_work_code_status_deadline", "status", "deadline_at"),
     )
     # The sweep looks only at codes whose next event (a reminder slot or the deadline) is due,
