@@ -29,7 +29,7 @@ from kpi.policy import Criterion, Policy
 
 # The roster's file reading (CSV with or without BOM, ';' from Vietnamese Excel, the first XLSX
 # sheet, line numbers of multi-line cells) fits deduction files as it is.
-from kpi.roster import RosterFileError, RowError, _read_table
+from kpi.roster import RosterFileError, RowError, column_index, read_table
 from kpi.workcodes import clean_text
 from models import Deduction, DeductionSource, Employee, Position, Role
 
@@ -315,13 +315,12 @@ class DeductionFileError(Exception):
 def read_deductions(path: Path) -> list[DeductionRow]:
     """Parse a deductions file (CSV or the first XLSX sheet); `import_deductions` validates."""
     try:
-        table = [(n, cells) for n, cells in _read_table(path) if any(c.strip() for c in cells)]
-    except RosterFileError as exc:
+        table = [(n, cells) for n, cells in read_table(path) if any(c.strip() for c in cells)]
+        if not table:
+            raise DeductionFileError(f"{path.name} is empty: a header row is required")
+        index = column_index(table[0][1], table[0][0], COLUMNS, REQUIRED_COLUMNS)
+    except RosterFileError as exc:  # the same file rules as the roster's
         raise DeductionFileError(str(exc)) from exc
-    if not table:
-        raise DeductionFileError(f"{path.name} is empty: a header row is required")
-    header_line, header = table[0]
-    index = _column_index(header, header_line)
 
     def cell(cells: list[str], name: str) -> str:
         at = index.get(name)
@@ -331,23 +330,6 @@ def read_deductions(path: Path) -> list[DeductionRow]:
     return [
         DeductionRow(line, *(cell(cells, name) for name in COLUMNS)) for line, cells in table[1:]
     ]
-
-
-def _column_index(header: list[str], line: int) -> dict[str, int]:
-    index: dict[str, int] = {}
-    for position, cell in enumerate(header):
-        name = cell.strip().lower()
-        if name in index:
-            raise DeductionFileError(f"line {line}: column '{name}' appears twice in the header")
-        if name in COLUMNS:
-            index[name] = position
-    missing = [name for name in REQUIRED_COLUMNS if name not in index]
-    if missing:
-        raise DeductionFileError(
-            f"line {line}: missing required column(s) {', '.join(missing)}"
-            f" (the header names {', '.join(REQUIRED_COLUMNS)} and optionally points)"
-        )
-    return index
 
 
 @dataclass(frozen=True)

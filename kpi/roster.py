@@ -76,15 +76,16 @@ class RosterFileError(Exception):
 
 def read_roster(path: Path) -> list[RosterRow]:
     """Parse a roster file into trimmed rows; `import_roster` validates them."""
-    table = [(line, cells) for line, cells in _read_table(path) if any(c.strip() for c in cells)]
+    table = [(line, cells) for line, cells in read_table(path) if any(c.strip() for c in cells)]
     if not table:
         raise RosterFileError(f"{path.name} is empty: a header row is required")
     header_line, header = table[0]
-    index = _column_index(header, header_line)
+    index = column_index(header, header_line, COLUMNS, REQUIRED_COLUMNS)
     return [_to_row(line, cells, index) for line, cells in table[1:]]
 
 
-def _read_table(path: Path) -> list[tuple[int, list[str]]]:
+def read_table(path: Path) -> list[tuple[int, list[str]]]:
+    """The rows of a CSV file or of an XLSX workbook's first sheet, with their line numbers."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
         return _read_csv(path)
@@ -144,19 +145,22 @@ def _cell_text(value: Any) -> str:
     return str(value)
 
 
-def _column_index(header: list[str], line: int) -> dict[str, int]:
+def column_index(
+    header: list[str], line: int, columns: Sequence[str], required: Sequence[str]
+) -> dict[str, int]:
+    """Where each known column is in a header row; RosterFileError names what is wrong."""
     index: dict[str, int] = {}
     for position, cell in enumerate(header):
         name = cell.strip().lower()
         if name in index:
             raise RosterFileError(f"line {line}: column '{name}' appears twice in the header")
-        if name in COLUMNS:
+        if name in columns:
             index[name] = position
-    missing = [name for name in REQUIRED_COLUMNS if name not in index]
+    missing = [name for name in required if name not in index]
     if missing:
         raise RosterFileError(
             f"line {line}: missing required column(s) {', '.join(missing)}"
-            f" (the header names {', '.join(COLUMNS)})"
+            f" (the header names {', '.join(columns)})"
         )
     return index
 
