@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import cast
 
 from sqlmodel import Session, select
-from telegram import Update
+from telegram import Message, Update
 from telegram.ext import ContextTypes
 
 from bot.i18n import Translator, pick_locale
@@ -67,3 +67,13 @@ def translator_for(employee: Employee, svc: Services) -> Translator:
         default=svc.settings.default_locale,
     )
     return Translator(locale, svc.settings.tz)
+
+
+async def linked(session: Session, update: Update, svc: Services) -> Caller | None:
+    """The caller if linked; otherwise tell them how to link and give None."""
+    caller = identify(session, update, svc)
+    if caller.employee is None:
+        text = caller.tr._("Please link your account first: open the invite link HR sent you.")
+        await cast(Message, update.effective_message).reply_text(text)
+        return None
+    return caller

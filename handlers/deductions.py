@@ -14,7 +14,7 @@ from telegram.ext import ContextTypes
 from bot.i18n import N_, Translator
 from bot.services import Services
 from handlers import delivery
-from handlers.caller import identify, services, translator_for
+from handlers.caller import identify, linked, services, translator_for
 from kpi import appeals, deductions
 from kpi.calendar import WorkCalendar, load_calendar
 from kpi.outbox import Draft
@@ -70,9 +70,11 @@ async def cmd_deduct(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     message, svc = cast(Message, update.effective_message), services(context)
     args = _split(message.text or "", 3)
     with svc.db() as session:
-        caller = identify(session, update, svc)
-        tr = caller.tr
-        if caller.employee is None or len(args) < 3:
+        caller = await linked(session, update, svc)
+        if caller is None:
+            return
+        tr, actor = caller.tr, cast(Employee, caller.employee)
+        if len(args) < 3:
             await message.reply_text(
                 tr._(
                     "Usage: /deduct CODE CRITERION [POINTS] REASON, e.g. "
@@ -86,7 +88,7 @@ async def cmd_deduct(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         reason = remainder if points is not None else rest
         result = deductions.deduct(
             session=session,
-            actor=caller.employee,
+            actor=actor,
             employee_code=code,
             criterion=criterion,
             points=points,
@@ -105,7 +107,7 @@ async def cmd_deduct(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
                 name=escape(employee.full_name),
             )
         )
-        _tell_employee(context, session, deduction, employee, caller.employee)
+        _tell_employee(context, session, deduction, employee, actor)
 
 
 def _tell_employee(
@@ -151,17 +153,19 @@ async def cmd_appeal(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     message, svc = cast(Message, update.effective_message), services(context)
     args = _split(message.text or "", 2)
     with svc.db() as session:
-        caller = identify(session, update, svc)
-        tr = caller.tr
+        caller = await linked(session, update, svc)
+        if caller is None:
+            return
+        tr, actor = caller.tr, cast(Employee, caller.employee)
         number = args[0].removeprefix("#") if args else ""
-        if caller.employee is None or not number.isdigit() or len(number) > 12:
+        if not number.isdigit() or len(number) > 12:
             await message.reply_text(
                 tr._("Usage: /appeal ID REASON, e.g. /appeal 12 I was on a business trip")
             )
             return
         result = appeals.appeal(
             session=session,
-            actor=caller.employee,
+            actor=actor,
             deduction_id=int(number),
             reason=args[1] if len(args) > 1 else "",
             now=svc.clock(),
@@ -179,7 +183,7 @@ async def cmd_appeal(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
             session,
             cast(Appeal, result.appeal),
             cast(Deduction, result.deduction),
-            caller.employee,
+            actor,
         )
 
 

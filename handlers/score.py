@@ -11,7 +11,7 @@ from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, 
 from telegram.ext import ContextTypes
 
 from bot.services import Services
-from handlers.caller import Caller, identify, services
+from handlers.caller import Caller, identify, linked, services
 from handlers.chart import score_chart
 from handlers.score_views import card, deductions, quarter_label, risks, team
 from kpi import workcodes
@@ -66,11 +66,8 @@ async def cmd_myscore(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     """The caller's score for a quarter (default: the current one), explained."""
     message, svc = cast(Message, update.effective_message), services(context)
     with svc.db() as session:
-        caller = identify(session, update, svc)
-        if caller.employee is None:
-            await message.reply_text(
-                caller.tr._("Please link your account first: open the invite link HR sent you.")
-            )
+        caller = await linked(session, update, svc)
+        if caller is None:
             return
         quarter = _quarter(svc, next(iter(context.args or []), None))
         if quarter is None:

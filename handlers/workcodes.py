@@ -12,7 +12,7 @@ from telegram.ext import ContextTypes
 
 from bot.services import Services
 from handlers import delivery
-from handlers.caller import Caller, identify, services, translator_for
+from handlers.caller import Caller, identify, linked, services, translator_for
 from handlers.score import answer_question
 from handlers.workcode_views import (
     RESPONSE_NOTES,
@@ -66,21 +66,11 @@ def _code_id(message: Message) -> int | None:
     return int(digits) if digits.isdigit() and len(digits) <= 12 else None
 
 
-async def _linked(session: Session, update: Update, svc: Services) -> Caller | None:
-    """The caller if linked; otherwise tell them how to link and give None."""
-    caller = identify(session, update, svc)
-    if caller.employee is None:
-        text = caller.tr._("Please link your account first: open the invite link HR sent you.")
-        await cast(Message, update.effective_message).reply_text(text)
-        return None
-    return caller
-
-
 async def cmd_open(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Open a work code with the title given, or ask for the title."""
     message, svc = cast(Message, update.effective_message), services(context)
     with svc.db() as session:
-        caller = await _linked(session, update, svc)
+        caller = await linked(session, update, svc)
         if caller is None:
             return
         title = _argument(message)
@@ -320,7 +310,7 @@ async def cmd_mycodes(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     """List the caller's latest work codes."""
     message, svc = cast(Message, update.effective_message), services(context)
     with svc.db() as session:
-        caller = await _linked(session, update, svc)
+        caller = await linked(session, update, svc)
         if caller is None:
             return
         author_id = cast(int, cast(Employee, caller.employee).id)
@@ -348,7 +338,7 @@ async def _author_action(
 ) -> None:
     message, svc = cast(Message, update.effective_message), services(context)
     with svc.db() as session:
-        caller = await _linked(session, update, svc)
+        caller = await linked(session, update, svc)
         if caller is None:
             return
         code_id = _code_id(message)
@@ -389,7 +379,7 @@ async def cmd_pending(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     """Show the codes waiting for the caller's approval, each with its buttons."""
     message, svc = cast(Message, update.effective_message), services(context)
     with svc.db() as session:
-        caller = await _linked(session, update, svc)
+        caller = await linked(session, update, svc)
         if caller is None:
             return
         tr, calendar = caller.tr, _calendar(session, svc)
