@@ -38,7 +38,7 @@ def card(tr: Translator, score: ScoreCard, employee: Employee, policy: Policy) -
             coefficient=coefficient,
         ),
         "",
-        f"<b>{tr._('Criteria')}</b>",
+        "<b>" + tr._("Criteria") + "</b>",
     ]
     for item in score.criteria:
         kind = tr._(TYPES[item.criterion.type.value])
@@ -79,7 +79,7 @@ def risks(
     tr: Translator, codes: Sequence[WorkCode], calendar: WorkCalendar, today: date
 ) -> list[str]:
     """For leaders: codes awaiting them that fall due within 2 working days."""
-    lines = [f"<b>{tr._('Work codes at risk (due within 2 working days)')}</b>"]
+    lines = ["<b>" + tr._("Work codes at risk (due within 2 working days)") + "</b>"]
     for code in codes:
         lines.append(f"• #{code.id} {escape(code.title)} — {deadline(tr, code, calendar, today)}")
     return lines

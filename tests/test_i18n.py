@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import string
 from datetime import date
 from decimal import Decimal
@@ -68,6 +69,19 @@ def test_placeholders_match_the_source(locale: str) -> None:
 def test_catalog_holds_every_message_of_the_code(locale: str) -> None:
     ids = {m.id if isinstance(m.id, str) else m.id[0] for m in entries(locale)}
     assert code_messages() - ids == set(), "run scripts/i18n and translate the new messages"
+
+
+def test_no_message_hides_inside_an_f_string() -> None:
+    """pybabel cannot see a literal passed to _() within an f-string: it would stay English."""
+    hidden = re.compile(r"\{[\w.]*_\(\s*[\"']")
+    found = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for package in ("bot", "handlers", "scheduler", "sandbox")
+        for path in sorted((ROOT / package).rglob("*.py"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if hidden.search(line)
+    ]
+    assert found == []
 
 
 @pytest.mark.parametrize("locale", LOCALES)

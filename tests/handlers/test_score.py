@@ -122,7 +122,9 @@ async def test_a_leader_sees_codes_at_risk(bot: FakeBotAPI, db, people, clock) -
         )
     clock.now = datetime(2026, 11, 3, 2, 0, tzinfo=UTC)  # due 4/11: one working day left
     reply = await ask(bot, bot.user(LEADER, "Phương"), "/myscore")
-    assert "#1 Tờ trình gấp — hết ngày 04/11/2026 (còn 1 ngày làm việc)" in reply["text"]
+    lines = reply["text"].splitlines()
+    at_risk = lines.index("Mã công việc sắp đến hạn chờ đồng chí phê duyệt (trong 2 ngày làm việc)")
+    assert lines[at_risk + 1] == "• #1 Tờ trình gấp — hết ngày 04/11/2026 (còn 1 ngày làm việc)"
 
 
 @pytest.mark.usefixtures("people")
