@@ -30,6 +30,7 @@ from kpi.roster import (
     read_roster,
 )
 from models.db import make_engine, make_session_factory, upgrade
+from sandbox.cli import sandbox
 
 if TYPE_CHECKING:
     from scheduler.delivery import DeliveryReport
@@ -433,6 +434,9 @@ def calendar_show(
 def _calendar(config: Settings, session: Session) -> WorkCalendar:
     calendar_days = policy(config).calendar_days
     return load_calendar(session=session, tz=config.tz, calendar_days=calendar_days)
+
+
+app.command()(sandbox)
 
 
 def main() -> None:

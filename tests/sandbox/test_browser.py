@@ -1,0 +1,177 @@
+"""The sandbox page in headless Debian Chromium, driven by Selenium and Debian's chromedriver.
+
+Skipped (with the reason) where Chromium is not installed, unless CI is set: there it fails.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from sandbox.server import Options, Sandbox, background
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--window-size=1360,960",
+)
+# The sandbox always runs on a SQLite file of its own: the PostgreSQL pass adds nothing.
+pytestmark = pytest.mark.skipif(
+    bool(os.environ.get("KPIBOT_TEST_DATABASE_URL")),
+    reason="the sandbox uses its own SQLite file; covered by the SQLite pass",
+)
+MONDAY = datetime(2026, 11, 2, 9, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
+
+
+def _require_browser() -> None:
+    missing = [str(path) for path in (CHROMIUM, CHROMEDRIVER) if not path.exists()]
+    if not missing:
+        return
+    reason = f"{' and '.join(missing)} not found: apt-get install chromium chromium-driver"
+    if os.environ.get("CI"):
+        pytest.fail(f"CI must run the browser test, but {reason}")
+    pytest.skip(f"no headless Chromium on this machine ({reason}); CI installs it")
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
+    """The demo sandbox at 09:00 on Monday 2 November 2026."""
+    with background(Options(folder=tmp_path, port=0, start=MONDAY)) as running:
+        yield running
+        running.fake.assert_no_invalid_calls()
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[Any]:
+    """Headless Chromium with a fresh profile; never a downloaded browser."""
+    _require_browser()
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in (*FLAGS, f"--user-data-dir={tmp_path / 'chromium-profile'}"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+class Page:
+    """The sandbox page as a person uses it."""
+
+    def __init__(self, driver: Any, url: str) -> None:
+        from selenium.common.exceptions import StaleElementReferenceException
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        self.driver = driver
+        self.wait = WebDriverWait(driver, 10, ignored_exceptions=[StaleElementReferenceException])
+        driver.get(url)
+        self.until(lambda: self.css("#people button[data-code]"), "the roster")
+
+    def until(self, condition: Callable[[], Any], what: str) -> Any:
+        """Wait for `condition` (re-rendered elements are looked up again)."""
+        return self.wait.until(lambda _driver: condition(), f"waiting for {what}")
+
+    def css(self, selector: str) -> list[Any]:
+        from selenium.webdriver.common.by import By
+
+        return list(self.driver.find_elements(By.CSS_SELECTOR, selector))
+
+    def click(self, selector: str) -> None:
+        def clicked() -> bool:
+            found = self.css(selector)
+            if found:
+                found[0].click()
+            return bool(found)
+
+        self.until(clicked, selector)
+
+    def be(self, code: str, name: str) -> None:
+        """Choose who you are."""
+        self.click(f'#people button[data-code="{code}"]')
+        self.until(lambda: name in self.text("#chat-name"), name)
+
+    def text(self, selector: str) -> str:
+        found = self.css(selector)
+        return str(found[0].text) if found else ""
+
+    def message(self, needle: str) -> Any:
+        """Wait for a message in the open chat containing `needle`."""
+        return self.until(
+            lambda: next((m for m in self.css("#messages .msg") if needle in m.text), None),
+            repr(needle),
+        )
+
+    def say(self, text: str) -> None:
+        field = self.css("#text")[0]
+        field.clear()
+        field.send_keys(text)
+        self.click("#send")
+
+    def jump(self, to: str) -> None:
+        field = self.css("#jump-to")[0]
+        field.clear()
+        field.send_keys(to)
+        self.click("#jump-go")
+
+
+def test_a_code_approved_and_a_deadline_missed_in_the_browser(
+    sandbox: Sandbox, browser: Any, tmp_path: Path
+) -> None:
+    page = Page(browser, sandbox.url)
+    try:
+        # A specialist opens a work code.
+        page.be("CV01", "Phạm Minh Tuấn")
+        page.say("/open Báo cáo kết quả khảo sát mức độ hài lòng")
+        page.message("Đã mở mã công việc #6, chờ Trần Thị Lan phê duyệt.")
+
+        # The division head approves it with the inline button.
+        page.be("TP01", "Trần Thị Lan")
+        page.message("Mã công việc #6 — chờ phê duyệt")
+        page.click('button[data-data="wc:ap:6:1"]')
+        page.until(lambda: "Đã phê duyệt mã công việc #6." in page.text("#toast"), "the answer")
+        page.until(lambda: not page.css('button[data-data="wc:ap:6:1"]'), "the buttons to go")
+
+        # The specialist sees the outcome; their chat was kept.
+        page.be("CV01", "Phạm Minh Tuấn")
+        page.message("Đã mở mã công việc #6")
+        page.message("đã được Trần Thị Lan phê duyệt")
+
+        # Past the deadline of the code due today: the leader's breach notice, a lower score.
+        page.be("TP01", "Trần Thị Lan")
+        page.say("/myscore")
+        page.message("Tổng điểm: 100/100")
+        page.jump("2026-11-01T10:00")
+        page.until(lambda: "Không thể lùi thời gian" in page.text("#toast"), "the refusal")
+        page.jump("2026-11-03T09:00")
+        page.until(lambda: "03/11/2026" in page.text("#clock-day"), "the new day")
+        assert page.text("#clock-time") == "09:00"
+        page.message("Quá hạn phê duyệt: mã công việc #2")
+        page.say("/myscore")
+        page.message("Tổng điểm: 95/100")
+
+        page.click("#lang-en")
+        page.until(lambda: page.text(".clock-panel h2") == "Simulated clock", "English labels")
+        page.click("#lang-vi")
+        page.until(lambda: page.text(".clock-panel h2") == "Đồng hồ mô phỏng", "Vietnamese")
+    finally:
+        browser.save_screenshot(str(tmp_path / "sandbox.png"))
+    assert (tmp_path / "sandbox.png").stat().st_size > 10_000
