@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+from typing import cast
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
@@ -19,24 +20,23 @@ BATCH = 500
 
 def due_codes(session: Session, now: datetime) -> Iterator[list[WorkCode]]:
     """Open codes whose next event has come, in batches (the index keeps this to the due ones)."""
-    after = 0
-    while True:
-        batch = list(
+    # Only codes still open have a next event, so the next_event_at index alone finds the due
+    # ones. Asking for the status in the same query let SQLite pick the status index and walk
+    # every open code instead.
+    query = select(col(WorkCode.id)).where(col(WorkCode.next_event_at) <= now)
+    due = sorted(cast(int, code_id) for code_id in session.exec(query))
+    for start in range(0, len(due), BATCH):
+        yield list(
             session.exec(
                 select(WorkCode)
                 .where(
+                    col(WorkCode.id).in_(due[start : start + BATCH]),
                     col(WorkCode.status) == WorkCodeStatus.OPEN,
                     col(WorkCode.next_event_at) <= now,
-                    col(WorkCode.id) > after,
                 )
                 .order_by(col(WorkCode.id))
-                .limit(BATCH)
             )
         )
-        if not batch:
-            return
-        yield batch
-        after = batch[-1].id or after
 
 
 def record_breach(session: Session, code: WorkCode, policy: Policy, now: datetime) -> bool:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Engine, or_, update
+from sqlalchemy import CursorResult, Engine, func, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
@@ -70,7 +70,7 @@ def claim(
     _expire(session, now)
     _release_dead_claims(session, wall)
     query = (
-        select(OutboxMessage.id)
+        select(col(OutboxMessage.id), col(OutboxMessage.chat_id))
         .where(
             col(OutboxMessage.status) == OutboxStatus.PENDING, col(OutboxMessage.not_before) <= now
         )
@@ -79,7 +79,7 @@ def claim(
     )
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
-    ids = list(session.exec(query))
+    ids = _in_turn(session, [(cast(int, i), chat) for i, chat in session.exec(query)], now)
     if ids:
         session.execute(
             update(OutboxMessage)
@@ -95,6 +95,31 @@ def claim(
         col(OutboxMessage.claimed_by) == worker,
     )
     return list(session.exec(mine.order_by(col(OutboxMessage.id))))
+
+
+def _in_turn(session: Session, due: Sequence[tuple[int, int]], now: datetime) -> list[int]:
+    """The due rows not queued behind an earlier unsettled message of their chat.
+
+    A message in flight, awaiting a retry, or due but locked by another worker keeps the later
+    messages of its chat back, so each chat gets its messages in order.
+    """
+    if not due:
+        return []
+    taken = [row_id for row_id, _ in due]
+    unsettled = or_(
+        col(OutboxMessage.status) == OutboxStatus.SENDING,
+        col(OutboxMessage.attempts) > 0,
+        col(OutboxMessage.not_before) <= now,
+    )
+    first = select(col(OutboxMessage.chat_id), func.min(col(OutboxMessage.id))).where(
+        col(OutboxMessage.status).in_([OutboxStatus.PENDING, OutboxStatus.SENDING]),
+        col(OutboxMessage.chat_id).in_({chat for _, chat in due}),
+        col(OutboxMessage.id).not_in(taken),
+        unsettled,
+    )
+    grouped = first.group_by(col(OutboxMessage.chat_id))
+    ahead = {chat: cast(int, i) for chat, i in session.exec(grouped)}
+    return [row_id for row_id, chat in due if row_id < ahead.get(chat, row_id + 1)]
 
 
 def _expire(session: Session, now: datetime) -> None:

@@ -77,7 +77,9 @@ class Pacer:
                 if chat_id < 0 and len(sent) >= self.group_per_minute:
                     ready = max(ready, sent[0] + 60)
                 if ready <= now:
-                    self._next_any = now + self.interval
+                    # Keep to the schedule rather than to the (late) wake-up, or the rate drifts
+                    # below the limit; only a small lag is made up, never a burst after idling.
+                    self._next_any = max(self._next_any, now - self.interval / 2) + self.interval
                     self._next_chat[chat_id] = now + self.chat_interval
                     if chat_id < 0:
                         sent.append(now)
@@ -145,11 +147,11 @@ class Deliverer:
                     if isinstance(exc.retry_after, timedelta)
                     else float(exc.retry_after)
                 )
-                self.pacer.pause(wait)
-                if wait > LONG_WAIT:
+                if wait > LONG_WAIT:  # the row waits in the database, its chat's later ones too
                     return self._settle(
                         row, Result.LATER, not_before=self.clock() + timedelta(seconds=wait)
                     )
+                self.pacer.pause(wait)
                 await self.pacer.wait(row.chat_id)
             except Forbidden as exc:
                 return self._blocked(row, exc)

@@ -1,0 +1,278 @@
+"""SIGKILL in the middle of a sweep or of a delivery batch: nothing lost, no deduction doubled.
+
+The real `kpibot sweep` runs as a subprocess against the test database and a fake Bot API; the
+test decides when to kill it by watching the database or the fake, never by sleeping.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import Engine, func, insert, make_url, text
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session, col, select
+
+from models import Deduction, Employee, OutboxMessage, OutboxStatus, Position, Unit, WorkCode
+from tests.conftest import TOKEN
+from tests.fake_bot_api import FakeBotAPI
+
+HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
+T = datetime(2026, 11, 11, 7, 30, tzinfo=HANOI)  # Wednesday: after quiet hours, before the digest
+STARTED = datetime(2026, 11, 3, 9, 0, tzinfo=HANOI)  # five working days before Tuesday 10/11
+DEADLINE = datetime(2026, 11, 11, 0, 0, tzinfo=HANOI)  # the end of Tuesday 10/11
+KPIBOT = str(Path(sys.executable).parent / "kpibot")
+TICK = os.sysconf("SC_CLK_TCK")
+Popen = subprocess.Popen[str]
+
+
+def fill_breached(
+    db: sessionmaker[Session], *, linked: int, unlinked: int, per_pair: int = 1
+) -> None:
+    """Open codes past their deadline at T: `linked` by people on Telegram, `unlinked` not.
+
+    Each linked author has a linked approver of their own and opens `per_pair` codes, so each
+    breach sends a notice to each of the pair's two chats; the unlinked codes come from 200 staff
+    under 20 leaders, and their breaches send nothing.
+    """
+    with db() as session:
+        unit, position = Unit(name="Sở Nội vụ"), Position(code="chuyen_vien")
+        session.add_all([unit, position])
+        session.flush()
+
+        def employee(code: str, leader: Employee | None, telegram_id: int | None) -> Employee:
+            person = Employee(
+                code=code,
+                full_name=f"Nguyễn Văn {code}",
+                unit_id=unit.id,
+                position_id=position.id,
+                leader_id=leader.id if leader else None,
+                telegram_id=telegram_id,
+            )
+            session.add(person)
+            session.flush()
+            return person
+
+        director = employee("GD", None, None)
+        pairs = []
+        for n in range(linked):
+            leader = employee(f"TP{n}", director, 10_000 + n)
+            pairs.append((employee(f"CV{n}", leader, 20_000 + n), leader))
+        heads = [employee(f"LD{n}", director, None) for n in range(20)]
+        staff = [(employee(f"NV{n}", heads[n % 20], None), heads[n % 20]) for n in range(200)]
+        authors = [pair for pair in pairs for _ in range(per_pair)]
+        authors += [staff[n % len(staff)] for n in range(unlinked)]
+        session.execute(insert(WorkCode), [code_row(n, *pair) for n, pair in enumerate(authors)])
+        session.commit()
+
+
+def code_row(number: int, author: Employee, approver: Employee) -> dict[str, object]:
+    """An open code whose reminders are done and whose deadline passed before T."""
+    return {
+        "employee_id": author.id,
+        "approver_id": approver.id,
+        "title": f"Việc số {number}",
+        "description": "",
+        "status": "open",
+        "cycle": 1,
+        "cycle_started_at": STARTED,
+        "deadline_at": DEADLINE,
+        "due_day": date(2026, 11, 10),
+        "created_at": STARTED,
+        "next_event_at": DEADLINE,
+        "reminded_slots": 3,
+        "breached_cycle": 0,
+    }
+
+
+@pytest.fixture
+def limited() -> Iterator[FakeBotAPI]:
+    """The fake Bot API enforcing Telegram's flood limits."""
+    with FakeBotAPI(token=TOKEN, rate_limits=True) as server:
+        yield server
+        server.assert_no_invalid_calls()
+
+
+def environment(database_url: str, fake: FakeBotAPI, home: Path) -> dict[str, str]:
+    """The environment of a `kpibot` subprocess on the test database and the fake."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("KPIBOT_")}
+    return clean | {
+        "KPIBOT_DATABASE_URL": database_url,
+        "KPIBOT_TOKEN": TOKEN,
+        "KPIBOT_TELEGRAM_BASE_URL": fake.base_url,
+        "HOME": str(home),
+    }
+
+
+@pytest.fixture
+def processes() -> Iterator[list[Popen]]:
+    """The `kpibot` processes a test starts; any still running at its end are killed."""
+    started: list[Popen] = []
+    yield started
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+
+
+def start(processes: list[Popen], env: dict[str, str], *args: str) -> Popen:
+    """Start `kpibot sweep --at T` with more arguments."""
+    process = subprocess.Popen(
+        [KPIBOT, "sweep", "--at", T.isoformat(), *args],
+        env=env,
+        cwd=env["HOME"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    processes.append(process)
+    return process
+
+
+def finish(process: Popen) -> str:
+    """Wait for a clean exit; its output."""
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err
+    assert "Traceback" not in err
+    return out
+
+
+def kill(process: Popen) -> str:
+    """SIGKILL, then reap it (a zombie's pid still looks alive to the next worker); its output."""
+    process.send_signal(signal.SIGKILL)
+    out, _err = process.communicate(timeout=30)
+    assert process.returncode == -signal.SIGKILL
+    return out
+
+
+def poll(process: Popen, ready: Callable[[], bool], what: str) -> None:
+    """Wait until `ready()` while the process still runs."""
+    deadline = time.monotonic() + 60
+    while not ready():
+        if process.poll() is not None:
+            raise AssertionError(f"kpibot ended before {what}: {process.communicate()}")
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.005)
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def sqlite_write_locked(path: str) -> bool:
+    """Whether some connection holds the write lock of this SQLite database."""
+    probe = sqlite3.connect(path, timeout=0, isolation_level=None)
+    try:
+        probe.execute("BEGIN IMMEDIATE")
+        probe.execute("ROLLBACK")
+        return False
+    except sqlite3.OperationalError:
+        return True
+    finally:
+        probe.close()
+
+
+def wait_mid_sweep(process: Popen, engine: Engine, due: int) -> None:
+    """Return when the sweep's transaction is well under way and not yet committed."""
+    if engine.dialect.name == "postgresql":
+
+        def inserted() -> int:  # sequences move outside transactions: uncommitted rows show
+            with engine.connect() as connection:
+                query = (
+                    "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM deduction_id_seq"
+                )
+                return int(connection.execute(text(query)).scalar_one())
+
+        poll(process, lambda: inserted() >= due // 3, "a third of the breaches")
+        return
+    path = str(make_url(str(engine.url)).database)
+    poll(process, lambda: sqlite_write_locked(path), "the sweep's write lock")
+    working = cpu_seconds(process.pid) + 0.3
+    poll(process, lambda: cpu_seconds(process.pid) >= working, "0.3 s of the sweep's work")
+    assert sqlite_write_locked(path)
+
+
+def deductions(db: sessionmaker[Session]) -> tuple[int, int]:
+    """Deduction rows and distinct idempotency keys."""
+    with db() as session:
+        rows = session.exec(select(func.count()).select_from(Deduction)).one()
+        keys = session.exec(select(func.count(func.distinct(col(Deduction.key))))).one()
+    return rows, keys
+
+
+def outbox(db: sessionmaker[Session]) -> list[OutboxMessage]:
+    """Every queued message."""
+    with db() as session:
+        return list(session.exec(select(OutboxMessage)))
+
+
+def sent(fake: FakeBotAPI) -> Counter[tuple[int, str]]:
+    """How often each (chat, text) reached Telegram, texts as queued."""
+    return Counter(
+        (call.params["chat_id"], call.params["text"])
+        for call in fake.calls_of("sendMessage")
+        if call.ok
+    )
+
+
+def test_a_sweep_killed_midway_is_redone_whole(
+    fake: FakeBotAPI,
+    db: sessionmaker[Session],
+    engine: Engine,
+    database_url: str,
+    tmp_path: Path,
+    processes: list[Popen],
+) -> None:
+    fill_breached(db, linked=10, unlinked=1500)
+    env = environment(database_url, fake, tmp_path)
+    process = start(processes, env, "--no-send")
+    wait_mid_sweep(process, engine, 1510)
+    assert kill(process) == ""  # it died before reporting
+    assert deductions(db) == (0, 0)  # its transaction died with it
+    assert outbox(db) == []
+
+    out = finish(start(processes, env))
+    assert "1510 breaches" in out and "20 messages queued" in out and "Delivered 20;" in out
+    assert deductions(db) == (1510, 1510)
+    messages = outbox(db)
+    assert len(messages) == 20 and {m.status for m in messages} == {OutboxStatus.SENT}
+    assert sent(fake) == Counter({(m.chat_id, m.text): 1 for m in messages})
+
+
+def test_a_delivery_killed_midway_loses_nothing(
+    limited: FakeBotAPI,
+    db: sessionmaker[Session],
+    database_url: str,
+    tmp_path: Path,
+    processes: list[Popen],
+) -> None:
+    fill_breached(db, linked=40, unlinked=0)
+    env = environment(database_url, limited, tmp_path)
+    process = start(processes, env)
+    poll(process, lambda: len(limited.calls_of("sendMessage")) >= 25, "25 messages sent")
+    out = kill(process)
+    assert "80 messages queued" in out and "Delivered" not in out  # killed while sending
+    assert deductions(db) == (40, 40)
+    assert OutboxStatus.SENDING in {m.status for m in outbox(db)}  # it died holding a batch
+
+    out = finish(start(processes, env))
+    assert "0 breaches" in out and "0 messages queued" in out
+    messages = outbox(db)
+    assert len(messages) == 80 and {m.status for m in messages} == {OutboxStatus.SENT}
+    counts = sent(limited)
+    assert set(counts) == {(m.chat_id, m.text) for m in messages}
+    assert sum(counts.values()) - len(counts) <= 1  # at most the one in flight, repeated
+    assert deductions(db) == (40, 40)
+    assert limited.rate_limited == []
