@@ -39,9 +39,9 @@ from kpi.outbox import Draft, post
 from kpi.policy import Policy, load_policy
 from models import Employee, OutboxMessage, Position, SweepMark, Unit, WorkCode
 from models.db import make_engine, make_session_factory, normalize_url, upgrade
+from sandbox.botapi import FakeBotAPI
 from scheduler.delivery import Deliverer, DeliveryReport, Pacer
 from scheduler.sweep import run_sweep
-from tests.fake_bot_api import FakeBotAPI
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 # Tuesday 15:05: the 08:00 digest went out this morning, the 15:00 reminders five minutes ago.

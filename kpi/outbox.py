@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 import socket
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,6 +23,8 @@ from sqlmodel import Session, col, select
 from models import Employee, OutboxMessage, OutboxStatus
 
 LEASE = timedelta(minutes=2)  # a claim older than this is taken to belong to a dead worker
+# At one message a second per chat, a round then lasts well inside the lease.
+PER_CHAT = 20
 HOST = socket.gethostname()
 
 
@@ -119,7 +122,12 @@ def _in_turn(session: Session, due: Sequence[tuple[int, int]], now: datetime) ->
     )
     grouped = first.group_by(col(OutboxMessage.chat_id))
     ahead = {chat: cast(int, i) for chat, i in session.exec(grouped)}
-    return [row_id for row_id, chat in due if row_id < ahead.get(chat, row_id + 1)]
+    chosen, per_chat = [], Counter[int]()
+    for row_id, chat in due:
+        if row_id < ahead.get(chat, row_id + 1) and per_chat[chat] < PER_CHAT:
+            chosen.append(row_id)
+            per_chat[chat] += 1
+    return chosen
 
 
 def _expire(session: Session, now: datetime) -> None:

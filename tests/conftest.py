@@ -20,9 +20,9 @@ from bot.config import Settings
 from bot.services import Services
 from kpi.policy import Policy, load_policy
 from models.db import make_engine, make_session_factory, upgrade
+from sandbox.botapi import FakeBotAPI
 from scheduler.delivery import Pacer
 from scheduler.jobs import DELIVERER
-from tests.fake_bot_api import FakeBotAPI
 
 TEST_DATABASE_URL = os.environ.get("KPIBOT_TEST_DATABASE_URL")
 TOKEN = "123456:TEST-token-for-the-fake"

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from sandbox.botapi import FakeBotAPI
 from tests.conftest import TOKEN
-from tests.fake_bot_api import FakeBotAPI
 
 ROSTER = """code,full_name,unit,position,leader_code,role,language
 GD01,Nguyễn Văn Giám,Sở Nội vụ,giam_doc,,admin,vi

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from sandbox.botapi import FakeBotAPI
 from tests.conftest import TOKEN
-from tests.fake_bot_api import FakeBotAPI
 
 
 def free_port() -> int:

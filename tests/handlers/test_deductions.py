@@ -9,8 +9,8 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, select
 
 from models import Deduction, Employee
+from sandbox.botapi import FakeBotAPI, FakeUser
 from tests.factories import make_employee
-from tests.fake_bot_api import FakeBotAPI, FakeUser
 
 DIRECTOR, LEADER, STAFF, OUTSIDER, ADMIN = 800, 700, 701, 702, 900
 

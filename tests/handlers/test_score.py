@@ -11,8 +11,8 @@ from sqlmodel import Session
 from kpi.calendar import WorkCalendar
 from kpi.workcodes import open_work_code
 from models import Employee
+from sandbox.botapi import FakeBotAPI, FakeUser
 from tests.factories import make_deduction, make_employee
-from tests.fake_bot_api import FakeBotAPI, FakeUser
 
 LEADER, STAFF, OTHER, ADMIN = 700, 701, 702, 900
 NOV_5 = datetime(2026, 11, 5, 3, 0, tzinfo=UTC)

@@ -9,9 +9,9 @@ from sqlmodel import Session, select
 
 from kpi.linking import create_invites
 from models import Employee, Invite
+from sandbox.botapi import FakeBotAPI
 from tests.conftest import Clock
 from tests.factories import make_employee
-from tests.fake_bot_api import FakeBotAPI
 
 
 def invite(db: sessionmaker[Session], clock: Clock, code: str) -> str:

@@ -12,8 +12,8 @@ from sqlmodel import Session, select
 
 from kpi.workcodes import Outcome, clean_title
 from models import Employee, WorkCode, WorkCodeEvent
+from sandbox.botapi import FakeBotAPI, FakeUser
 from tests.factories import make_employee
-from tests.fake_bot_api import FakeBotAPI, FakeUser
 
 LEADER_ID, STAFF_ID, OTHER_ID = 700, 701, 702
 

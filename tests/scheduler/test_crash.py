@@ -24,8 +24,8 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
 from models import Deduction, Employee, OutboxMessage, OutboxStatus, Position, Unit, WorkCode
+from sandbox.botapi import FakeBotAPI
 from tests.conftest import TOKEN
-from tests.fake_bot_api import FakeBotAPI
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 T = datetime(2026, 11, 11, 7, 30, tzinfo=HANOI)  # Wednesday: after quiet hours, before the digest

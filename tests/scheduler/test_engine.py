@@ -15,11 +15,11 @@ from bot.services import Services
 from kpi.calendar import WorkCalendar
 from kpi.workcodes import open_work_code
 from models import Deduction, Employee, OutboxMessage, WorkCode
+from sandbox.botapi import FakeBotAPI
 from scheduler.jobs import DELIVERER
 from scheduler.sweep import run_sweep
 from tests.conftest import Clock
 from tests.factories import make_employee
-from tests.fake_bot_api import FakeBotAPI
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 LEADER, STAFF, DIRECTOR, ADMIN = 700, 701, 800, 900

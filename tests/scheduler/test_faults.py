@@ -18,12 +18,12 @@ from kpi.outbox import Draft, post
 from kpi.policy import Policy
 from kpi.workcodes import open_work_code
 from models import OutboxMessage, OutboxStatus
+from sandbox.botapi import FakeBotAPI
 from scheduler import delivery
 from scheduler.delivery import LONG_WAIT, Deliverer, Pacer
 from scheduler.sweep import run_sweep
 from tests.conftest import TOKEN, Clock
 from tests.factories import make_employee
-from tests.fake_bot_api import FakeBotAPI
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = datetime(2026, 11, 9, 2, 0, tzinfo=UTC)  # Monday 09:00 in Hà Nội

@@ -18,10 +18,10 @@ from telegram import Bot
 from kpi.policy import Policy
 from models import OutboxMessage, OutboxStatus
 from models.db import make_engine, make_session_factory, upgrade
+from sandbox.botapi import FakeBotAPI
 from scheduler.delivery import Deliverer, DeliveryReport, Pacer
 from scheduler.sweep import SweepReport, run_sweep
 from tests.conftest import TEST_DATABASE_URL, TOKEN
-from tests.fake_bot_api import FakeBotAPI
 from tests.scheduler.test_crash import HANOI, T, deductions, fill_breached, sent
 
 R = TypeVar("R")

@@ -24,7 +24,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from telegram.request import HTTPXRequest
 
-from tests.fake_bot_api import (
+from sandbox.botapi import (
     SECRET_HEADER,
     SPEC_ENV_VAR,
     FakeBotAPI,
