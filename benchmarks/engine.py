@@ -19,8 +19,6 @@ import shlex
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock
@@ -28,11 +26,12 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, create_engine, delete, insert, make_url, text, update
+from sqlalchemy import Engine, delete, insert, make_url, text, update
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col
 from telegram import Bot
 
+from benchmarks.scratch import postgres_schema
 from kpi import schedule
 from kpi.calendar import WorkCalendar
 from kpi.outbox import Draft, post
@@ -242,21 +241,6 @@ def _since(start: float) -> float:
     return time.perf_counter() - start
 
 
-@contextmanager
-def postgres_schema(url: str) -> Iterator[Engine]:
-    """An engine whose tables live in a throwaway schema of the PostgreSQL database at `url`."""
-    schema = f"kpibot_engine_{os.getpid()}"
-    admin = create_engine(url)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield create_engine(url, connect_args={"options": f"-csearch_path={schema}"})
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
 def main() -> None:
     """Time the sweep and the delivery on SQLite, or on PostgreSQL when configured."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
@@ -272,7 +256,7 @@ def main() -> None:
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
     if postgres:
         print(f"PostgreSQL ({shown}, private schema)")
-        with postgres_schema(url) as engine:
+        with postgres_schema(url, "engine") as engine:
             run(engine, args.codes, args.messages)
         return
     with tempfile.TemporaryDirectory() as directory:

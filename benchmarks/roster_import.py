@@ -4,7 +4,7 @@ Imports a generated roster into a fresh SQLite file, and into PostgreSQL when
 KPIBOT_DATABASE_URL names one (in a private schema that is dropped afterwards, so
 existing data is never touched).
 
-    python benchmarks/roster_import.py [--rows 10000]
+    python -m benchmarks.roster_import [--rows 10000]
 """
 
 from __future__ import annotations
@@ -17,14 +17,14 @@ import shlex
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
-from sqlalchemy import Engine, create_engine, make_url, text
+from sqlalchemy import Engine, make_url
 
+from benchmarks.scratch import postgres_schema
 from kpi.roster import COLUMNS, import_roster, read_roster
 from models.db import make_engine, make_session_factory, normalize_url, upgrade
 
@@ -101,21 +101,6 @@ def run(engine: Engine, first_file: Path, second_file: Path) -> None:
     engine.dispose()
 
 
-@contextmanager
-def postgres_schema(url: str) -> Iterator[Engine]:
-    """An engine whose tables live in a throwaway schema of the PostgreSQL database at `url`."""
-    schema = f"kpibot_bench_{os.getpid()}"
-    admin = create_engine(url)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield create_engine(url, connect_args={"options": f"-csearch_path={schema}"})
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
 def main() -> None:
     """Generate the files, then time the import on SQLite and, if configured, PostgreSQL."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -136,7 +121,7 @@ def main() -> None:
         run(make_engine(f"sqlite:///{Path(directory, 'bench.db')}"), first, second)
         if postgres:
             print(f"PostgreSQL ({shown}, private schema):")
-            with postgres_schema(url) as engine:
+            with postgres_schema(url, "roster_import") as engine:
                 run(engine, first, second)
 
 

@@ -12,7 +12,7 @@ It runs on a fresh SQLite file and on PostgreSQL when `--postgres URL` is given 
 KPIBOT_DATABASE_URL names one (in a private schema that is dropped afterwards, so existing data
 is never touched). Everything it creates is removed when it ends.
 
-    python benchmarks/scores.py [--employees 50000] [--deductions 1000000] [--sqlite-only]
+    python -m benchmarks.scores [--employees 50000] [--deductions 1000000] [--sqlite-only]
                                 [--postgres postgresql://user@host/db]
 """
 
@@ -31,7 +31,6 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -42,11 +41,12 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 import sqlalchemy
-from sqlalchemy import Connection, Engine, Table, create_engine, make_url, text
+from sqlalchemy import Connection, Engine, Table, make_url, text
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
+from benchmarks.scratch import postgres_schema
 from kpi.policy import Policy, load_policy
 from kpi.report import write_report
 from kpi.scoring import Quarter, ScoreRow, score_card, score_table
@@ -567,25 +567,6 @@ def run(
     engine.dispose()
 
 
-@contextmanager
-def postgres_schema(url: str) -> Iterator[Engine]:
-    """An engine whose tables live in a throwaway schema of the PostgreSQL database at `url`."""
-    schema = f"kpibot_bench_scores_{os.getpid()}"
-    admin = create_engine(url)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = create_engine(
-        url, pool_pre_ping=True, connect_args={"options": f"-csearch_path={schema}"}
-    )
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
 def hidden(url: str) -> str:
     """`url` with its password masked."""
     try:
@@ -655,7 +636,7 @@ def main() -> None:
             sqlite_file,
         )
         if postgres is not None:
-            with postgres_schema(postgres) as engine:
+            with postgres_schema(postgres, "scores") as engine:
                 with engine.connect() as connection:
                     version = connection.execute(text("SHOW server_version")).scalar_one()
                 where = f"{hidden(args.postgres or env)}, private schema, ANALYZE after load"

@@ -1,0 +1,1 @@
+"""Benchmarks: scripts that print numbers (run them as `python -m benchmarks.NAME`)."""
