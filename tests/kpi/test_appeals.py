@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -30,6 +27,7 @@ from kpi.deductions import deduction_status, reverse
 from kpi.policy import Policy
 from kpi.scoring import Quarter, score_card
 from models import Appeal, AuditEvent, Deduction, Employee
+from tests.concurrency import race
 from tests.factories import make_deduction, make_employee
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -467,29 +465,6 @@ def test_a_deduction_is_shown_to_its_employee_its_author_and_admins(
 
 
 # --- Races ------------------------------------------------------------------------------------
-
-
-def race(db: sessionmaker[Session], *calls: Callable[[Session], Any]) -> list[Any]:
-    """Run each call in its own thread and session, released together by a barrier."""
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-    errors: list[BaseException] = []
-
-    def run(index: int, call: Callable[[Session], Any]) -> None:
-        try:
-            with db() as session:
-                barrier.wait(timeout=10)
-                results[index] = call(session)
-        except BaseException as exc:  # reported by the main thread
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=item) for item in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert errors == []
-    return results
 
 
 def test_two_appeals_at_once_make_one(

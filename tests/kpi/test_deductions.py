@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -39,6 +37,7 @@ from kpi.policy import Policy
 from kpi.roster import RowError
 from kpi.scoring import Quarter, score_card
 from models import AuditEvent, Deduction, Employee
+from tests.concurrency import race
 from tests.factories import make_deduction, make_employee
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -357,29 +356,6 @@ def test_reversal_refusals(session: Session, policy: Policy, org: Org, logged: D
     assert (again.outcome, again.reversal) == (Outcome.ALREADY_REVERSED, first.reversal)
     assert undo(session, org.admin, first.reversal.id).outcome == Outcome.IS_REVERSAL
     assert len(rows(session)) == 3
-
-
-def race(db: sessionmaker[Session], *calls: Callable[[Session], Any]) -> list[Any]:
-    """Run each call in its own thread and session, released together by a barrier."""
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-    errors: list[BaseException] = []
-
-    def run(index: int, call: Callable[[Session], Any]) -> None:
-        try:
-            with db() as session:
-                barrier.wait(timeout=10)
-                results[index] = call(session)
-        except BaseException as exc:  # reported by the main thread
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=item) for item in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert errors == []
-    return results
 
 
 def test_two_admins_reversing_at_once_make_one_reversal(
