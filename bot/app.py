@@ -75,6 +75,7 @@ def _register(application: Application) -> None:  # type: ignore[type-arg]
             CallbackQueryHandler(workcodes.on_button, pattern=r"^w[cl]:"),
             CommandHandler("deduct", deductions.cmd_deduct, private),
             CommandHandler("appeal", deductions.cmd_appeal, private),
+            CommandHandler("reverse", deductions.cmd_reverse, private),
             CallbackQueryHandler(score.on_chart, pattern=r"^sc:"),
             CallbackQueryHandler(deductions.on_decision, pattern=r"^ap:"),
             # Plain text answers the question the bot asked (a title, a reason, an opinion),

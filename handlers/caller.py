@@ -52,12 +52,6 @@ def identify(session: Session, update: Update, svc: Services) -> Caller:
     return Caller(employee, Translator(locale, svc.settings.tz), is_leader)
 
 
-def is_private(update: Update) -> bool:
-    """Whether the update comes from a private chat (personal data is answered only there)."""
-    chat = update.effective_chat
-    return chat is not None and chat.type == chat.PRIVATE
-
-
 def translator_for(employee: Employee, svc: Services) -> Translator:
     """The translator of another employee, for messages the bot sends them."""
     locale = pick_locale(

@@ -22,6 +22,9 @@ from models import Appeal, Deduction, Employee, Role
 
 _BUTTON = re.compile(r"ap:(acc|rej):(\d{1,12})")
 DEDUCT_REFUSALS = {
+    deductions.Outcome.NOT_FOUND: N_("Deduction #{id} does not exist."),
+    deductions.Outcome.ALREADY_REVERSED: N_("Deduction #{id} is already cancelled."),
+    deductions.Outcome.IS_REVERSAL: N_("#{id} cancels another deduction; it cannot be cancelled."),
     deductions.Outcome.NOT_ALLOWED: N_("You may log deductions only for your direct reports."),
     deductions.Outcome.UNKNOWN_EMPLOYEE: N_("There is no employee with this code."),
     deductions.Outcome.UNKNOWN_CRITERION: N_(
@@ -97,7 +100,7 @@ async def cmd_deduct(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
             policy=svc.policy,
         )
         if result.outcome is not deductions.Outcome.OK:
-            await message.reply_text(tr._(DEDUCT_REFUSALS[result.outcome]))
+            await message.reply_text(tr._(DEDUCT_REFUSALS[result.outcome], id=None))
             return
         deduction, employee = cast(Deduction, result.deduction), cast(Employee, result.employee)
         await message.reply_text(
@@ -310,6 +313,57 @@ def _tell_appellant(
     draft = Draft(
         key=f"appeal-decided:{filed.id}",
         kind="appeal",
+        chat_id=employee.telegram_id,
+        employee_id=employee.id,
+        text=text,
+        not_before=svc.clock(),
+    )
+    delivery.queue(context, session, _calendar(session, svc), [draft])
+
+
+async def cmd_reverse(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """HR cancels a deduction by a new record: /reverse ID REASON."""
+    message, svc = cast(Message, update.effective_message), services(context)
+    args = _split(message.text or "", 2)
+    with svc.db() as session:
+        caller = await linked(session, update, svc)
+        if caller is None:
+            return
+        tr, number = caller.tr, (args[0].removeprefix("#") if args else "")
+        if not caller.is_admin:
+            await message.reply_text(tr._("Only HR may cancel deductions."))
+            return
+        if not number.isdigit() or len(number) > 12 or len(args) < 2:
+            await message.reply_text(tr._("Usage: /reverse ID REASON"))
+            return
+        result = deductions.reverse(
+            session=session,
+            actor=cast(Employee, caller.employee),
+            deduction_id=int(number),
+            reason=args[1],
+            now=svc.clock(),
+        )
+        if result.outcome is not deductions.Outcome.OK:
+            await message.reply_text(tr._(DEDUCT_REFUSALS[result.outcome], id=number))
+            return
+        await message.reply_text(tr._("Deduction #{id} is cancelled.", id=number))
+        _tell_cancelled(context, session, cast(Deduction, result.deduction), args[1])
+
+
+def _tell_cancelled(
+    context: ContextTypes.DEFAULT_TYPE, session: Session, deduction: Deduction, reason: str
+) -> None:
+    svc = services(context)
+    employee = session.get_one(Employee, deduction.employee_id)
+    if employee.telegram_id is None:
+        return
+    tr = translator_for(employee, svc)
+    text = tr._(
+        "HR cancelled deduction #{id}. Reason: {reason}", id=deduction.id, reason=escape(reason)
+    )
+    draft = Draft(
+        key=f"reversed:{deduction.id}",
+        kind="deduction",
         chat_id=employee.telegram_id,
         employee_id=employee.id,
         text=text,

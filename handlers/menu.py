@@ -40,6 +40,7 @@ COMMANDS = (
     Command(
         "deduct", "/deduct CODE CRITERION [POINTS] REASON", N_("Log a deduction"), Audience.LEADER
     ),
+    Command("reverse", "/reverse ID REASON", N_("Cancel a deduction (HR)"), Audience.ADMIN),
     Command("appeal", "/appeal ID REASON", N_("Appeal one of your deductions"), Audience.EMPLOYEE),
     Command("cancel", "/cancel", N_("Cancel the question I asked"), Audience.EMPLOYEE),
     Command("language", "/language vi|en", N_("Change the language"), Audience.EMPLOYEE),

@@ -32,8 +32,3 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
         return value.astimezone(UTC)  # type: ignore[no-any-return]
-
-
-def utcnow() -> datetime:
-    """The current instant, aware UTC (for column defaults only; kpi/ takes `now` explicitly)."""
-    return datetime.now(UTC)

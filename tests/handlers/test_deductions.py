@@ -161,3 +161,24 @@ async def test_appeals_out_of_time_or_not_ones_own(bot: FakeBotAPI, clock) -> No
     assert "Cú pháp: /appeal" in await ask(bot, bot.user(STAFF, "H"), "/appeal abc")
     clock.now += timedelta(days=8)
     assert "Đã hết thời hạn" in await ask(bot, bot.user(STAFF, "H"), "/appeal 1 Muộn")
+
+
+@pytest.mark.usefixtures("people")
+async def test_hr_cancels_a_deduction_and_the_employee_is_told(bot: FakeBotAPI, db) -> None:
+    await ask(bot, bot.user(LEADER, "P"), "/deduct CV01 training_attendance 2 Vắng tập huấn")
+    await bot.wait_for_messages(STAFF, 1)
+    refused = await ask(bot, bot.user(LEADER, "P"), "/reverse 1 Nhầm người")
+    assert refused == "Chỉ bộ phận tổ chức cán bộ được hủy điểm trừ."
+    assert (
+        await ask(bot, bot.user(ADMIN, "N"), "/reverse 1") == "Cú pháp: /reverse SỐ_ĐIỂM_TRỪ LÝ_DO"
+    )
+    assert await ask(bot, bot.user(ADMIN, "N"), "/reverse 1 Nhầm người") == "Đã hủy điểm trừ #1."
+    [_notice, news] = await bot.wait_for_messages(STAFF, 2)
+    assert news["text"] == "Bộ phận tổ chức cán bộ đã hủy điểm trừ #1. Lý do: Nhầm người"
+    again = await ask(bot, bot.user(ADMIN, "N"), "/reverse 1 Lần nữa")
+    assert again == "Điểm trừ #1 đã được hủy trước đó."
+    assert await ask(bot, bot.user(ADMIN, "N"), "/reverse 2 Hủy bản hủy") == (
+        "#2 là bản ghi hủy một điểm trừ khác, không thể hủy."
+    )
+    assert await ask(bot, bot.user(ADMIN, "N"), "/reverse 99 Không có") == "Không có điểm trừ #99."
+    assert [d.reverses_id for d in rows(db)] == [None, 1]
