@@ -10,6 +10,7 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
 from bot.config import Settings
+from kpi.calendar import WorkCalendar, load_calendar
 from kpi.policy import Policy
 
 
@@ -26,3 +27,9 @@ class Services:
     db: sessionmaker[Session]
     policy: Policy
     clock: Callable[[], datetime] = field(default=system_clock)
+
+    def calendar(self, session: Session) -> WorkCalendar:
+        """The working calendar as the database declares it now."""
+        return load_calendar(
+            session=session, tz=self.settings.tz, calendar_days=self.policy.calendar_days
+        )

@@ -16,7 +16,6 @@ from bot.services import Services
 from handlers import delivery
 from handlers.caller import identify, linked, services, translator_for
 from kpi import appeals, deductions
-from kpi.calendar import WorkCalendar, load_calendar
 from kpi.outbox import Draft
 from models import Appeal, Deduction, Employee, Role
 
@@ -48,12 +47,6 @@ APPEAL_REFUSALS = {
     appeals.Outcome.REASON_REQUIRED: N_("Please write why the deduction should be reviewed."),
     appeals.Outcome.REASON_TOO_LONG: N_("The reason is longer than 2,000 characters."),
 }
-
-
-def _calendar(session: Session, svc: Services) -> WorkCalendar:
-    return load_calendar(
-        session=session, tz=svc.settings.tz, calendar_days=svc.policy.calendar_days
-    )
 
 
 def _split(text: str, parts: int) -> list[str]:
@@ -123,7 +116,7 @@ def _tell_employee(
     svc = services(context)
     if employee.telegram_id is None:
         return
-    tr, calendar = translator_for(employee, svc), _calendar(session, svc)
+    tr, calendar = translator_for(employee, svc), svc.calendar(session)
     last_day = appeals.appeal_last_day(deduction=deduction, calendar=calendar, policy=svc.policy)
     text = tr._(
         "{author} logged deduction #{id}: −{points} points on «{criterion}». Reason: {reason}\n"
@@ -143,7 +136,7 @@ def _tell_employee(
         text=text,
         not_before=svc.clock(),
     )
-    delivery.queue(context, session, calendar, [draft])
+    delivery.queue(context, session, [draft])
 
 
 def _criterion_name(svc: Services, code: str, tr: Translator) -> str:
@@ -172,7 +165,7 @@ async def cmd_appeal(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
             deduction_id=int(number),
             reason=args[1] if len(args) > 1 else "",
             now=svc.clock(),
-            calendar=_calendar(session, svc),
+            calendar=svc.calendar(session),
             policy=svc.policy,
         )
         if result.outcome is not appeals.Outcome.OK:
@@ -225,7 +218,7 @@ def _ask_deciders(
                 not_before=svc.clock(),
             )
         )
-    delivery.queue(context, session, _calendar(session, svc), drafts)
+    delivery.queue(context, session, drafts)
 
 
 def _appeal_text(
@@ -318,7 +311,7 @@ def _tell_appellant(
         text=text,
         not_before=svc.clock(),
     )
-    delivery.queue(context, session, _calendar(session, svc), [draft])
+    delivery.queue(context, session, [draft])
 
 
 async def cmd_reverse(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -369,4 +362,4 @@ def _tell_cancelled(
         text=text,
         not_before=svc.clock(),
     )
-    delivery.queue(context, session, _calendar(session, svc), [draft])
+    delivery.queue(context, session, [draft])

@@ -12,23 +12,17 @@ from telegram.ext import ContextTypes
 
 from handlers.caller import services
 from kpi import outbox, schedule
-from kpi.calendar import WorkCalendar
 from kpi.outbox import Draft
 from scheduler.jobs import wake
 
 log = logging.getLogger(__name__)
 
 
-def queue(
-    context: ContextTypes.DEFAULT_TYPE,
-    session: Session,
-    calendar: WorkCalendar,
-    drafts: list[Draft],
-) -> None:
+def queue(context: ContextTypes.DEFAULT_TYPE, session: Session, drafts: list[Draft]) -> None:
     """Put proactive messages in the outbox (held through quiet hours) and wake the worker."""
     svc = services(context)
     now = svc.clock()
-    allowed = schedule.allowed_at(calendar, svc.policy, now)
+    allowed = schedule.allowed_at(svc.calendar(session), svc.policy, now)
     outbox.post(
         session, [replace(d, not_before=max(d.not_before, allowed)) for d in drafts], now=now
     )

@@ -15,7 +15,6 @@ from handlers.caller import Caller, identify, linked, services
 from handlers.chart import score_chart
 from handlers.score_views import card, deductions, quarter_label, risks, team
 from kpi import workcodes
-from kpi.calendar import load_calendar
 from kpi.scoring import Quarter, ScoreCard, ScoreRow, history, score_card, score_table
 from models import Employee
 
@@ -46,9 +45,7 @@ def _answer(session: Session, svc: Services, caller: Caller, quarter: Quarter) -
     text = card(caller.tr, _card(session, svc, employee, quarter), employee, svc.policy)
     if not caller.is_leader:
         return text
-    calendar = load_calendar(
-        session=session, tz=svc.settings.tz, calendar_days=svc.policy.calendar_days
-    )
+    calendar = svc.calendar(session)
     today = calendar.local_day(svc.clock())
     pending = workcodes.pending_for(session=session, approver_id=cast(int, employee.id))
     soon = [c for c in pending if calendar.working_days_between(today, c.due_day) <= 2]

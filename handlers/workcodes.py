@@ -28,7 +28,7 @@ from handlers.workcode_views import (
     skipped,
 )
 from kpi import workcodes
-from kpi.calendar import WorkCalendar, load_calendar
+from kpi.calendar import WorkCalendar
 from kpi.outbox import Draft
 from kpi.workcodes import Outcome, Result
 from models import Employee, WorkCode, WorkCodeAction, WorkCodeStatus
@@ -47,12 +47,6 @@ class Awaiting:
     code_id: int | None = None
     cycle: int | None = None
     pressed: tuple[int, int] | None = None  # (chat id, message id) of the pressed button
-
-
-def _calendar(session: Session, svc: Services) -> WorkCalendar:
-    return load_calendar(
-        session=session, tz=svc.settings.tz, calendar_days=svc.policy.calendar_days
-    )
 
 
 def _argument(message: Message) -> str:
@@ -91,7 +85,7 @@ async def _open(
     title: str,
 ) -> None:
     svc, tr = services(context), caller.tr
-    calendar = _calendar(session, svc)
+    calendar = svc.calendar(session)
     result = workcodes.open_work_code(
         session=session,
         author=cast(Employee, caller.employee),
@@ -149,7 +143,7 @@ async def _notify_approver(
         reply_markup=approver_keyboard(tr, code).to_json(),
         not_before=svc.clock(),
     )
-    delivery.queue(context, session, calendar, [draft])
+    delivery.queue(context, session, [draft])
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -222,7 +216,7 @@ async def _show_state(
     svc = services(context)
     approver = session.get_one(Employee, code.approver_id)
     author = session.get_one(Employee, code.employee_id)
-    tr, calendar = translator_for(approver, svc), _calendar(session, svc)
+    tr, calendar = translator_for(approver, svc), svc.calendar(session)
     today = calendar.local_day(svc.clock())
     text = notice(tr, code, author, calendar, today=today, days=svc.policy.deadline_days)
     last = workcodes.events_of(session=session, code_id=cast(int, code.id))[-1]
@@ -258,7 +252,7 @@ async def _tell_author(
         text=author_news(tr, action, code, leader, text),
         not_before=svc.clock(),
     )
-    delivery.queue(context, session, _calendar(session, svc), [draft])
+    delivery.queue(context, session, [draft])
 
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -315,7 +309,7 @@ async def cmd_mycodes(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             return
         author_id = cast(int, cast(Employee, caller.employee).id)
         codes = workcodes.codes_of(session=session, employee_id=author_id)
-        calendar = _calendar(session, svc)
+        calendar = svc.calendar(session)
         today = calendar.local_day(svc.clock())
         lines = [code_line(caller.tr, code, calendar, today) for code in codes]
     title = caller.tr._("<b>Your work codes</b>")
@@ -350,7 +344,7 @@ async def _author_action(
         author, now, calendar = (
             cast(Employee, caller.employee),
             svc.clock(),
-            _calendar(session, svc),
+            svc.calendar(session),
         )
         if action is WorkCodeAction.WITHDRAW:
             result = workcodes.withdraw(session=session, code_id=code_id, actor=author, now=now)
@@ -382,7 +376,7 @@ async def cmd_pending(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         caller = await linked(session, update, svc)
         if caller is None:
             return
-        tr, calendar = caller.tr, _calendar(session, svc)
+        tr, calendar = caller.tr, svc.calendar(session)
         approver_id = cast(int, cast(Employee, caller.employee).id)
         codes = workcodes.pending_for(session=session, approver_id=approver_id)
         today = calendar.local_day(svc.clock())

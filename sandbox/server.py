@@ -91,8 +91,7 @@ class Sandbox:
 
     def calendar(self, session: Session) -> WorkCalendar:
         """The working calendar as the database declares it now."""
-        tz, days = self.svc.settings.tz, self.policy.calendar_days
-        return load_calendar(session=session, tz=tz, calendar_days=days)
+        return self.svc.calendar(session)
 
     # ---- people and chats ----
 
