@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from bot.config import Settings, SettingsError, load_settings
 from bot.logs import configure_logging
@@ -282,21 +282,42 @@ def deductions_import(
         rows = read_deductions(file)
     except DeductionFileError as exc:
         fail(str(exc))
+    now = system_clock()
     with database(config) as session:
         report = import_deductions(
-            session=session,
-            rows=rows,
-            policy=active_policy,
-            tz=config.tz,
-            now=system_clock(),
-            dry_run=dry_run,
+            session=session, rows=rows, policy=active_policy, tz=config.tz, now=now, dry_run=dry_run
         )
+        told = _tell_imported(session, config, active_policy, now) if report.created else 0
     for error in report.errors:
         typer.echo(f"{file}: line {error.line}: {error.reason}", err=True)
     if report.errors:
         fail(f"{len(report.errors)} bad row(s); nothing was imported")
     verb = "would be" if dry_run else "were"
     typer.echo(f"{len(rows)} rows: {report.created} {verb} added, {report.skipped} already there.")
+    if told:
+        typer.echo(f"{told} messages queued: the running bot tells each employee.")
+
+
+def _tell_imported(session: Session, config: Settings, active_policy: Policy, now: datetime) -> int:
+    """Queue a notice to each employee of a deduction this import added (the bot sends them)."""
+    from kpi.outbox import post
+    from models import Deduction, DeductionSource, Employee
+    from scheduler.messages import Context, deduction_notice
+
+    added = session.exec(
+        select(Deduction).where(
+            col(Deduction.source) == DeductionSource.IMPORT, col(Deduction.created_at) == now
+        )
+    ).all()
+    people = {
+        e.id: e
+        for e in session.exec(
+            select(Employee).where(col(Employee.id).in_({d.employee_id for d in added}))
+        )
+    }
+    ctx = Context(_calendar(config, session), active_policy, now, config.default_locale)
+    drafts = [deduction_notice(ctx, people[d.employee_id], d, None) for d in added]
+    return post(session, [draft for draft in drafts if draft is not None], now=now)
 
 
 @app.command()

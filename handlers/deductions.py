@@ -18,6 +18,7 @@ from handlers.caller import identify, linked, services, translator_for
 from kpi import appeals, deductions
 from kpi.outbox import Draft
 from models import Appeal, Deduction, Employee, Role
+from scheduler.messages import Context, deduction_notice
 
 _BUTTON = re.compile(r"ap:(acc|rej):(\d{1,12})")
 DEDUCT_REFUSALS = {
@@ -114,29 +115,10 @@ def _tell_employee(
     author: Employee,
 ) -> None:
     svc = services(context)
-    if employee.telegram_id is None:
-        return
-    tr, calendar = translator_for(employee, svc), svc.calendar(session)
-    last_day = appeals.appeal_last_day(deduction=deduction, calendar=calendar, policy=svc.policy)
-    text = tr._(
-        "{author} logged deduction #{id}: −{points} points on «{criterion}». Reason: {reason}\n"
-        "If you disagree, send /appeal {id} REASON by the end of {day}.",
-        author=escape(author.full_name),
-        id=deduction.id,
-        points=tr.number(deduction.points),
-        criterion=escape(_criterion_name(svc, deduction.criterion, tr)),
-        reason=escape(deduction.reason),
-        day=tr.date(last_day),
-    )
-    draft = Draft(
-        key=f"deduction:{deduction.id}",
-        kind="deduction",
-        chat_id=employee.telegram_id,
-        employee_id=employee.id,
-        text=text,
-        not_before=svc.clock(),
-    )
-    delivery.queue(context, session, [draft])
+    ctx = Context(svc.calendar(session), svc.policy, svc.clock(), svc.settings.default_locale)
+    draft = deduction_notice(ctx, employee, deduction, author)
+    if draft is not None:
+        delivery.queue(context, session, [draft])
 
 
 def _criterion_name(svc: Services, code: str, tr: Translator) -> str:

@@ -9,10 +9,12 @@ from html import escape
 
 from bot.i18n import N_, Translator, pick_locale
 from handlers.workcode_views import list_keyboard, pending_line
+from kpi.appeals import appeal_last_day
 from kpi.calendar import WorkCalendar
 from kpi.outbox import Draft
 from kpi.policy import Policy
-from models import Employee, WorkCode
+from kpi.schedule import allowed_at
+from models import Deduction, Employee, WorkCode
 
 GROUPS = (
     N_("Overdue"),
@@ -219,3 +221,44 @@ def unreachable_report(
         not_before=not_before,
         expires_at=expires_at,
     )
+
+
+def deduction_notice(
+    ctx: Context, employee: Employee, deduction: Deduction, author: Employee | None
+) -> Draft | None:
+    """The employee is told of a deduction, and until when they may appeal it."""
+    if employee.telegram_id is None:
+        return None
+    tr = ctx.tr(employee)
+    criterion = ctx.policy.criteria.get(deduction.criterion)
+    values = {
+        "id": deduction.id,
+        "points": tr.number(deduction.points),
+        "criterion": escape(criterion.name(tr.locale) if criterion else deduction.criterion),
+        "reason": escape(deduction.reason),
+        "day": tr.date(ctx.calendar.local_day(deduction.occurred_at)),
+    }
+    if author is None:
+        lines = [tr._(DEDUCTION_BY_HR, **values)]
+    else:
+        lines = [tr._(DEDUCTION_BY_LEADER, author=escape(author.full_name), **values)]
+    last_day = appeal_last_day(deduction=deduction, calendar=ctx.calendar, policy=ctx.policy)
+    if last_day >= ctx.today:
+        lines.append(tr._(APPEAL_HINT, id=deduction.id, day=tr.date(last_day)))
+    return Draft(
+        key=f"deduction:{deduction.id}",
+        kind="deduction",
+        chat_id=employee.telegram_id,
+        employee_id=employee.id,
+        text="\n".join(lines),
+        not_before=allowed_at(ctx.calendar, ctx.policy, ctx.now),
+    )
+
+
+DEDUCTION_BY_LEADER = N_(
+    "{author} logged deduction #{id}: −{points} points on «{criterion}» ({day}). Reason: {reason}"
+)
+DEDUCTION_BY_HR = N_(
+    "HR logged deduction #{id}: −{points} points on «{criterion}» ({day}). Reason: {reason}"
+)
+APPEAL_HINT = N_("If you disagree, send /appeal {id} REASON by the end of {day}.")

@@ -6,10 +6,13 @@ import os
 import re
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
+from models.db import make_engine
 from sandbox.botapi import FakeBotAPI
 from tests.conftest import TOKEN
 
@@ -140,3 +143,40 @@ def test_calendar_commands(env: dict[str, str]) -> None:
     assert missing.returncode == 2 and "nothing is declared" in missing.stderr
     bad = kpibot("calendar", "add-workday", "31/12/2026", env=env)
     assert bad.returncode == 2 and "YYYY-MM-DD" in bad.stderr
+
+
+def test_deductions_import_reports_bad_rows_then_adds_once_and_queues_notices(
+    env: dict[str, str], tmp_path: Path, database_url: str
+) -> None:
+    roster = tmp_path / "roster.csv"
+    roster.write_text(ROSTER, encoding="utf-8")
+    kpibot("roster", "import", str(roster), env=env)
+    engine = make_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE employee SET telegram_id = 701 WHERE code = 'CV01'"))
+    today = date.today().isoformat()
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "code,criterion,occurred_on,reason,points\n"
+        f"CV01,training_attendance,{today},Vắng tập huấn,2\n"
+        "CV01,unit_results,2026-11-05,Không thuộc vị trí,\n"
+        "NOPE,task_quality,2026-13-01,,\n",
+        encoding="utf-8",
+    )
+    refused = kpibot("deductions", "import", str(bad), env=env)
+    assert refused.returncode == 2
+    assert "line 3: " in refused.stderr and "line 4: " in refused.stderr
+    assert "nothing was imported" in refused.stderr
+    good = tmp_path / "good.csv"
+    good.write_text("\n".join(bad.read_text(encoding="utf-8").splitlines()[:2]) + "\n", "utf-8")
+    added = kpibot("deductions", "import", str(good), env=env)
+    assert added.returncode == 0, added.stderr
+    assert "1 were added, 0 already there" in added.stdout
+    assert "1 messages queued" in added.stdout
+    again = kpibot("deductions", "import", str(good), env=env)
+    assert "0 were added, 1 already there" in again.stdout
+    with engine.connect() as connection:
+        [(chat, message)] = connection.execute(text("SELECT chat_id, text FROM outbox")).all()
+    engine.dispose()
+    assert chat == 701
+    assert message.startswith("HR logged deduction #1: −2 points")  # CV01 reads English

@@ -66,7 +66,8 @@ async def test_a_leader_deducts_and_the_employee_is_told(bot: FakeBotAPI, db) ->
     [news] = await bot.wait_for_messages(STAFF, 1)
     assert news["text"].splitlines() == [
         "Trần Thị Phương đã ghi nhận điểm trừ #1: trừ 2 điểm ở tiêu chí «Tham gia bồi dưỡng, tập "
-        "huấn nâng cao trình độ chuyên môn, nghiệp vụ». Lý do: Vắng tập huấn ngày 5/11",
+        "huấn nâng cao trình độ chuyên môn, nghiệp vụ» (ngày 02/11/2026). "
+        "Lý do: Vắng tập huấn ngày 5/11",
         "Nếu chưa đồng ý, đồng chí gửi /appeal 1 LÝ_DO trước khi hết ngày 09/11/2026.",
     ]
     [deduction] = rows(db)
