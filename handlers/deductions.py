@@ -121,11 +121,6 @@ def _tell_employee(
         delivery.queue(context, session, [draft])
 
 
-def _criterion_name(svc: Services, code: str, tr: Translator) -> str:
-    criterion = svc.policy.criteria.get(code)
-    return criterion.name(tr.locale) if criterion else code
-
-
 async def cmd_appeal(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Ask for a deduction to be reviewed: /appeal ID REASON."""
     message, svc = cast(Message, update.effective_message), services(context)
@@ -213,7 +208,7 @@ def _appeal_text(
         name=escape(employee.full_name),
         id=deduction.id,
         points=tr.number(deduction.points),
-        criterion=escape(_criterion_name(svc, deduction.criterion, tr)),
+        criterion=escape(svc.policy.criterion_name(deduction.criterion, tr.locale)),
         day=tr.date(deduction.occurred_at.astimezone(tr.tz).date()),
         reason=escape(filed.reason),
     )

@@ -59,8 +59,7 @@ def deductions(tr: Translator, score: ScoreCard, policy: Policy) -> list[str]:
 
 def deduction_line(tr: Translator, line: DeductionLine, policy: Policy) -> str:
     """`#12 05/11/2026: −2 points, Training — reason`."""
-    criterion = policy.criteria.get(line.criterion)
-    name = criterion.name(tr.locale) if criterion else line.criterion
+    name = policy.criterion_name(line.criterion, tr.locale)
     reason = line.reason
     if line.source == DeductionSource.DEADLINE_BREACH:
         reason = tr._("a work code was not answered within its deadline")

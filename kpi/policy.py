@@ -126,6 +126,11 @@ class Policy:
             raise KeyError(f"unknown position {position_code!r}")
         return tuple(self.criteria[code] for code in position.criteria)
 
+    def criterion_name(self, code: str, locale: str) -> str:
+        """A criterion's name in `locale`, or its code when the policy no longer has it."""
+        criterion = self.criteria.get(code)
+        return criterion.name(locale) if criterion else code
+
     def classify(self, total: Decimal) -> Classification:
         """Return the classification of a total score; ValueError if it is negative."""
         for classification in self.classifications:

@@ -230,11 +230,10 @@ def deduction_notice(
     if employee.telegram_id is None:
         return None
     tr = ctx.tr(employee)
-    criterion = ctx.policy.criteria.get(deduction.criterion)
     values = {
         "id": deduction.id,
         "points": tr.number(deduction.points),
-        "criterion": escape(criterion.name(tr.locale) if criterion else deduction.criterion),
+        "criterion": escape(ctx.policy.criterion_name(deduction.criterion, tr.locale)),
         "reason": escape(deduction.reason),
         "day": tr.date(ctx.calendar.local_day(deduction.occurred_at)),
     }

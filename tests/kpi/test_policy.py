@@ -487,3 +487,10 @@ def test_default_policy_file_is_valid_toml_text():
     # The shipped file must stay loadable through a path too (operators copy it to edit).
     path = Path(str(resources.files("kpi").joinpath("default_policy.toml")))
     assert load_policy(path) == load_policy()
+
+
+def test_criterion_name_falls_back_to_the_code() -> None:
+    policy = load_policy()
+    assert policy.criterion_name("training_attendance", "en").startswith("Attendance at training")
+    assert policy.criterion_name("training_attendance", "vi").startswith("Tham gia bồi dưỡng")
+    assert policy.criterion_name("retired_criterion", "vi") == "retired_criterion"
