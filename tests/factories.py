@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
@@ -86,3 +87,11 @@ def make_deduction(
     session.add(deduction)
     session.commit()
     return deduction
+
+
+HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def local(day: str, hh: int = 9, mm: int = 0, ss: int = 0) -> datetime:
+    """An aware UTC instant at local wall time hh:mm:ss on `day` in Asia/Ho_Chi_Minh."""
+    return datetime.combine(date.fromisoformat(day), time(hh, mm, ss), tzinfo=HANOI).astimezone(UTC)

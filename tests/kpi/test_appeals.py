@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -28,15 +28,10 @@ from kpi.policy import Policy
 from kpi.scoring import Quarter, score_card
 from models import Appeal, AuditEvent, Deduction, Employee
 from tests.concurrency import race
-from tests.factories import make_deduction, make_employee
+from tests.factories import local, make_deduction, make_employee
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 CALENDAR = WorkCalendar(tz=VN)
-
-
-def local(day: str, hh: int = 9, mm: int = 0, ss: int = 0) -> datetime:
-    """An aware UTC instant at local wall time hh:mm:ss on `day` in Asia/Ho_Chi_Minh."""
-    return datetime.combine(date.fromisoformat(day), time(hh, mm, ss), tzinfo=VN).astimezone(UTC)
 
 
 DEDUCTED = local("2026-11-02")  # Monday

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -38,16 +38,11 @@ from kpi.roster import RowError
 from kpi.scoring import Quarter, score_card
 from models import AuditEvent, Deduction, Employee
 from tests.concurrency import race
-from tests.factories import make_deduction, make_employee
+from tests.factories import local, make_deduction, make_employee
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)  # Friday 10:00 in Hà Nội
 HEADER = "code,criterion,occurred_on,reason,points"
-
-
-def local(day: str, hh: int = 9, mm: int = 0) -> datetime:
-    """An aware UTC instant at local wall time hh:mm on `day` in Asia/Ho_Chi_Minh."""
-    return datetime.combine(date.fromisoformat(day), time(hh, mm), tzinfo=VN).astimezone(UTC)
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -16,15 +16,10 @@ from sqlmodel import Session, select
 from kpi.policy import Policy
 from kpi.scoring import Quarter, ScoreCard, ScoreRow, history, score_card, score_table
 from models import Employee, Position
-from tests.factories import make_deduction, make_employee
+from tests.factories import local, make_deduction, make_employee
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 Q3, Q4, Q1 = Quarter(2026, 3), Quarter(2026, 4), Quarter(2027, 1)
-
-
-def local(day: str, hh: int = 9, mm: int = 0) -> datetime:
-    """An aware UTC instant at local wall time hh:mm on `day` in Asia/Ho_Chi_Minh."""
-    return datetime.combine(date.fromisoformat(day), time(hh, mm), tzinfo=VN).astimezone(UTC)
 
 
 IN_Q3, IN_Q4, IN_Q1 = local("2026-08-03"), local("2026-11-10"), local("2027-02-15")

@@ -7,7 +7,7 @@ import threading
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -38,16 +38,11 @@ from kpi.workcodes import (
     withdraw,
 )
 from models import AuditEvent, Employee, WorkCode, WorkCodeAction, WorkCodeStatus
-from tests.factories import make_employee
+from tests.factories import local, make_employee
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 CALENDAR = WorkCalendar()
 DAYS = 5
-
-
-def local(day: str, hh: int = 9, mm: int = 0) -> datetime:
-    """An aware UTC instant at local wall time hh:mm on `day` in Asia/Ho_Chi_Minh."""
-    return datetime.combine(date.fromisoformat(day), time(hh, mm), tzinfo=VN).astimezone(UTC)
 
 
 MONDAY = local("2026-11-02")
