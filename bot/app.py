@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from datetime import datetime
 
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session
 from telegram import BotCommand, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
@@ -19,22 +23,35 @@ from telegram.ext import (
     filters,
 )
 
-from bot.i18n import LOCALES, Translator
-from bot.services import Services
+from bot.config import Settings
 from handlers import deductions, score, start, workcodes
 from handlers.caller import services
 from handlers.menu import menu
+from kpi.policy import Policy
+from locales.i18n import LOCALES, Translator
 from scheduler.jobs import schedule
+from services.container import Services, system_clock
 
 log = logging.getLogger(__name__)
 
 
-def build_application(svc: Services, *, sweep_every: float | None = 60.0) -> Application:  # type: ignore[type-arg]
+def services_for(
+    settings: Settings,
+    db: sessionmaker[Session],
+    policy: Policy,
+    clock: Callable[[], datetime] = system_clock,
+) -> Services:
+    """The services of a bot run with these settings."""
+    return Services(db, policy, settings.tz, settings.default_locale, clock)
+
+
+def build_application(
+    settings: Settings, svc: Services, *, sweep_every: float | None = 60.0
+) -> Application:  # type: ignore[type-arg]
     """The Application with every handler and the scheduler, talking to the configured Bot API.
 
     `sweep_every` is the sweep's period in seconds; None leaves sweeping to the caller (tests).
     """
-    settings = svc.settings
     base_url = settings.telegram_base_url.rstrip("/")
     application = (
         ApplicationBuilder()
@@ -91,9 +108,9 @@ async def _publish_commands(application: Application) -> None:  # type: ignore[t
     """Set Telegram's command menu in every language (and the default one)."""
     svc: Services = application.bot_data["services"]
     for locale in LOCALES:
-        commands = [BotCommand(n, d) for n, d in menu(Translator(locale, svc.settings.tz))]
+        commands = [BotCommand(n, d) for n, d in menu(Translator(locale, svc.tz))]
         await application.bot.set_my_commands(commands, language_code=locale)
-    default = Translator(svc.settings.default_locale, svc.settings.tz)
+    default = Translator(svc.default_locale, svc.tz)
     await application.bot.set_my_commands([BotCommand(n, d) for n, d in menu(default)])
 
 
@@ -106,7 +123,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
     user = update.effective_user
     locale = user.language_code if user and user.language_code in LOCALES else None
-    tr = Translator(locale or svc.settings.default_locale, svc.settings.tz)
+    tr = Translator(locale or svc.default_locale, svc.tz)
     await context.bot.send_message(
         update.effective_chat.id, tr._("Sorry, something went wrong. Please try again later.")
     )

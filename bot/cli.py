@@ -18,7 +18,6 @@ from sqlmodel import Session, col, select
 
 from bot.config import Settings, SettingsError, load_settings
 from bot.logs import configure_logging
-from bot.services import Services, system_clock
 from kpi.calendar import WorkCalendar, declare_day, load_calendar, remove_day
 from kpi.linking import UnknownEmployees, create_invites
 from kpi.policy import Policy, PolicyError, load_policy
@@ -31,6 +30,7 @@ from kpi.roster import (
 )
 from models.db import make_engine, make_session_factory, upgrade
 from sandbox.cli import sandbox
+from services.container import system_clock
 
 if TYPE_CHECKING:
     from scheduler.delivery import DeliveryReport
@@ -100,7 +100,9 @@ def database(config: Settings) -> Iterator[Session]:
 @app.command()
 def run() -> None:
     """Upgrade the database, then serve (by webhook when KPIBOT_WEBHOOK_URL is set)."""
-    from bot.serve import serve  # the bot stack loads only for the commands that need it
+    # The bot stack loads only for the commands that need it.
+    from bot.app import services_for
+    from bot.serve import serve
 
     config = settings()
     try:
@@ -112,7 +114,7 @@ def run() -> None:
     configure_logging(token)
     active_policy = policy(config)
     engine = open_engine(config)
-    serve(Services(config, make_session_factory(engine), active_policy, system_clock))
+    serve(config, services_for(config, make_session_factory(engine), active_policy))
 
 
 @db_app.command("upgrade")

@@ -9,9 +9,9 @@ from sqlmodel import Session, select
 from telegram import Message, Update
 from telegram.ext import ContextTypes
 
-from bot.i18n import Translator, pick_locale
-from bot.services import Services
+from locales.i18n import Translator, pick_locale
 from models import Employee, Role
+from services.container import Services
 
 
 @dataclass(frozen=True)
@@ -43,13 +43,13 @@ def identify(session: Session, update: Update, svc: Services) -> Caller:
         chosen=employee.chosen_locale if employee else None,
         roster=employee.language if employee else None,
         telegram=user.language_code if user else None,
-        default=svc.settings.default_locale,
+        default=svc.default_locale,
     )
     is_leader = employee is not None and (
         session.exec(select(Employee.id).where(Employee.leader_id == employee.id)).first()
         is not None
     )
-    return Caller(employee, Translator(locale, svc.settings.tz), is_leader)
+    return Caller(employee, Translator(locale, svc.tz), is_leader)
 
 
 def translator_for(employee: Employee, svc: Services) -> Translator:
@@ -58,9 +58,9 @@ def translator_for(employee: Employee, svc: Services) -> Translator:
         chosen=employee.chosen_locale,
         roster=employee.language,
         telegram=None,
-        default=svc.settings.default_locale,
+        default=svc.default_locale,
     )
-    return Translator(locale, svc.settings.tz)
+    return Translator(locale, svc.tz)
 
 
 async def linked(session: Session, update: Update, svc: Services) -> Caller | None:

@@ -11,14 +11,14 @@ from sqlmodel import Session, col, select
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import ContextTypes
 
-from bot.i18n import N_, Translator
-from bot.services import Services
 from handlers import delivery
 from handlers.caller import identify, linked, services, translator_for
 from kpi import appeals, deductions
 from kpi.outbox import Draft
+from locales.i18n import N_, Translator
 from models import Appeal, Deduction, Employee, Role
 from scheduler.messages import Context, deduction_notice
+from services.container import Services
 
 _BUTTON = re.compile(r"ap:(acc|rej):(\d{1,12})")
 DEDUCT_REFUSALS = {
@@ -115,7 +115,7 @@ def _tell_employee(
     author: Employee,
 ) -> None:
     svc = services(context)
-    ctx = Context(svc.calendar(session), svc.policy, svc.clock(), svc.settings.default_locale)
+    ctx = Context(svc.calendar(session), svc.policy, svc.clock(), svc.default_locale)
     draft = deduction_notice(ctx, employee, deduction, author)
     if draft is not None:
         delivery.queue(context, session, [draft])

@@ -10,13 +10,13 @@ from sqlmodel import Session, col, select
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import ContextTypes
 
-from bot.services import Services
 from handlers.caller import Caller, identify, linked, services
 from handlers.chart import score_chart
 from handlers.score_views import card, deductions, quarter_label, risks, team
 from kpi import workcodes
 from kpi.scoring import Quarter, ScoreCard, ScoreRow, history, score_card, score_table
 from models import Employee
+from services.container import Services
 
 _CHART = re.compile(r"sc:chart:(\d{4}Q[1-4])")
 _WHY = ("tai sao", "vi sao", "sao toi", "bi tru", "tru diem", "diem tru", "why", "deduct")
@@ -26,7 +26,7 @@ _SCORE = ("diem", "score", "xep loai", "ket qua", "kpi", "points")
 def _quarter(svc: Services, text: str | None) -> Quarter | None:
     """The quarter named in `text` (default: the current one); None when it cannot be read."""
     if not text:
-        return Quarter.of(svc.clock(), svc.settings.tz)
+        return Quarter.of(svc.clock(), svc.tz)
     try:
         return Quarter.parse(text)
     except ValueError:
@@ -35,7 +35,7 @@ def _quarter(svc: Services, text: str | None) -> Quarter | None:
 
 def _card(session: Session, svc: Services, employee: Employee, quarter: Quarter) -> ScoreCard:
     return score_card(
-        session=session, employee=employee, quarter=quarter, policy=svc.policy, tz=svc.settings.tz
+        session=session, employee=employee, quarter=quarter, policy=svc.policy, tz=svc.tz
     )
 
 
@@ -91,7 +91,7 @@ async def on_chart(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             session=session,
             employee=caller.employee,
             policy=svc.policy,
-            tz=svc.settings.tz,
+            tz=svc.tz,
             quarter=quarter,
         )
     await query.answer()
@@ -112,7 +112,7 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     question = fold(message.text or "")
     with svc.db() as session:
         caller = identify(session, update, svc)
-        quarter = Quarter.of(svc.clock(), svc.settings.tz)
+        quarter = Quarter.of(svc.clock(), svc.tz)
         if caller.employee is not None and any(word in question for word in _WHY):
             score = _card(session, svc, caller.employee, quarter)
             await message.reply_text("\n".join(deductions(caller.tr, score, svc.policy)))
@@ -158,7 +158,7 @@ def _team_rows(
 ) -> list[ScoreRow]:
     if unit:
         chosen = score_table(
-            session=session, quarter=quarter, policy=svc.policy, tz=svc.settings.tz, unit=unit
+            session=session, quarter=quarter, policy=svc.policy, tz=svc.tz, unit=unit
         )
     else:
         ids = [
@@ -170,7 +170,7 @@ def _team_rows(
             session=session,
             quarter=quarter,
             policy=svc.policy,
-            tz=svc.settings.tz,
+            tz=svc.tz,
             employee_ids=ids,
         )
     return sorted(chosen, key=lambda row: (-row.total, row.code))

@@ -9,11 +9,11 @@ from sqlmodel import select
 from telegram import Message, Update
 from telegram.ext import ContextTypes
 
-from bot.i18n import N_
 from handlers.caller import Caller, identify, services
 from handlers.menu import COMMANDS, allowed
 from kpi import outbox
 from kpi.linking import LinkOutcome, redeem_invite, set_locale
+from locales.i18n import N_
 from models import Employee
 from scheduler.jobs import wake
 

@@ -10,9 +10,9 @@ from html import escape
 import holidays
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.i18n import N_, Translator
 from kpi.calendar import DayInfo, DayKind, WorkCalendar, group_skipped
 from kpi.workcodes import Outcome
+from locales.i18n import N_, Translator
 from models import Employee, WorkCode, WorkCodeAction, WorkCodeStatus
 
 STATUS_LABELS = {

@@ -10,7 +10,6 @@ from sqlmodel import Session
 from telegram import CallbackQuery, ForceReply, Message, Update
 from telegram.ext import ContextTypes
 
-from bot.services import Services
 from handlers import delivery
 from handlers.caller import Caller, identify, linked, services, translator_for
 from handlers.score import answer_question
@@ -32,6 +31,7 @@ from kpi.calendar import WorkCalendar
 from kpi.outbox import Draft
 from kpi.workcodes import Outcome, Result
 from models import Employee, WorkCode, WorkCodeAction, WorkCodeStatus
+from services.container import Services
 
 AWAITING = "awaiting"
 PENDING_SHOWN = 10

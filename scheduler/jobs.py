@@ -8,9 +8,9 @@ from typing import cast
 
 from telegram.ext import Application, ContextTypes
 
-from bot.services import Services
 from scheduler.delivery import Deliverer
 from scheduler.sweep import run_sweep
+from services.container import Services
 
 log = logging.getLogger(__name__)
 DELIVERER = "deliverer"
@@ -33,9 +33,9 @@ async def sweep(context: ContextTypes.DEFAULT_TYPE) -> None:
         run_sweep,
         db=svc.db,
         policy=svc.policy,
-        tz=svc.settings.tz,
+        tz=svc.tz,
         now=svc.clock(),
-        default_locale=svc.settings.default_locale,
+        default_locale=svc.default_locale,
     )
     if report.queued:
         log.info("sweep: %s", report)

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from html import escape
 
-from bot.i18n import N_, Translator, pick_locale
 from handlers.workcode_views import list_keyboard, pending_line
 from kpi.appeals import appeal_last_day
 from kpi.calendar import WorkCalendar
 from kpi.outbox import Draft
 from kpi.policy import Policy
 from kpi.schedule import allowed_at
+from locales.i18n import N_, Translator, pick_locale
 from models import Deduction, Employee, WorkCode
 
 GROUPS = (

@@ -11,13 +11,13 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, select
 from telegram.ext import Application
 
-from bot.services import Services
 from kpi.calendar import WorkCalendar
 from kpi.workcodes import open_work_code
 from models import Deduction, Employee, OutboxMessage, WorkCode
 from sandbox.botapi import FakeBotAPI
 from scheduler.jobs import DELIVERER
 from scheduler.sweep import run_sweep
+from services.container import Services
 from tests.conftest import Clock
 from tests.factories import make_employee
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
-from bot.config import Settings
 from kpi.calendar import WorkCalendar, load_calendar
 from kpi.policy import Policy
 
@@ -21,15 +21,17 @@ def system_clock() -> datetime:
 
 @dataclass(frozen=True)
 class Services:
-    """Settings, database, policy and clock for one running bot."""
+    """Database, policy, clock, the organisation's zone and default language of one running bot.
 
-    settings: Settings
+    The assembly (`bot/`) fills it from the settings, so nothing below it reads them.
+    """
+
     db: sessionmaker[Session]
     policy: Policy
+    tz: ZoneInfo
+    default_locale: str
     clock: Callable[[], datetime] = field(default=system_clock)
 
     def calendar(self, session: Session) -> WorkCalendar:
         """The working calendar as the database declares it now."""
-        return load_calendar(
-            session=session, tz=self.settings.tz, calendar_days=self.policy.calendar_days
-        )
+        return load_calendar(session=session, tz=self.tz, calendar_days=self.policy.calendar_days)
