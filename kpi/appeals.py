@@ -23,9 +23,9 @@ from sqlmodel import Session, col, select
 from kpi.audit import record
 from kpi.calendar import WorkCalendar
 from kpi.deductions import MAX_REASON, add_reversal, clean_reason, is_admin, reversal_of
-from kpi.outbox import insert_ignoring_duplicates
 from kpi.policy import Policy
 from models import Appeal, AppealStatus, Deduction, Employee
+from models.db import insert_ignoring_duplicates
 
 
 class Outcome(StrEnum):

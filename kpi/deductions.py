@@ -24,7 +24,6 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from kpi.audit import record
-from kpi.outbox import insert_ignoring_duplicates
 from kpi.policy import Criterion, Policy
 
 # The roster's file reading (CSV with or without BOM, ';' from Vietnamese Excel, the first XLSX
@@ -32,6 +31,7 @@ from kpi.policy import Criterion, Policy
 from kpi.roster import RosterFileError, RowError, column_index, read_table
 from kpi.workcodes import clean_text
 from models import Deduction, DeductionSource, Employee, Position, Role
+from models.db import insert_ignoring_duplicates
 
 MAX_REASON = 2000
 COLUMNS = ("code", "criterion", "occurred_on", "reason", "points")

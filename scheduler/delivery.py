@@ -20,6 +20,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
 from kpi import outbox, workcodes
 from models import OutboxMessage, OutboxStatus
+from scheduler import claims
 
 log = logging.getLogger(__name__)
 BATCH = 100
@@ -100,7 +101,7 @@ class Deliverer:
     ) -> None:
         self.db, self.bot, self.clock = db, bot, clock
         self.pacer = pacer or Pacer()
-        self.name = outbox.worker_name()
+        self.name = claims.worker_name()
         self._round = asyncio.Lock()
 
     async def deliver_due(self) -> DeliveryReport:
@@ -109,7 +110,7 @@ class Deliverer:
         async with self._round:
             while True:
                 with self.db() as session:
-                    rows = outbox.claim(
+                    rows = claims.claim(
                         session,
                         worker=self.name,
                         now=self.clock(),
@@ -180,7 +181,7 @@ class Deliverer:
 
     def _sent(self, row: OutboxMessage, message_id: int) -> Result:
         with self.db() as session:
-            outbox.settle(
+            claims.settle(
                 session,
                 row,
                 status=OutboxStatus.SENT,
@@ -202,7 +203,7 @@ class Deliverer:
         with self.db() as session:
             if row.employee_id is not None:
                 outbox.mark_unreachable(session, row.employee_id, self.clock())
-            outbox.settle(session, row, status=OutboxStatus.BLOCKED, last_error=exc.message[:200])
+            claims.settle(session, row, status=OutboxStatus.BLOCKED, last_error=exc.message[:200])
         return Result.BLOCKED
 
     def _settle(self, row: OutboxMessage, result: Result, **values: object) -> Result:
@@ -210,10 +211,10 @@ class Deliverer:
         if result is Result.FAILED:
             log.warning("message %s to chat %s refused: %s", row.id, row.chat_id, values)
         with self.db() as session:
-            outbox.settle(session, row, status=status, attempts=row.attempts + 1, **values)
+            claims.settle(session, row, status=status, attempts=row.attempts + 1, **values)
         return result
 
     def _release(self, rows: Sequence[OutboxMessage]) -> None:
         with self.db() as session:
             for row in rows:
-                outbox.settle(session, row, status=OutboxStatus.PENDING)
+                claims.settle(session, row, status=OutboxStatus.PENDING)

@@ -20,9 +20,10 @@ from sqlmodel import Session, col, select
 
 from kpi import breaches, schedule
 from kpi.calendar import load_calendar
-from kpi.outbox import Draft, enqueue, insert_ignoring_duplicates
+from kpi.outbox import Draft, enqueue
 from kpi.policy import Policy
 from models import Employee, Role, SweepMark, WorkCode, WorkCodeStatus
+from models.db import insert_ignoring_duplicates
 from scheduler import messages
 from scheduler.messages import Context
 
