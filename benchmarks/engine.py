@@ -32,7 +32,7 @@ from sqlmodel import Session, col
 from telegram import Bot
 
 from benchmarks.scratch import postgres_schema
-from kpi import schedule
+from kpi import reminders
 from kpi.calendar import WorkCalendar
 from kpi.outbox import Draft, post
 from kpi.policy import Policy, load_policy
@@ -110,7 +110,7 @@ def settled(calendar: WorkCalendar, policy: Policy, started: datetime) -> dict[s
         "deadline_at": deadline.due_at,
         "due_day": deadline.due_day,
     }
-    step = schedule.step(calendar, policy, WorkCode(title="", **state), SETTLED)
+    step = reminders.step(calendar, policy, WorkCode(title="", **state), SETTLED)
     return state | {
         "reminded_slots": step.reminded_slots,
         "next_event_at": step.next_event_at,

@@ -29,7 +29,7 @@ from handlers.caller import services
 from handlers.menu import menu
 from kpi.policy import Policy
 from locales.i18n import LOCALES, Translator
-from scheduler.jobs import schedule
+from scheduler.jobs import register_jobs
 from services.container import Services, system_clock
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ def build_application(
     )
     application.bot_data["services"] = svc
     _register(application)
-    schedule(application, svc, sweep_every=sweep_every)
+    register_jobs(application, svc, sweep_every=sweep_every)
     return application
 
 

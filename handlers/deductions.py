@@ -37,16 +37,16 @@ DEDUCT_REFUSALS = {
     deductions.Outcome.REASON_TOO_LONG: N_("The reason is longer than 2,000 characters."),
 }
 APPEAL_REFUSALS = {
-    appeals.Outcome.NOT_FOUND: N_("Deduction #{id} was not found among yours."),
-    appeals.Outcome.NOT_ALLOWED: N_("You may not decide this appeal."),
-    appeals.Outcome.TOO_LATE: N_("The time to appeal deduction #{id} has passed."),
-    appeals.Outcome.ALREADY_REVERSED: N_("Deduction #{id} is already cancelled."),
-    appeals.Outcome.ALREADY_APPEALED: N_(
+    appeals.AppealOutcome.NOT_FOUND: N_("Deduction #{id} was not found among yours."),
+    appeals.AppealOutcome.NOT_ALLOWED: N_("You may not decide this appeal."),
+    appeals.AppealOutcome.TOO_LATE: N_("The time to appeal deduction #{id} has passed."),
+    appeals.AppealOutcome.ALREADY_REVERSED: N_("Deduction #{id} is already cancelled."),
+    appeals.AppealOutcome.ALREADY_APPEALED: N_(
         "Deduction #{id} already has an appeal waiting for a decision."
     ),
-    appeals.Outcome.ALREADY_DECIDED: N_("This appeal has already been decided."),
-    appeals.Outcome.REASON_REQUIRED: N_("Please write why the deduction should be reviewed."),
-    appeals.Outcome.REASON_TOO_LONG: N_("The reason is longer than 2,000 characters."),
+    appeals.AppealOutcome.ALREADY_DECIDED: N_("This appeal has already been decided."),
+    appeals.AppealOutcome.REASON_REQUIRED: N_("Please write why the deduction should be reviewed."),
+    appeals.AppealOutcome.REASON_TOO_LONG: N_("The reason is longer than 2,000 characters."),
 }
 
 
@@ -145,7 +145,7 @@ async def cmd_appeal(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
             calendar=svc.calendar(session),
             policy=svc.policy,
         )
-        if result.outcome is not appeals.Outcome.OK:
+        if result.outcome is not appeals.AppealOutcome.OK:
             await message.reply_text(tr._(APPEAL_REFUSALS[result.outcome], id=number))
             return
         await message.reply_text(
@@ -245,7 +245,7 @@ async def on_decision(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             accept=accept,
             now=svc.clock(),
         )
-        if result.outcome is not appeals.Outcome.OK:
+        if result.outcome is not appeals.AppealOutcome.OK:
             await query.answer(tr._(APPEAL_REFUSALS[result.outcome], id=match[2]), show_alert=True)
             return
         filed, deduction = cast(Appeal, result.appeal), cast(Deduction, result.deduction)

@@ -11,7 +11,7 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
 from handlers.caller import services
-from kpi import outbox, schedule
+from kpi import outbox, reminders
 from kpi.outbox import Draft
 from scheduler.jobs import wake
 
@@ -22,7 +22,7 @@ def queue(context: ContextTypes.DEFAULT_TYPE, session: Session, drafts: list[Dra
     """Put proactive messages in the outbox (held through quiet hours) and wake the worker."""
     svc = services(context)
     now = svc.clock()
-    allowed = schedule.allowed_at(svc.calendar(session), svc.policy, now)
+    allowed = reminders.allowed_at(svc.calendar(session), svc.policy, now)
     outbox.post(
         session, [replace(d, not_before=max(d.not_before, allowed)) for d in drafts], now=now
     )

@@ -11,7 +11,7 @@ import holidays
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from kpi.calendar import DayInfo, DayKind, WorkCalendar, group_skipped
-from kpi.workcodes import Outcome
+from kpi.workcodes import WorkCodeOutcome
 from locales.i18n import N_, Translator
 from models import Employee, WorkCode, WorkCodeAction, WorkCodeStatus
 
@@ -133,19 +133,25 @@ def code_line(tr: Translator, code: WorkCode, calendar: WorkCalendar, today: dat
 
 
 REFUSALS = {
-    Outcome.NOT_FOUND: N_("Work code #{id} was not found among your codes."),
-    Outcome.NOT_ALLOWED: N_("You may not do this with work code #{id}."),
-    Outcome.ALREADY_HANDLED: N_("Work code #{id} has already been handled."),
-    Outcome.NO_LEADER: N_(
+    WorkCodeOutcome.NOT_FOUND: N_("Work code #{id} was not found among your codes."),
+    WorkCodeOutcome.NOT_ALLOWED: N_("You may not do this with work code #{id}."),
+    WorkCodeOutcome.ALREADY_HANDLED: N_("Work code #{id} has already been handled."),
+    WorkCodeOutcome.NO_LEADER: N_(
         "You have no direct leader in the roster, so you cannot open work codes yet. "
         "Please ask HR to update the roster."
     ),
-    Outcome.EMPTY_TITLE: N_("The title is empty. Please write what the work is about."),
-    Outcome.TITLE_TOO_LONG: N_("The title is longer than 200 characters. Please shorten it."),
-    Outcome.COMMAND_AS_TITLE: N_("A title cannot start with /. Please write the title as text."),
-    Outcome.DESCRIPTION_TOO_LONG: N_("The description is longer than 2,000 characters."),
-    Outcome.TEXT_REQUIRED: N_("Please write the text; it cannot be empty."),
-    Outcome.TEXT_TOO_LONG: N_("The text is longer than 2,000 characters. Please shorten it."),
+    WorkCodeOutcome.EMPTY_TITLE: N_("The title is empty. Please write what the work is about."),
+    WorkCodeOutcome.TITLE_TOO_LONG: N_(
+        "The title is longer than 200 characters. Please shorten it."
+    ),
+    WorkCodeOutcome.COMMAND_AS_TITLE: N_(
+        "A title cannot start with /. Please write the title as text."
+    ),
+    WorkCodeOutcome.DESCRIPTION_TOO_LONG: N_("The description is longer than 2,000 characters."),
+    WorkCodeOutcome.TEXT_REQUIRED: N_("Please write the text; it cannot be empty."),
+    WorkCodeOutcome.TEXT_TOO_LONG: N_(
+        "The text is longer than 2,000 characters. Please shorten it."
+    ),
 }
 PROMPTS = {
     WorkCodeAction.OPEN: N_("Send the title of the new work code (or /cancel)."),
@@ -168,7 +174,7 @@ RESPONSE_NOTES = {
 }
 
 
-def refusal(tr: Translator, outcome: Outcome, code_id: int | None = None) -> str:
+def refusal(tr: Translator, outcome: WorkCodeOutcome, code_id: int | None = None) -> str:
     """Why a request on a work code changed nothing."""
     return tr._(REFUSALS[outcome], id=code_id)
 

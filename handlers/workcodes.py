@@ -29,7 +29,7 @@ from handlers.workcode_views import (
 from kpi import workcodes
 from kpi.calendar import WorkCalendar
 from kpi.outbox import Draft
-from kpi.workcodes import Outcome, Result
+from kpi.workcodes import WorkCodeOutcome, WorkCodeResult
 from models import Employee, WorkCode, WorkCodeAction, WorkCodeStatus
 from services.container import Services
 
@@ -94,7 +94,7 @@ async def _open(
         calendar=calendar,
         days=svc.policy.deadline_days,
     )
-    if result.outcome is not Outcome.OK:
+    if result.outcome is not WorkCodeOutcome.OK:
         await message.reply_text(refusal(tr, result.outcome))
         return
     code = cast(WorkCode, result.code)
@@ -171,9 +171,9 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             result = workcodes.check_response(
                 session=session, code_id=code_id, actor=caller.employee, action=action, cycle=cycle
             )
-        if action is WorkCodeAction.APPROVE or result.outcome is not Outcome.OK:
+        if action is WorkCodeAction.APPROVE or result.outcome is not WorkCodeOutcome.OK:
             answer = await _conclude(context, session, caller, result, action, "", pressed)
-            await query.answer(answer, show_alert=result.outcome is not Outcome.OK)
+            await query.answer(answer, show_alert=result.outcome is not WorkCodeOutcome.OK)
             return
     cast(dict[str, object], context.user_data)[AWAITING] = Awaiting(action, code_id, cycle, pressed)
     await query.answer()
@@ -184,16 +184,16 @@ async def _conclude(
     context: ContextTypes.DEFAULT_TYPE,
     session: Session,
     caller: Caller,
-    result: Result,
+    result: WorkCodeResult,
     action: WorkCodeAction,
     text: str,
     pressed: tuple[int, int] | None,
 ) -> str:
     """Bring the messages up to date and tell the employee; the answer for the approver."""
     code = result.code
-    if code is not None and (result.outcome is Outcome.OK or _settled(code, pressed)):
+    if code is not None and (result.outcome is WorkCodeOutcome.OK or _settled(code, pressed)):
         await _show_state(context, session, code, pressed)
-    if result.outcome is not Outcome.OK:
+    if result.outcome is not WorkCodeOutcome.OK:
         return refusal(caller.tr, result.outcome, code.id if code else None)
     code = cast(WorkCode, code)
     await _tell_author(context, session, code, action, cast(Employee, caller.employee), text)
@@ -269,7 +269,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await _open(context, session, caller, message, message.text or "")
             return
         result = _respond(session, svc, caller.employee, awaiting, message.text or "")
-        if result.outcome in (Outcome.TEXT_REQUIRED, Outcome.TEXT_TOO_LONG):
+        if result.outcome in (WorkCodeOutcome.TEXT_REQUIRED, WorkCodeOutcome.TEXT_TOO_LONG):
             user_data[AWAITING] = awaiting  # ask again
         answer = await _conclude(
             context, session, caller, result, awaiting.action, message.text or "", awaiting.pressed
@@ -279,7 +279,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 def _respond(
     session: Session, svc: Services, leader: Employee, awaiting: Awaiting, text: str
-) -> Result:
+) -> WorkCodeResult:
     code_id, now, cycle = cast(int, awaiting.code_id), svc.clock(), awaiting.cycle
     if awaiting.action is WorkCodeAction.REJECT:
         return workcodes.reject(
@@ -357,7 +357,7 @@ async def _author_action(
                 calendar=calendar,
                 days=svc.policy.deadline_days,
             )
-        if result.outcome is not Outcome.OK:
+        if result.outcome is not WorkCodeOutcome.OK:
             await message.reply_text(refusal(caller.tr, result.outcome, code_id))
             return
         code = cast(WorkCode, result.code)

@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 
 from kpi.audit import record
 from kpi.policy import Policy
-from kpi.schedule import Step
+from kpi.reminders import Step
 from models import Deduction, DeductionSource, WorkCode, WorkCodeStatus
 from models.db import insert_ignoring_duplicates
 

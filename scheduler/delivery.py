@@ -28,7 +28,7 @@ LONG_WAIT = 30.0  # a flood wait longer than this frees the worker; the row wait
 BACKOFF = (0.5, 1.0, 2.0, 4.0)  # seconds between tries after a network error or a 5xx
 
 
-class Result(Enum):
+class SendResult(Enum):
     """How one send ended."""
 
     SENT = "sent"
@@ -134,11 +134,11 @@ class Deliverer:
             await self.pacer.wait(chat_id)
             result = await self._send(row)
             setattr(report, result.value, getattr(report, result.value) + 1)
-            if result is Result.LATER:
+            if result is SendResult.LATER:
                 self._release(rows[index + 1 :])
                 return
 
-    async def _send(self, row: OutboxMessage) -> Result:
+    async def _send(self, row: OutboxMessage) -> SendResult:
         for backoff in (*BACKOFF, None):
             try:
                 return self._sent(row, await self._call(row))
@@ -150,25 +150,26 @@ class Deliverer:
                 )
                 if wait > LONG_WAIT:  # the row waits in the database, its chat's later ones too
                     return self._settle(
-                        row, Result.LATER, not_before=self.clock() + timedelta(seconds=wait)
+                        row, SendResult.LATER, not_before=self.clock() + timedelta(seconds=wait)
                     )
                 self.pacer.pause(wait)
                 await self.pacer.wait(row.chat_id)
             except Forbidden as exc:
                 return self._blocked(row, exc)
             except BadRequest as exc:
-                return self._settle(row, Result.FAILED, last_error=exc.message[:200])
+                return self._settle(row, SendResult.FAILED, last_error=exc.message[:200])
             except NetworkError as exc:  # includes time-outs and 5xx answers
                 if backoff is None:
                     delay = timedelta(seconds=60 * (row.attempts + 1))
                     return self._settle(
                         row,
-                        Result.LATER,
+                        SendResult.LATER,
                         not_before=self.clock() + delay,
                         last_error=str(exc)[:200],
                     )
                 await asyncio.sleep(backoff)
-        return self._settle(row, Result.LATER, not_before=self.clock())  # flood waits kept coming
+        # Flood waits kept coming: the row waits for the next round.
+        return self._settle(row, SendResult.LATER, not_before=self.clock())
 
     async def _call(self, row: OutboxMessage) -> int:
         markup = None
@@ -179,7 +180,7 @@ class Deliverer:
         )
         return message.message_id
 
-    def _sent(self, row: OutboxMessage, message_id: int) -> Result:
+    def _sent(self, row: OutboxMessage, message_id: int) -> SendResult:
         with self.db() as session:
             claims.settle(
                 session,
@@ -196,19 +197,19 @@ class Deliverer:
                     chat_id=row.chat_id,
                     message_id=message_id,
                 )
-        return Result.SENT
+        return SendResult.SENT
 
-    def _blocked(self, row: OutboxMessage, exc: Forbidden) -> Result:
+    def _blocked(self, row: OutboxMessage, exc: Forbidden) -> SendResult:
         log.warning("chat %s blocked the bot; message %s kept", row.chat_id, row.id)
         with self.db() as session:
             if row.employee_id is not None:
                 outbox.mark_unreachable(session, row.employee_id, self.clock())
             claims.settle(session, row, status=OutboxStatus.BLOCKED, last_error=exc.message[:200])
-        return Result.BLOCKED
+        return SendResult.BLOCKED
 
-    def _settle(self, row: OutboxMessage, result: Result, **values: object) -> Result:
-        status = OutboxStatus.FAILED if result is Result.FAILED else OutboxStatus.PENDING
-        if result is Result.FAILED:
+    def _settle(self, row: OutboxMessage, result: SendResult, **values: object) -> SendResult:
+        status = OutboxStatus.FAILED if result is SendResult.FAILED else OutboxStatus.PENDING
+        if result is SendResult.FAILED:
             log.warning("message %s to chat %s refused: %s", row.id, row.chat_id, values)
         with self.db() as session:
             claims.settle(session, row, status=status, attempts=row.attempts + 1, **values)

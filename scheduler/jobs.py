@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 DELIVERER = "deliverer"
 
 
-def schedule(application: Application, svc: Services, *, sweep_every: float | None) -> None:  # type: ignore[type-arg]
+def register_jobs(application: Application, svc: Services, *, sweep_every: float | None) -> None:  # type: ignore[type-arg]
     """Register the jobs; the first sweep runs at start-up to catch up after downtime."""
     application.bot_data[DELIVERER] = Deliverer(db=svc.db, bot=application.bot, clock=svc.clock)
     queue = application.job_queue

@@ -12,7 +12,7 @@ from kpi.appeals import appeal_last_day
 from kpi.calendar import WorkCalendar
 from kpi.outbox import Draft
 from kpi.policy import Policy
-from kpi.schedule import allowed_at
+from kpi.reminders import allowed_at
 from locales.i18n import N_, Translator, pick_locale
 from models import Deduction, Employee, WorkCode
 

@@ -18,11 +18,11 @@ from sqlalchemy import text
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
-from kpi import breaches, schedule
+from kpi import breaches, org, reminders
 from kpi.calendar import load_calendar
 from kpi.outbox import Draft, enqueue
 from kpi.policy import Policy
-from models import Employee, Role, SweepMark, WorkCode, WorkCodeStatus
+from models import Employee, SweepMark, WorkCode, WorkCodeStatus
 from models.db import insert_ignoring_duplicates
 from scheduler import messages
 from scheduler.messages import Context
@@ -70,16 +70,16 @@ def _codes(session: Session, ctx: Context, report: SweepReport) -> list[Draft]:
     for batch in breaches.due_codes(session, ctx.now):
         _load_people(session, people, batch)
         for code in batch:
-            step = schedule.step(ctx.calendar, ctx.policy, code, ctx.now)
+            step = reminders.step(ctx.calendar, ctx.policy, code, ctx.now)
             if step.breach and breaches.record_breach(session, code, ctx.policy, ctx.now):
                 report.breaches += 1
                 drafts += _breach_notices(ctx, code, people)
-            if step.reminder and not schedule.carried_by_digest(
+            if step.reminder and not reminders.carried_by_digest(
                 ctx.calendar, ctx.policy, step.reminder
             ):
                 owed[(code.approver_id, step.reminder)].append(code)
             breaches.advance(session, code, step)
-    not_before = schedule.allowed_at(ctx.calendar, ctx.policy, ctx.now)
+    not_before = reminders.allowed_at(ctx.calendar, ctx.policy, ctx.now)
     for (approver_id, slot), codes in owed.items():
         pairs = [(code, people[code.employee_id]) for code in codes]
         drafts.append(messages.reminder(ctx, people[approver_id], slot, pairs, not_before))
@@ -90,7 +90,7 @@ def _codes(session: Session, ctx: Context, report: SweepReport) -> list[Draft]:
 def _breach_notices(ctx: Context, code: WorkCode, people: dict[int, Employee]) -> list[Draft]:
     leader = people[code.approver_id]
     superior = people.get(leader.leader_id) if leader.leader_id else None
-    not_before = schedule.allowed_at(ctx.calendar, ctx.policy, ctx.now)
+    not_before = reminders.allowed_at(ctx.calendar, ctx.policy, ctx.now)
     return messages.breach_notices(
         ctx, code, people[code.employee_id], leader, superior, not_before
     )
@@ -105,10 +105,7 @@ def _load_people(session: Session, people: dict[int, Employee], codes: Iterable[
 
 
 def _fetch(session: Session, people: dict[int, Employee], ids: set[int]) -> None:
-    missing = ids - people.keys()
-    if missing:
-        for employee in session.exec(select(Employee).where(col(Employee.id).in_(missing))):
-            people[_id(employee)] = employee
+    people.update(org.employees_by_id(session, ids - people.keys()))
 
 
 def _id(employee: Employee) -> int:
@@ -117,12 +114,12 @@ def _id(employee: Employee) -> int:
 
 def _digests(session: Session, ctx: Context, report: SweepReport) -> list[Draft]:
     """Once per working day, at digest time: each leader's pending codes, and admins' report."""
-    day = schedule.digest_due(ctx.calendar, ctx.policy, ctx.now)
+    day = reminders.digest_due(ctx.calendar, ctx.policy, ctx.now)
     if day is None or _mark(session, "digest") == day.isoformat():
         return []
     _set_mark(session, "digest", day.isoformat())
-    not_before = schedule.allowed_at(ctx.calendar, ctx.policy, ctx.now)
-    expires = schedule.quiet_from(ctx.calendar, ctx.policy, day)
+    not_before = reminders.allowed_at(ctx.calendar, ctx.policy, ctx.now)
+    expires = reminders.quiet_from(ctx.calendar, ctx.policy, day)
     at = ctx.calendar.local_instant(day, ctx.policy.digest_at)
     drafts: list[Draft] = []
     for leader, pairs in _pending_by_leader(session):
@@ -130,7 +127,7 @@ def _digests(session: Session, ctx: Context, report: SweepReport) -> list[Draft]
             code.id
             for code, _ in pairs
             if code.id is not None
-            and at in schedule.slots(ctx.calendar, ctx.policy, code.due_day)
+            and at in reminders.slots(ctx.calendar, ctx.policy, code.due_day)
             and code.cycle_started_at < at
         }
         drafts += messages.digest(ctx, leader, pairs, flagged, not_before, expires)
@@ -158,16 +155,10 @@ def _pending_by_leader(session: Session) -> list[tuple[Employee, list[tuple[Work
 def _unreachable_reports(
     session: Session, ctx: Context, not_before: datetime, expires: datetime
 ) -> list[Draft]:
-    people = list(
-        session.exec(select(Employee).where(col(Employee.unreachable_since).is_not(None)))
-    )
+    people = org.unreachable(session)
     if not people:
         return []
-    admins = session.exec(
-        select(Employee).where(
-            col(Employee.role) == Role.ADMIN, col(Employee.telegram_id).is_not(None)
-        )
-    )
+    admins = [admin for admin in org.admins(session) if admin.telegram_id is not None]
     return [messages.unreachable_report(ctx, a, people, not_before, expires) for a in admins]
 
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, select
 
-from kpi.workcodes import Outcome, clean_title
+from kpi.workcodes import WorkCodeOutcome, clean_title
 from models import Employee, WorkCode, WorkCodeEvent
 from sandbox.botapi import FakeBotAPI, FakeUser
 from tests.factories import make_employee
@@ -291,7 +291,7 @@ async def test_any_title_is_either_opened_exactly_or_refused(
     leader_before = len(bot.messages(LEADER_ID))
     [reply] = await say(bot, team.staff, f"/open {title}")
     expected = clean_title(title)
-    if isinstance(expected, Outcome):
+    if isinstance(expected, WorkCodeOutcome):
         assert len(bot.messages(LEADER_ID)) == leader_before
         return
     notice = (await bot.wait_for_messages(LEADER_ID, leader_before + 1))[-1]

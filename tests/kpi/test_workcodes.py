@@ -21,8 +21,8 @@ from kpi.calendar import WorkCalendar
 from kpi.workcodes import (
     MAX_TEXT,
     MAX_TITLE,
-    Outcome,
-    Result,
+    WorkCodeOutcome,
+    WorkCodeResult,
     approve,
     check_response,
     clean_title,
@@ -78,7 +78,7 @@ def open_code(
     result = open_work_code(
         session=session, author=author, title=title, now=now, calendar=CALENDAR, days=DAYS
     )
-    assert result.outcome is Outcome.OK and result.code is not None
+    assert result.outcome is WorkCodeOutcome.OK and result.code is not None
     return result.code
 
 
@@ -89,8 +89,8 @@ def set_leader(session: Session, employee: Employee, leader: Employee | None) ->
     session.commit()
 
 
-# Every action, by name, with valid texts: (session, code id, actor, now, cycle) -> Result.
-Action = Callable[[Session, int, Employee, datetime, int | None], Result]
+# Every action, by name, with valid texts: (session, code id, actor, now, cycle) -> WorkCodeResult.
+Action = Callable[[Session, int, Employee, datetime, int | None], WorkCodeResult]
 ACTIONS: dict[str, Action] = {
     "approve": lambda s, c, a, now, cy: approve(session=s, code_id=c, actor=a, now=now, cycle=cy),
     "reject": lambda s, c, a, now, cy: reject(
@@ -116,7 +116,7 @@ def act(
     *,
     now: datetime = LATER,
     cycle: int | None = None,
-) -> Result:
+) -> WorkCodeResult:
     code_id = code if isinstance(code, int) else code.id
     assert code_id is not None
     return ACTIONS[name](session, code_id, actor, now, cycle)
@@ -156,16 +156,16 @@ def audits(session: Session, code: WorkCode) -> list[AuditEvent]:
         ("a/b", "a/b"),
         ("x" * MAX_TITLE, "x" * MAX_TITLE),
         (" " + "ệ" * MAX_TITLE + "\n", "ệ" * MAX_TITLE),  # trimmed before counting
-        ("", Outcome.EMPTY_TITLE),
-        (" \n\t ", Outcome.EMPTY_TITLE),
-        ("\u200b\u200c\u2060\ufeff", Outcome.EMPTY_TITLE),
-        ("\u00a0\u3000\u2028\x00", Outcome.EMPTY_TITLE),
-        ("/start", Outcome.COMMAND_AS_TITLE),
-        ("  /open Báo cáo", Outcome.COMMAND_AS_TITLE),
-        ("x" * (MAX_TITLE + 1), Outcome.TITLE_TOO_LONG),
+        ("", WorkCodeOutcome.EMPTY_TITLE),
+        (" \n\t ", WorkCodeOutcome.EMPTY_TITLE),
+        ("\u200b\u200c\u2060\ufeff", WorkCodeOutcome.EMPTY_TITLE),
+        ("\u00a0\u3000\u2028\x00", WorkCodeOutcome.EMPTY_TITLE),
+        ("/start", WorkCodeOutcome.COMMAND_AS_TITLE),
+        ("  /open Báo cáo", WorkCodeOutcome.COMMAND_AS_TITLE),
+        ("x" * (MAX_TITLE + 1), WorkCodeOutcome.TITLE_TOO_LONG),
     ],
 )
-def test_clean_title(text: str, expected: str | Outcome) -> None:
+def test_clean_title(text: str, expected: str | WorkCodeOutcome) -> None:
     assert clean_title(text) == expected
 
 
@@ -188,15 +188,15 @@ TITLES = st.text(st.characters() | TRICKY, max_size=220) | st.text(min_size=195,
 def test_any_text_is_a_folded_title_or_a_refusal(text: str) -> None:
     result = clean_title(text)
     folded = reference_fold(text)
-    if not isinstance(result, Outcome):  # an Outcome is a str too
+    if not isinstance(result, WorkCodeOutcome):  # an WorkCodeOutcome is a str too
         assert result == folded
         assert 1 <= len(result) <= MAX_TITLE and visible(result) and not result.startswith("/")
     elif not visible(folded):
-        assert result is Outcome.EMPTY_TITLE
+        assert result is WorkCodeOutcome.EMPTY_TITLE
     elif folded.startswith("/"):
-        assert result is Outcome.COMMAND_AS_TITLE
+        assert result is WorkCodeOutcome.COMMAND_AS_TITLE
     else:
-        assert (result, len(folded) > MAX_TITLE) == (Outcome.TITLE_TOO_LONG, True)
+        assert (result, len(folded) > MAX_TITLE) == (WorkCodeOutcome.TITLE_TOO_LONG, True)
 
 
 @settings(
@@ -208,8 +208,8 @@ def test_accepted_titles_are_stored_exactly(session: Session, team: Team, text: 
     result = open_work_code(
         session=session, author=team.author, title=text, now=MONDAY, calendar=CALENDAR, days=DAYS
     )
-    if isinstance(title, Outcome):
-        assert result == Result(title)
+    if isinstance(title, WorkCodeOutcome):
+        assert result == WorkCodeResult(title)
         return
     assert result.code is not None
     session.expire_all()
@@ -230,7 +230,7 @@ def test_open_on_friday_is_due_end_of_next_friday(session: Session, team: Team) 
         days=DAYS,
     )
     code = result.code
-    assert result.outcome is Outcome.OK and code is not None
+    assert result.outcome is WorkCodeOutcome.OK and code is not None
     assert (code.title, code.description) == ("Kế hoạch cải cách hành chính", "Dòng 1\nDòng 2")
     assert (code.employee_id, code.approver_id) == (team.author.id, team.leader.id)
     assert (code.status, code.cycle, code.closed_at) == (WorkCodeStatus.OPEN, 1, None)
@@ -247,15 +247,15 @@ def test_open_on_friday_is_due_end_of_next_friday(session: Session, team: Team) 
 @pytest.mark.parametrize(
     ("title", "description", "outcome"),
     [
-        ("   ", "", Outcome.EMPTY_TITLE),
-        ("\u200b", "", Outcome.EMPTY_TITLE),
-        ("/mycodes", "", Outcome.COMMAND_AS_TITLE),
-        ("x" * 201, "", Outcome.TITLE_TOO_LONG),
-        ("Báo cáo", "d" * (MAX_TEXT + 1), Outcome.DESCRIPTION_TOO_LONG),
+        ("   ", "", WorkCodeOutcome.EMPTY_TITLE),
+        ("\u200b", "", WorkCodeOutcome.EMPTY_TITLE),
+        ("/mycodes", "", WorkCodeOutcome.COMMAND_AS_TITLE),
+        ("x" * 201, "", WorkCodeOutcome.TITLE_TOO_LONG),
+        ("Báo cáo", "d" * (MAX_TEXT + 1), WorkCodeOutcome.DESCRIPTION_TOO_LONG),
     ],
 )
 def test_open_refusals_write_nothing(
-    session: Session, team: Team, title: str, description: str, outcome: Outcome
+    session: Session, team: Team, title: str, description: str, outcome: WorkCodeOutcome
 ) -> None:
     result = open_work_code(
         session=session,
@@ -266,7 +266,7 @@ def test_open_refusals_write_nothing(
         calendar=CALENDAR,
         days=DAYS,
     )
-    assert result == Result(outcome)
+    assert result == WorkCodeResult(outcome)
     assert session.exec(select(WorkCode)).all() == []
     assert session.exec(select(AuditEvent)).all() == []
 
@@ -288,13 +288,13 @@ def test_description_of_exactly_the_limit_is_kept(session: Session, team: Team) 
 def test_employee_without_leader_cannot_open(session: Session, team: Team) -> None:
     assert open_work_code(
         session=session, author=team.boss, title="Kế hoạch", now=MONDAY, calendar=CALENDAR, days=5
-    ) == Result(Outcome.NO_LEADER)
+    ) == WorkCodeResult(WorkCodeOutcome.NO_LEADER)
     # The leader is read from the database, not from the (stale) object the caller holds.
     stale = Employee(id=team.author.id, code="NV1", full_name="An", leader_id=team.leader.id)
     set_leader(session, team.author, None)
     assert open_work_code(
         session=session, author=stale, title="Kế hoạch", now=MONDAY, calendar=CALENDAR, days=5
-    ) == Result(Outcome.NO_LEADER)
+    ) == WorkCodeResult(WorkCodeOutcome.NO_LEADER)
     assert session.exec(select(WorkCode)).all() == []
 
 
@@ -315,7 +315,7 @@ def test_approver_responds_and_stops_the_clock(
     code = open_code(session, team.author)
     assert pending_for(session=session, approver_id=team.leader.id) == [code]
     result = act(session, name, code, team.leader, cycle=1)
-    assert result.outcome is Outcome.OK and result.code is not None
+    assert result.outcome is WorkCodeOutcome.OK and result.code is not None
     assert (result.code.status, result.code.closed_at) == (status, LATER if final else None)
     assert result.code.deadline_at == code.deadline_at  # kept for the record
     assert pending_for(session=session, approver_id=team.leader.id) == []
@@ -329,16 +329,16 @@ def test_approver_responds_and_stops_the_clock(
 @pytest.mark.parametrize(
     ("text", "outcome", "stored"),
     [
-        ("", Outcome.TEXT_REQUIRED, None),
-        ("  \n\t ", Outcome.TEXT_REQUIRED, None),
-        ("\u200b\u2060\x00", Outcome.TEXT_REQUIRED, None),
-        ("x" * (MAX_TEXT + 1), Outcome.TEXT_TOO_LONG, None),
-        (" \n" + "x" * MAX_TEXT + "\n ", Outcome.OK, "x" * MAX_TEXT),
-        ("Dòng 1\r\n<b>Dòng 2</b> 🙏", Outcome.OK, "Dòng 1\n<b>Dòng 2</b> 🙏"),
+        ("", WorkCodeOutcome.TEXT_REQUIRED, None),
+        ("  \n\t ", WorkCodeOutcome.TEXT_REQUIRED, None),
+        ("\u200b\u2060\x00", WorkCodeOutcome.TEXT_REQUIRED, None),
+        ("x" * (MAX_TEXT + 1), WorkCodeOutcome.TEXT_TOO_LONG, None),
+        (" \n" + "x" * MAX_TEXT + "\n ", WorkCodeOutcome.OK, "x" * MAX_TEXT),
+        ("Dòng 1\r\n<b>Dòng 2</b> 🙏", WorkCodeOutcome.OK, "Dòng 1\n<b>Dòng 2</b> 🙏"),
     ],
 )
 def test_reason_and_opinion_texts(
-    session: Session, team: Team, name: str, text: str, outcome: Outcome, stored: str | None
+    session: Session, team: Team, name: str, text: str, outcome: WorkCodeOutcome, stored: str | None
 ) -> None:
     code = open_code(session, team.author)
     assert code.id is not None
@@ -364,14 +364,17 @@ def test_reason_and_opinion_texts(
 @pytest.mark.parametrize(
     ("who", "outcome"),
     [
-        ("colleague", Outcome.NOT_FOUND),  # same leader, someone else's code
-        ("boss", Outcome.NOT_FOUND),  # the leader's superior does not act on codes
-        ("other_leader", Outcome.NOT_FOUND),
-        ("wrong_side", Outcome.NOT_ALLOWED),  # the author responding, or the approver withdrawing
+        ("colleague", WorkCodeOutcome.NOT_FOUND),  # same leader, someone else's code
+        ("boss", WorkCodeOutcome.NOT_FOUND),  # the leader's superior does not act on codes
+        ("other_leader", WorkCodeOutcome.NOT_FOUND),
+        (
+            "wrong_side",
+            WorkCodeOutcome.NOT_ALLOWED,
+        ),  # the author responding, or the approver withdrawing
     ],
 )
 def test_only_the_right_participant_acts(
-    session: Session, team: Team, name: str, who: str, outcome: Outcome
+    session: Session, team: Team, name: str, who: str, outcome: WorkCodeOutcome
 ) -> None:
     code = open_code(session, team.author)
     if name == "resubmit":
@@ -383,23 +386,25 @@ def test_only_the_right_participant_acts(
     result = act(session, name, code, actor)
     assert result.outcome is outcome
     # Someone who takes no part does not even learn that the code exists.
-    assert (result.code is None) == (outcome is Outcome.NOT_FOUND)
+    assert (result.code is None) == (outcome is WorkCodeOutcome.NOT_FOUND)
     assert len(trail(session, code)) == (2 if name == "resubmit" else 1)
 
 
 @pytest.mark.parametrize("name", list(ACTIONS))
 def test_unknown_code_is_not_found(session: Session, team: Team, name: str) -> None:
-    assert act(session, name, 999, actor_for(team, name)) == Result(Outcome.NOT_FOUND)
+    assert act(session, name, 999, actor_for(team, name)) == WorkCodeResult(
+        WorkCodeOutcome.NOT_FOUND
+    )
 
 
 @pytest.mark.parametrize(
     ("who", "action", "cycle", "outcome"),
     [
-        ("leader", WorkCodeAction.REJECT, 1, Outcome.OK),
-        ("leader", WorkCodeAction.OPINION, None, Outcome.OK),
-        ("leader", WorkCodeAction.OPINION, 2, Outcome.ALREADY_HANDLED),
-        ("author", WorkCodeAction.REJECT, 1, Outcome.NOT_ALLOWED),
-        ("colleague", WorkCodeAction.OPINION, 1, Outcome.NOT_FOUND),
+        ("leader", WorkCodeAction.REJECT, 1, WorkCodeOutcome.OK),
+        ("leader", WorkCodeAction.OPINION, None, WorkCodeOutcome.OK),
+        ("leader", WorkCodeAction.OPINION, 2, WorkCodeOutcome.ALREADY_HANDLED),
+        ("author", WorkCodeAction.REJECT, 1, WorkCodeOutcome.NOT_ALLOWED),
+        ("colleague", WorkCodeAction.OPINION, 1, WorkCodeOutcome.NOT_FOUND),
     ],
 )
 def test_check_response_before_asking_for_the_text(
@@ -408,7 +413,7 @@ def test_check_response_before_asking_for_the_text(
     who: str,
     action: WorkCodeAction,
     cycle: int | None,
-    outcome: Outcome,
+    outcome: WorkCodeOutcome,
 ) -> None:
     code = open_code(session, team.author)
     assert code.id is not None
@@ -417,7 +422,7 @@ def test_check_response_before_asking_for_the_text(
         session=session, code_id=code.id, actor=actor, action=action, cycle=cycle
     )
     assert result.outcome is outcome
-    assert (result.code is None) == (outcome is Outcome.NOT_FOUND)
+    assert (result.code is None) == (outcome is WorkCodeOutcome.NOT_FOUND)
     assert len(trail(session, code)) == 1  # a check changes nothing
     assert session.get_one(WorkCode, code.id).status == WorkCodeStatus.OPEN
 
@@ -437,7 +442,7 @@ def test_resubmit_starts_a_new_cycle_with_a_new_deadline_and_current_leader(
         session=session, code_id=code.id, actor=team.author, now=FRIDAY, calendar=CALENDAR, days=5
     )
     new = result.code
-    assert result.outcome is Outcome.OK and new is not None
+    assert result.outcome is WorkCodeOutcome.OK and new is not None
     assert (new.status, new.cycle, new.cycle_started_at) == (WorkCodeStatus.OPEN, 2, FRIDAY)
     assert (new.due_day, new.deadline_at) == (date(2026, 11, 13), local("2026-11-14", 0))
     assert (new.approver_id, new.closed_at, new.created_at) == (team.other_leader.id, None, MONDAY)
@@ -448,7 +453,7 @@ def test_resubmit_starts_a_new_cycle_with_a_new_deadline_and_current_leader(
     ]
     assert audits(session, code)[-1].details == f"cycle=2 approver={team.other_leader.id}"
     # The former approver no longer sees the code; the new one has it pending.
-    assert act(session, "approve", code, team.leader) == Result(Outcome.NOT_FOUND)
+    assert act(session, "approve", code, team.leader) == WorkCodeResult(WorkCodeOutcome.NOT_FOUND)
     assert pending_for(session=session, approver_id=team.other_leader.id) == [new]
 
 
@@ -457,7 +462,7 @@ def test_resubmit_needs_a_leader(session: Session, team: Team) -> None:
     act(session, "opinion", code, team.leader)
     set_leader(session, team.author, None)
     result = act(session, "resubmit", code, team.author)
-    assert result.outcome is Outcome.NO_LEADER
+    assert result.outcome is WorkCodeOutcome.NO_LEADER
     assert result.code is not None and result.code.status == WorkCodeStatus.RETURNED
 
 
@@ -467,9 +472,9 @@ def test_a_button_from_a_past_cycle_is_already_handled(session: Session, team: T
     act(session, "resubmit", code, team.author)
     for name in (*APPROVER_ACTIONS, "withdraw"):
         result = act(session, name, code, actor_for(team, name), cycle=1)
-        assert result.outcome is Outcome.ALREADY_HANDLED
+        assert result.outcome is WorkCodeOutcome.ALREADY_HANDLED
         assert result.code is not None and (result.code.status, result.code.cycle) == ("open", 2)
-    assert act(session, "approve", code, team.leader, cycle=2).outcome is Outcome.OK
+    assert act(session, "approve", code, team.leader, cycle=2).outcome is WorkCodeOutcome.OK
     assert [action for _cycle, action, *_ in trail(session, code)] == [
         "open",
         "opinion",
@@ -484,7 +489,7 @@ def test_author_withdraws(session: Session, team: Team, from_status: str) -> Non
     if from_status == "returned":
         act(session, "opinion", code, team.leader)
     result = act(session, "withdraw", code, team.author, now=FRIDAY)
-    assert result.outcome is Outcome.OK and result.code is not None
+    assert result.outcome is WorkCodeOutcome.OK and result.code is not None
     assert (result.code.status, result.code.closed_at) == (WorkCodeStatus.WITHDRAWN, FRIDAY)
     assert trail(session, code)[-1] == (1, "withdraw", team.author.id, "")
     assert pending_for(session=session, approver_id=team.leader.id) == []
@@ -506,10 +511,13 @@ def test_final_states_refuse_everything(
 ) -> None:
     code = open_code(session, team.author)
     for step in steps:
-        assert act(session, step, code, actor_for(team, step), now=MONDAY).outcome is Outcome.OK
+        assert (
+            act(session, step, code, actor_for(team, step), now=MONDAY).outcome
+            is WorkCodeOutcome.OK
+        )
     before = trail(session, code)
     result = act(session, name, code, actor_for(team, name))
-    assert result.outcome is Outcome.ALREADY_HANDLED and result.code is not None
+    assert result.outcome is WorkCodeOutcome.ALREADY_HANDLED and result.code is not None
     assert (result.code.status, result.code.closed_at) == (status, MONDAY)
     assert trail(session, code) == before
 
@@ -522,17 +530,17 @@ def test_double_press_is_already_handled(
     session: Session, team: Team, first: str, second: str
 ) -> None:
     code = open_code(session, team.author)
-    assert act(session, first, code, team.leader).outcome is Outcome.OK
-    assert act(session, second, code, team.leader).outcome is Outcome.ALREADY_HANDLED
+    assert act(session, first, code, team.leader).outcome is WorkCodeOutcome.OK
+    assert act(session, second, code, team.leader).outcome is WorkCodeOutcome.ALREADY_HANDLED
     assert len(trail(session, code)) == 2
 
 
 def test_resubmit_twice_starts_one_cycle(session: Session, team: Team) -> None:
     code = open_code(session, team.author)
     act(session, "opinion", code, team.leader)
-    assert act(session, "resubmit", code, team.author).outcome is Outcome.OK
+    assert act(session, "resubmit", code, team.author).outcome is WorkCodeOutcome.OK
     result = act(session, "resubmit", code, team.author)
-    assert result.outcome is Outcome.ALREADY_HANDLED
+    assert result.outcome is WorkCodeOutcome.ALREADY_HANDLED
     assert result.code is not None and result.code.cycle == 2
 
 
@@ -549,7 +557,7 @@ def test_the_audit_trail_holds_ids_only(session: Session, team: Team) -> None:
         ("reject", team.leader, local("2026-11-05")),
     ]
     for name, actor, now in steps:
-        assert act(session, name, code, actor, now=now).outcome is Outcome.OK
+        assert act(session, name, code, actor, now=now).outcome is WorkCodeOutcome.OK
     assert [
         (e.cycle, e.action, e.actor_id, e.at) for e in events_of(session=session, code_id=code.id)
     ] == [
@@ -620,13 +628,15 @@ def test_reassign_moves_open_codes_to_the_new_leader_and_keeps_the_deadline(
 # --- Races ---------------------------------------------------------------------------------------
 
 
-def race(db: sessionmaker[Session], *calls: Callable[[Session], Result]) -> list[Outcome]:
+def race(
+    db: sessionmaker[Session], *calls: Callable[[Session], WorkCodeResult]
+) -> list[WorkCodeOutcome]:
     """Run each call in its own thread and session, released together by a barrier."""
     barrier = threading.Barrier(len(calls))
-    outcomes: list[Outcome | None] = [None] * len(calls)
+    outcomes: list[WorkCodeOutcome | None] = [None] * len(calls)
     errors: list[BaseException] = []
 
-    def run(index: int, call: Callable[[Session], Result]) -> None:
+    def run(index: int, call: Callable[[Session], WorkCodeResult]) -> None:
         try:
             with db() as session:
                 barrier.wait(timeout=10)
@@ -661,8 +671,8 @@ def test_racing_transitions_have_one_winner(
         if returned:
             act(session, "opinion", code, team.leader)
         outcomes = race(db, press(team, first, code.id), press(team, second, code.id))
-        assert sorted(outcomes) == sorted([Outcome.OK, Outcome.ALREADY_HANDLED])
-        winner = (first, second)[outcomes.index(Outcome.OK)]
+        assert sorted(outcomes) == sorted([WorkCodeOutcome.OK, WorkCodeOutcome.ALREADY_HANDLED])
+        winner = (first, second)[outcomes.index(WorkCodeOutcome.OK)]
         session.expire_all()
         events = events_of(session=session, code_id=code.id)
         # Besides the opening (and the opinion before it), exactly one transition is recorded.
@@ -681,7 +691,7 @@ WINNER_STATUS = {
 }
 
 
-def press(team: Team, name: str, code_id: int) -> Callable[[Session], Result]:
+def press(team: Team, name: str, code_id: int) -> Callable[[Session], WorkCodeResult]:
     """A press of `name` by the right participant, with the button's cycle, in its own session."""
     actor_id = actor_for(team, name).id
     return lambda session: act(session, name, code_id, session.get_one(Employee, actor_id), cycle=1)
@@ -702,9 +712,9 @@ def test_a_change_between_read_and_update_loses(
             rivals.pop()
             with db() as other:
                 rival_actor = other.get_one(Employee, rival_id)
-                assert act(other, rival, code_id, rival_actor).outcome is Outcome.OK
+                assert act(other, rival, code_id, rival_actor).outcome is WorkCodeOutcome.OK
 
     result = act(session, name, code_id, actor_for(team, name))
-    assert result.outcome is Outcome.ALREADY_HANDLED and result.code is not None
+    assert result.outcome is WorkCodeOutcome.ALREADY_HANDLED and result.code is not None
     assert result.code.status == WINNER_STATUS[rival]  # the row as it now stands
     assert [e.action for e in events_of(session=session, code_id=code_id)] == ["open", rival]
