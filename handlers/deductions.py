@@ -16,7 +16,7 @@ from handlers.caller import identify, linked, services, translator_for
 from kpi import appeals, deductions
 from kpi.outbox import Draft
 from locales.i18n import N_, Translator
-from models import Appeal, Deduction, Employee, Role
+from models import Appeal, Deduction, Employee, OutboxKind, Role
 from scheduler.messages import Context, deduction_notice
 from services.container import Services
 
@@ -187,7 +187,7 @@ def _ask_deciders(
         drafts.append(
             Draft(
                 key=f"appeal:{filed.id}:{decider.id}",
-                kind="appeal",
+                kind=OutboxKind.APPEAL,
                 chat_id=decider.telegram_id,
                 employee_id=decider.id,
                 text=_appeal_text(tr, svc, filed, deduction, employee),
@@ -282,7 +282,7 @@ def _tell_appellant(
     )
     draft = Draft(
         key=f"appeal-decided:{filed.id}",
-        kind="appeal",
+        kind=OutboxKind.APPEAL,
         chat_id=employee.telegram_id,
         employee_id=employee.id,
         text=text,
@@ -333,7 +333,7 @@ def _tell_cancelled(
     )
     draft = Draft(
         key=f"reversed:{deduction.id}",
-        kind="deduction",
+        kind=OutboxKind.DEDUCTION,
         chat_id=employee.telegram_id,
         employee_id=employee.id,
         text=text,

@@ -30,7 +30,7 @@ from kpi import workcodes
 from kpi.calendar import WorkCalendar
 from kpi.outbox import Draft
 from kpi.workcodes import WorkCodeOutcome, WorkCodeResult
-from models import Employee, WorkCode, WorkCodeAction, WorkCodeStatus
+from models import Employee, OutboxKind, WorkCode, WorkCodeAction, WorkCodeStatus
 from services.container import Services
 
 AWAITING = "awaiting"
@@ -135,7 +135,7 @@ async def _notify_approver(
     today = calendar.local_day(svc.clock())
     draft = Draft(
         key=f"notice:{code.id}:{code.cycle}",
-        kind="notice",
+        kind=OutboxKind.NOTICE,
         chat_id=approver.telegram_id,
         employee_id=approver.id,
         work_code_id=code.id,
@@ -245,7 +245,7 @@ async def _tell_author(
     tr = translator_for(author, svc)
     draft = Draft(
         key=f"outcome:{code.id}:{code.cycle}:{action.value}",
-        kind="outcome",
+        kind=OutboxKind.OUTCOME,
         chat_id=author.telegram_id,
         employee_id=author.id,
         work_code_id=code.id,

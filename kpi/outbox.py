@@ -13,7 +13,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, update
 from sqlmodel import Session, col
 
-from models import Employee, OutboxMessage, OutboxStatus
+from models import Employee, OutboxKind, OutboxMessage, OutboxStatus
 from models.db import insert_ignoring_duplicates
 
 
@@ -22,7 +22,7 @@ class Draft:
     """A message to put in the outbox."""
 
     key: str
-    kind: str
+    kind: OutboxKind
     chat_id: int
     text: str
     not_before: datetime

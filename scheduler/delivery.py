@@ -19,7 +19,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
 from kpi import outbox, workcodes
-from models import OutboxMessage, OutboxStatus
+from models import OutboxKind, OutboxMessage, OutboxStatus
 from scheduler import claims
 
 log = logging.getLogger(__name__)
@@ -190,7 +190,7 @@ class Deliverer:
                 telegram_message_id=message_id,
                 attempts=row.attempts + 1,
             )
-            if row.kind == "notice" and row.work_code_id is not None:
+            if row.kind == OutboxKind.NOTICE and row.work_code_id is not None:
                 workcodes.set_leader_message(
                     session=session,
                     code_id=row.work_code_id,

@@ -14,7 +14,7 @@ from kpi.outbox import Draft
 from kpi.policy import Policy
 from kpi.reminders import allowed_at
 from locales.i18n import N_, Translator, pick_locale
-from models import Deduction, Employee, WorkCode
+from models import Deduction, Employee, OutboxKind, WorkCode
 
 GROUPS = (
     N_("Overdue"),
@@ -68,7 +68,7 @@ def reminder(
     lines += [pending_line(tr, code, author, ctx.calendar, ctx.today) for code, author in codes]
     return Draft(
         key=f"remind:{leader.id}:{slot.isoformat()}",
-        kind="reminder",
+        kind=OutboxKind.REMINDER,
         chat_id=leader.telegram_id or 0,
         employee_id=leader.id,
         text="\n".join(lines),
@@ -107,7 +107,7 @@ def breach_notices(
         drafts.append(
             Draft(
                 key=f"breach:{code.id}:{code.cycle}:{role}",
-                kind="breach",
+                kind=OutboxKind.BREACH,
                 chat_id=person.telegram_id,
                 employee_id=person.id,
                 work_code_id=code.id,
@@ -155,7 +155,7 @@ def digest(
         drafts.append(
             Draft(
                 key=f"digest:{leader.id}:{ctx.today.isoformat()}:{number}",
-                kind="digest",
+                kind=OutboxKind.DIGEST,
                 chat_id=leader.telegram_id or 0,
                 employee_id=leader.id,
                 text="\n".join(lines),
@@ -214,7 +214,7 @@ def unreachable_report(
     names = ", ".join(f"{escape(p.full_name)} ({escape(p.code)})" for p in people)
     return Draft(
         key=f"unreachable:{admin.id}:{ctx.today.isoformat()}",
-        kind="digest",
+        kind=OutboxKind.DIGEST,
         chat_id=admin.telegram_id or 0,
         employee_id=admin.id,
         text=tr._("These employees blocked the bot and receive no messages: {names}", names=names),
@@ -246,7 +246,7 @@ def deduction_notice(
         lines.append(tr._(APPEAL_HINT, id=deduction.id, day=tr.date(last_day)))
     return Draft(
         key=f"deduction:{deduction.id}",
-        kind="deduction",
+        kind=OutboxKind.DEDUCTION,
         chat_id=employee.telegram_id,
         employee_id=employee.id,
         text="\n".join(lines),

@@ -8,7 +8,7 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from kpi.outbox import Draft, enqueue, mark_unreachable, post, recover
-from models import Employee, OutboxMessage, OutboxStatus
+from models import Employee, OutboxKind, OutboxMessage, OutboxStatus
 from tests.factories import make_employee
 
 NOW = datetime(2026, 11, 9, 3, 0, tzinfo=UTC)
@@ -18,7 +18,7 @@ def drafts(chat_id: int, count: int, employee_id: int | None = None) -> list[Dra
     return [
         Draft(
             key=f"m:{chat_id}:{i}",
-            kind="digest",
+            kind=OutboxKind.DIGEST,
             chat_id=chat_id,
             text=f"{i}",
             not_before=NOW,

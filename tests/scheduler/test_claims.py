@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from kpi.outbox import Draft, enqueue
+from models import OutboxKind
 from scheduler.claims import PER_CHAT, claim, worker_name
 
 NOW = datetime(2026, 11, 9, 3, 0, tzinfo=UTC)
@@ -14,7 +15,7 @@ def drafts(chat_id: int, count: int, prefix: str = "m") -> list[Draft]:
     return [
         Draft(
             key=f"{prefix}:{chat_id}:{i}",
-            kind="digest",
+            kind=OutboxKind.DIGEST,
             chat_id=chat_id,
             text=f"{i}",
             not_before=NOW,

@@ -17,7 +17,7 @@ from kpi.calendar import WorkCalendar
 from kpi.outbox import Draft, post
 from kpi.policy import Policy
 from kpi.workcodes import open_work_code
-from models import OutboxMessage, OutboxStatus
+from models import OutboxKind, OutboxMessage, OutboxStatus
 from sandbox.botapi import FakeBotAPI
 from scheduler import delivery
 from scheduler.delivery import LONG_WAIT, Deliverer, Pacer
@@ -63,7 +63,13 @@ async def worker(
 def queue(db: sessionmaker[Session], messages: list[tuple[int, str]], **extra: object) -> None:
     """Put one message per (chat, text) in the outbox, due now."""
     drafts = [
-        Draft(key=f"test:{chat}:{text}", kind="notice", chat_id=chat, text=text, not_before=NOW)
+        Draft(
+            key=f"test:{chat}:{text}",
+            kind=OutboxKind.NOTICE,
+            chat_id=chat,
+            text=text,
+            not_before=NOW,
+        )
         for chat, text in messages
     ]
     with db() as session:
