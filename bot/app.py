@@ -24,11 +24,12 @@ from telegram.ext import (
 )
 
 from bot.config import Settings
-from handlers import deductions, score, start, workcodes
+from handlers import appeals, approvals, deductions, replies, score, start, workcodes
 from handlers.caller import services
 from handlers.menu import menu
 from kpi.policy import Policy
 from locales.i18n import LOCALES, Translator
+from notices.callbacks import AppealButton, ChartButton, WorkCodeButton
 from scheduler.jobs import register_jobs
 from services.container import Services, system_clock
 
@@ -85,19 +86,19 @@ def _register(application: Application) -> None:  # type: ignore[type-arg]
             CommandHandler("mycodes", workcodes.cmd_mycodes, private),
             CommandHandler("withdraw", workcodes.cmd_withdraw, private),
             CommandHandler("resubmit", workcodes.cmd_resubmit, private),
-            CommandHandler("pending", workcodes.cmd_pending, private),
-            CommandHandler("cancel", workcodes.cmd_cancel, private),
+            CommandHandler("pending", approvals.cmd_pending, private),
+            CommandHandler("cancel", replies.cmd_cancel, private),
             CommandHandler("myscore", score.cmd_myscore, private),
             CommandHandler("team", score.cmd_team, private),
-            CallbackQueryHandler(workcodes.on_button, pattern=r"^w[cl]:"),
+            CallbackQueryHandler(approvals.on_button, pattern=WorkCodeButton.ROUTE),
             CommandHandler("deduct", deductions.cmd_deduct, private),
-            CommandHandler("appeal", deductions.cmd_appeal, private),
+            CommandHandler("appeal", appeals.cmd_appeal, private),
             CommandHandler("reverse", deductions.cmd_reverse, private),
-            CallbackQueryHandler(score.on_chart, pattern=r"^sc:"),
-            CallbackQueryHandler(deductions.on_decision, pattern=r"^ap:"),
+            CallbackQueryHandler(score.on_chart, pattern=ChartButton.ROUTE),
+            CallbackQueryHandler(appeals.on_decision, pattern=AppealButton.ROUTE),
             # Plain text answers the question the bot asked (a title, a reason, an opinion),
             # or is a question in plain words ("điểm của tôi?").
-            MessageHandler(filters.TEXT & ~filters.COMMAND & private, workcodes.on_text),
+            MessageHandler(filters.TEXT & ~filters.COMMAND & private, replies.on_text),
             MessageHandler(filters.COMMAND & private, start.on_unknown_command),
         ]
     )

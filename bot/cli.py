@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from bot.config import Settings, SettingsError, load_settings
 from bot.logs import configure_logging
@@ -303,23 +303,12 @@ def deductions_import(
 def _tell_imported(session: Session, config: Settings, active_policy: Policy, now: datetime) -> int:
     """Queue a notice to each employee of a deduction this import added (the bot sends them)."""
     from kpi.outbox import post
-    from models import Deduction, DeductionSource, Employee
-    from scheduler.messages import Context, deduction_notice
+    from notices.deductions import import_notices
+    from notices.occasion import Occasion
 
-    added = session.exec(
-        select(Deduction).where(
-            col(Deduction.source) == DeductionSource.IMPORT, col(Deduction.created_at) == now
-        )
-    ).all()
-    people = {
-        e.id: e
-        for e in session.exec(
-            select(Employee).where(col(Employee.id).in_({d.employee_id for d in added}))
-        )
-    }
-    ctx = Context(_calendar(config, session), active_policy, now, config.default_locale)
-    drafts = [deduction_notice(ctx, people[d.employee_id], d, None) for d in added]
-    return post(session, [draft for draft in drafts if draft is not None], now=now)
+    calendar = _calendar(config, session)
+    drafts = import_notices(session, Occasion(calendar, active_policy, now, config.default_locale))
+    return post(session, drafts, now=now)
 
 
 @app.command()

@@ -22,6 +22,8 @@ def register_jobs(application: Application, svc: Services, *, sweep_every: float
     queue = application.job_queue
     assert queue is not None, "python-telegram-bot[job-queue] is required"
     queue.run_repeating(deliver, interval=1.0, first=0.0, name="deliver")
+    # A handler that queued a message rings: it goes out now rather than at the next tick.
+    svc.doorbell.connect(lambda: queue.run_once(deliver, 0.0))
     if sweep_every is not None:
         queue.run_repeating(sweep, interval=sweep_every, first=0.0, name="sweep")
 
@@ -48,9 +50,3 @@ async def deliver(context: ContextTypes.DEFAULT_TYPE) -> None:
     report = await deliverer.deliver_due()
     if report.sent or report.failed or report.blocked:
         log.info("delivery: %s", report)
-
-
-def wake(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Deliver now rather than at the next tick (after a handler queued a message)."""
-    if context.job_queue is not None:
-        context.job_queue.run_once(deliver, 0.0)

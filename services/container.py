@@ -1,4 +1,4 @@
-"""What handlers and the scheduler need, built once by main() and passed down."""
+"""What handlers, notices and the scheduler need, built once by the assembly and passed down."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from kpi.calendar import WorkCalendar, load_calendar
 from kpi.policy import Policy
+from services.doorbell import Doorbell
 
 
 def system_clock() -> datetime:
@@ -31,6 +32,7 @@ class Services:
     tz: ZoneInfo
     default_locale: str
     clock: Callable[[], datetime] = field(default=system_clock)
+    doorbell: Doorbell = field(default_factory=Doorbell)
 
     def calendar(self, session: Session) -> WorkCalendar:
         """The working calendar as the database declares it now."""

@@ -31,7 +31,7 @@ def fields(text: str) -> set[str]:
 
 def code_messages() -> set[str]:
     found: set[str] = set()
-    for package in ("bot", "handlers", "scheduler"):
+    for package in ("bot", "handlers", "scheduler", "notices"):
         for _file, _line, message, _comments, _context in extract_from_dir(
             ROOT / package, method_map=[("**.py", "python")], keywords=KEYWORDS
         ):
@@ -76,7 +76,7 @@ def test_no_message_hides_inside_an_f_string() -> None:
     hidden = re.compile(r"\{[\w.]*_\(\s*[\"']")
     found = [
         f"{path.relative_to(ROOT)}:{number}"
-        for package in ("bot", "handlers", "scheduler", "sandbox")
+        for package in ("bot", "handlers", "scheduler", "notices", "sandbox")
         for path in sorted((ROOT / package).rglob("*.py"))
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
         if hidden.search(line)

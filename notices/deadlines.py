@@ -1,0 +1,99 @@
+"""Messages as deadlines near and pass: reminders for approvers, breach notices for all three."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from html import escape
+
+from kpi.outbox import Draft
+from locales.i18n import N_
+from models import Employee, OutboxKind, WorkCode
+from notices.occasion import Occasion
+from notices.workcodes import list_keyboard, pending_line
+
+BREACH_TEXTS = {
+    "leader": N_(
+        "⚠️ <b>Deadline missed</b>: work code #{id} «{title}» of {employee} was due by the end "
+        "of {day} and got no response. {points} points are deducted from your criterion "
+        "«{criterion}». The code stays open: please handle it."
+    ),
+    "employee": N_(
+        "Work code #{id} «{title}» got no response by the end of {day}. The deduction for "
+        "{leader} is recorded; the code still waits for approval."
+    ),
+    "superior": N_(
+        "⚠️ Work code #{id} «{title}» of {employee} was not handled by {leader} by the end of "
+        "{day}: {points} points are deducted from {leader}'s criterion «{criterion}»."
+    ),
+}
+
+
+def reminder(
+    occasion: Occasion,
+    leader: Employee,
+    slot: datetime,
+    codes: Sequence[tuple[WorkCode, Employee]],
+) -> Draft:
+    """One reminder listing every code of this leader due for this slot."""
+    tr = occasion.tr(leader)
+    lines = [
+        tr.ngettext(
+            "🔔 <b>Reminder</b>: {n} work code awaits your approval before its deadline.",
+            "🔔 <b>Reminder</b>: {n} work codes await your approval before their deadline.",
+            len(codes),
+        )
+    ]
+    lines += [
+        pending_line(tr, code, author, occasion.calendar, occasion.today) for code, author in codes
+    ]
+    return Draft(
+        key=f"remind:{leader.id}:{slot.isoformat()}",
+        kind=OutboxKind.REMINDER,
+        chat_id=leader.telegram_id or 0,
+        employee_id=leader.id,
+        text="\n".join(lines),
+        reply_markup=list_keyboard(tr, [code for code, _ in codes]).to_json(),
+        not_before=occasion.not_before,
+        expires_at=min(code.deadline_at for code, _ in codes),
+    )
+
+
+def breach_notices(
+    occasion: Occasion,
+    code: WorkCode,
+    author: Employee,
+    leader: Employee,
+    superior: Employee | None,
+) -> list[Draft]:
+    """The leader, the employee and the leader's superior are told of a missed deadline."""
+    policy = occasion.policy
+    points, criterion = policy.breach_points, policy.criteria[policy.breach_criterion]
+    drafts = []
+    for role, person in (("leader", leader), ("employee", author), ("superior", superior)):
+        if person is None or person.telegram_id is None:
+            continue
+        tr = occasion.tr(person)
+        values = {
+            "id": code.id,
+            "title": escape(code.title),
+            "day": tr.date(code.due_day),
+            "leader": escape(leader.full_name),
+            "employee": escape(author.full_name),
+            "points": tr.number(points),
+            "criterion": escape(criterion.name(tr.locale)),
+        }
+        markup = list_keyboard(tr, [code]).to_json() if role == "leader" else None
+        drafts.append(
+            Draft(
+                key=f"breach:{code.id}:{code.cycle}:{role}",
+                kind=OutboxKind.BREACH,
+                chat_id=person.telegram_id,
+                employee_id=person.id,
+                work_code_id=code.id,
+                text=tr._(BREACH_TEXTS[role], **values),
+                reply_markup=markup,
+                not_before=occasion.not_before,
+            )
+        )
+    return drafts
