@@ -1,0 +1,32 @@
+"""The `kpibot` command line: one module per command or group of commands."""
+
+from __future__ import annotations
+
+import logging
+
+import typer
+
+from bot.cli import calendar, db, deductions, invites, report, roster, service
+from sandbox.cli import sandbox
+
+app = typer.Typer(
+    help="kpibot: the KPI bot for public administration.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command()(service.run)
+app.command()(invites.invite)
+app.command()(service.sweep)
+app.command()(report.report)
+app.command()(sandbox)
+app.add_typer(db.app, name="db")
+app.add_typer(roster.app, name="roster")
+app.add_typer(calendar.app, name="calendar")
+app.add_typer(deductions.app, name="deductions")
+
+
+def main() -> None:
+    """Entry point of the `kpibot` console script."""
+    logging.captureWarnings(True)
+    app()
