@@ -62,15 +62,6 @@ class DecideResult:
     reversal: Deduction | None = None
 
 
-@dataclass(frozen=True)
-class DeductionView:
-    """A deduction as shown by id: the reversal cancelling it and its latest appeal, if any."""
-
-    deduction: Deduction
-    reversal: Deduction | None
-    appeal: Appeal | None
-
-
 def appeal_last_day(*, deduction: Deduction, calendar: WorkCalendar, policy: Policy) -> date:
     """The last day to appeal: the `appeal_days`-th working day after the deduction's local day."""
     day = calendar.local_day(deduction.occurred_at)
@@ -240,27 +231,6 @@ def open_appeals_for(*, session: Session, decider: Employee) -> list[Appeal]:
         .order_by(col(Appeal.created_at), col(Appeal.id))
     )
     return list(session.exec(query))
-
-
-def deduction_for(*, session: Session, viewer: Employee, deduction_id: int) -> DeductionView | None:
-    """A deduction by id for its employee, its author or an admin; None for anyone else."""
-    deduction = session.get(Deduction, deduction_id)
-    if deduction is None:
-        return None
-    viewer_id = _id(viewer)
-    if viewer_id not in (deduction.employee_id, deduction.author_id):
-        if not is_admin(session, viewer_id):
-            return None
-    latest = (
-        select(Appeal)
-        .where(col(Appeal.deduction_id) == deduction_id)
-        .order_by(col(Appeal.created_at).desc(), col(Appeal.id).desc())
-    )
-    return DeductionView(
-        deduction=deduction,
-        reversal=reversal_of(session=session, deduction_id=deduction_id),
-        appeal=session.exec(latest).first(),
-    )
 
 
 def _pending(session: Session, deduction_id: int) -> Appeal | None:

@@ -19,7 +19,6 @@ from kpi.appeals import (
     appeal_last_day,
     choose_decider,
     decide,
-    deduction_for,
     open_appeals_for,
 )
 from kpi.calendar import WorkCalendar
@@ -436,27 +435,6 @@ def test_open_appeals_for_each_decider(session: Session, policy: Policy, org: Or
     assert ids(org.leader) == []
     assert ids(org.admin) == [admins.id]  # admins: the appeals left to them
     assert ids(org.top_admin) == [admins.id]
-
-
-def test_a_deduction_is_shown_to_its_employee_its_author_and_admins(
-    session: Session, policy: Policy, org: Org
-) -> None:
-    target = deduction(session, org.staff, org.leader)
-    for who in ("staff", "leader", "admin"):
-        view = deduction_for(session=session, viewer=org[who], deduction_id=target.id)
-        assert view is not None
-        assert (view.deduction.id, view.reversal, view.appeal) == (target.id, None, None)
-    for who in ("director", "outsider", "other_leader"):
-        assert deduction_for(session=session, viewer=org[who], deduction_id=target.id) is None
-    assert deduction_for(session=session, viewer=org.staff, deduction_id=999) is None
-    first = filed(session, policy, org.staff, target)
-    judge(session, org.director, first.id, accept=False)
-    second = filed(session, policy, org.staff, target)
-    result = judge(session, org.director, second.id)
-    view = deduction_for(session=session, viewer=org.staff, deduction_id=target.id)
-    assert view is not None and view.appeal is not None and view.reversal is not None
-    assert (view.appeal.id, view.appeal.status) == (second.id, "accepted")
-    assert result.reversal is not None and view.reversal.id == result.reversal.id
 
 
 # --- Races ------------------------------------------------------------------------------------
