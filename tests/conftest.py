@@ -23,6 +23,7 @@ from sandbox.botapi import FakeBotAPI
 from scheduler.delivery import Pacer
 from scheduler.jobs import DELIVERER
 from services.container import Services
+from tests.factories import Org, make_org
 
 TEST_DATABASE_URL = os.environ.get("KPIBOT_TEST_DATABASE_URL")
 TOKEN = "123456:TEST-token-for-the-fake"
@@ -66,6 +67,12 @@ def session(db: sessionmaker[Session]) -> Iterator[Session]:
     """One session on the test database."""
     with db() as session:
         yield session
+
+
+@pytest.fixture
+def org(session: Session) -> Org:
+    """The shared organisation, in the test database (see `tests.factories.make_org`)."""
+    return make_org(session)
 
 
 @pytest.fixture(scope="session")

@@ -15,6 +15,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 from locales.i18n import LOCALES, Translator, pick_locale, translations
+from tests.factories import HANOI
 
 ROOT = Path(__file__).resolve().parents[1]
 KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
@@ -93,7 +94,7 @@ def test_compiled_catalog_matches_the_po_file(locale: str) -> None:
 
 
 def test_vietnamese_is_the_default_and_formats_like_vietnamese() -> None:
-    tr = Translator("vi", ZoneInfo("Asia/Ho_Chi_Minh"))
+    tr = Translator("vi", HANOI)
     assert tr._("What you can do") == "Chức năng có thể sử dụng"
     assert tr.date(date(2026, 11, 28)) == "28/11/2026"
     assert tr.number(Decimal("12.5")) == "12,5"

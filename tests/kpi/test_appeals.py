@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy.orm import sessionmaker
@@ -27,46 +26,13 @@ from kpi.policy import Policy
 from kpi.scoring import Quarter, score_card
 from models import Appeal, AuditEvent, Deduction, Employee
 from tests.concurrency import race
-from tests.factories import local, make_deduction, make_employee
+from tests.factories import HANOI, Org, local, make_deduction
 
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
-CALENDAR = WorkCalendar(tz=VN)
+CALENDAR = WorkCalendar(tz=HANOI)
 
 
 DEDUCTED = local("2026-11-02")  # Monday
 SOON = local("2026-11-03")
-
-
-@dataclass
-class Org:
-    """AD (an admin at the top) and GD lead nobody above them; GD leads TP, PP and HR (admin)."""
-
-    top_admin: Employee
-    director: Employee
-    admin: Employee
-    leader: Employee
-    other_leader: Employee
-    staff: Employee  # led by TP
-    outsider: Employee  # led by PP
-
-    def __getitem__(self, name: str) -> Employee:
-        return getattr(self, name)  # type: ignore[no-any-return]
-
-
-@pytest.fixture
-def org(session: Session) -> Org:
-    director = make_employee(session, "GD", "Giám đốc", position="giam_doc")
-    leader = make_employee(session, "TP", "Trưởng phòng", position="truong_phong", leader=director)
-    other = make_employee(session, "PP", "Phó phòng", position="pho_truong_phong", leader=director)
-    return Org(
-        top_admin=make_employee(session, "AD", "Quản trị", role="admin"),
-        director=director,
-        admin=make_employee(session, "HR", "Tổ chức", role="admin", leader=director),
-        leader=leader,
-        other_leader=other,
-        staff=make_employee(session, "NV1", "Nguyễn Văn An", leader=leader),
-        outsider=make_employee(session, "NV3", "Lê Văn Cường", leader=other),
-    )
 
 
 def deduction(
@@ -335,10 +301,10 @@ def test_admins_decide_what_nobody_else_can_but_not_their_own(
 def test_accepting_reverses_the_deduction_in_the_same_decision(
     session: Session, policy: Policy, org: Org
 ) -> None:
-    quarter = Quarter.of(DEDUCTED, VN)
+    quarter = Quarter.of(DEDUCTED, HANOI)
     target = deduction(session, org.staff, org.leader)
     pending = filed(session, policy, org.staff, target)
-    card = score_card(session=session, employee=org.staff, quarter=quarter, policy=policy, tz=VN)
+    card = score_card(session=session, employee=org.staff, quarter=quarter, policy=policy, tz=HANOI)
     assert card.total == 95
     result = judge(session, org.director, pending.id, reason=" Có đơn xin phép ")
     assert result.outcome == AppealOutcome.OK
@@ -360,7 +326,7 @@ def test_accepting_reverses_the_deduction_in_the_same_decision(
         target.points,
     )
     assert reversal.reason == f"Appeal #{pending.id} accepted: Có đơn xin phép"
-    card = score_card(session=session, employee=org.staff, quarter=quarter, policy=policy, tz=VN)
+    card = score_card(session=session, employee=org.staff, quarter=quarter, policy=policy, tz=HANOI)
     assert (card.total, card.deductions) == (100, ())
     assert deduction_status(session=session, deduction_ids=[target.id]) == {target.id: False}
     [event] = audits(session, "appeal.decide")

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
@@ -38,43 +36,10 @@ from kpi.roster import RowError
 from kpi.scoring import Quarter, score_card
 from models import AuditEvent, Deduction, Employee
 from tests.concurrency import race
-from tests.factories import local, make_deduction, make_employee
+from tests.factories import HANOI, Org, local, make_deduction, make_employee
 
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)  # Friday 10:00 in Hà Nội
 HEADER = "code,criterion,occurred_on,reason,points"
-
-
-@dataclass
-class Org:
-    """GD leads TP, PP and HR; TP leads NV1 and NV2 (a records clerk); PP leads NV3."""
-
-    director: Employee
-    admin: Employee  # HR, an admin who is nobody's leader
-    leader: Employee
-    other_leader: Employee
-    staff: Employee
-    clerk: Employee
-    outsider: Employee  # in the other leader's team
-
-    def __getitem__(self, name: str) -> Employee:
-        return getattr(self, name)  # type: ignore[no-any-return]
-
-
-@pytest.fixture
-def org(session: Session) -> Org:
-    director = make_employee(session, "GD", "Giám đốc", position="giam_doc")
-    leader = make_employee(session, "TP", "Trưởng phòng", position="truong_phong", leader=director)
-    other = make_employee(session, "PP", "Phó phòng", position="pho_truong_phong", leader=director)
-    return Org(
-        director=director,
-        admin=make_employee(session, "HR", "Tổ chức", role="admin", leader=director),
-        leader=leader,
-        other_leader=other,
-        staff=make_employee(session, "NV1", "Nguyễn Văn An", leader=leader),
-        clerk=make_employee(session, "NV2", "Trần Thị Bình", position="van_thu", leader=leader),
-        outsider=make_employee(session, "NV3", "Lê Văn Cường", leader=other),
-    )
 
 
 def log(
@@ -306,7 +271,7 @@ def test_an_admin_reverses_with_a_new_row_and_it_counts_no_more(
         reversal.id: False,
     }
     card = score_card(
-        session=session, employee=org.staff, quarter=Quarter.of(NOW, VN), policy=policy, tz=VN
+        session=session, employee=org.staff, quarter=Quarter.of(NOW, HANOI), policy=policy, tz=HANOI
     )
     assert card.total == 100 and card.deductions == ()
     [event] = audits(session, "deduction.reverse")
@@ -384,7 +349,7 @@ def write_csv(path: Path, body: str, *, bom: bool = True, header: str = HEADER) 
 
 def load(session: Session, policy: Policy, path: Path, **options: Any) -> ImportReport:
     return import_deductions(
-        session=session, rows=read_deductions(path), policy=policy, tz=VN, now=NOW, **options
+        session=session, rows=read_deductions(path), policy=policy, tz=HANOI, now=NOW, **options
     )
 
 
@@ -620,10 +585,12 @@ def test_rows_built_in_code_are_checked_too(session: Session, policy: Policy) ->
     future = DeductionRow(8, "NV1", "task_quality", "2026-11-28", "Lý do", "")
     # At 23:30 in Hà Nội on 27/11 it is still the 27th: the 28th is tomorrow there.
     late = datetime(2026, 11, 27, 16, 30, tzinfo=UTC)
-    report = import_deductions(session=session, rows=[row, future], policy=policy, tz=VN, now=late)
+    report = import_deductions(
+        session=session, rows=[row, future], policy=policy, tz=HANOI, now=late
+    )
     assert report.errors == (RowError(8, "date 2026-11-28 is in the future"),)
     at_midnight = late + timedelta(minutes=30)
     report = import_deductions(
-        session=session, rows=[row, future], policy=policy, tz=VN, now=at_midnight
+        session=session, rows=[row, future], policy=policy, tz=HANOI, now=at_midnight
     )
     assert (report.created, report.errors) == (2, ())
