@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
+from importlib.metadata import entry_points
 
 import typer
 
 from bot.cli import calendar, db, deductions, invites, report, roster, service
-from sandbox.cli import sandbox
 
 app = typer.Typer(
     help="kpibot: the KPI bot for public administration.",
@@ -19,7 +19,9 @@ app.command()(service.run)
 app.command()(invites.invite)
 app.command()(service.sweep)
 app.command()(report.report)
-app.command()(sandbox)
+# Commands of other packages, such as `kpibot sandbox` (declared in pyproject.toml).
+for command in entry_points(group="kpibot.commands"):
+    app.command(name=command.name)(command.load())
 app.add_typer(db.app, name="db")
 app.add_typer(roster.app, name="roster")
 app.add_typer(calendar.app, name="calendar")
