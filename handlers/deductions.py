@@ -30,6 +30,12 @@ DEDUCT_REFUSALS = {
     deductions.Outcome.REASON_TOO_LONG: N_("The reason is longer than 2,000 characters."),
 }
 
+DEDUCT_USAGE = N_(
+    "Usage: /deduct CODE CRITERION [POINTS] REASON, e.g. "
+    "/deduct CV01 training_attendance 2 Absent from the training on 5/11"
+)
+LOGGED = N_("Deduction #{id} is logged for {name}.")
+
 
 @dataclass(frozen=True)
 class _Request:
@@ -46,11 +52,7 @@ async def cmd_deduct(caller: LinkedCaller) -> None:
     """Log a deduction: /deduct CODE CRITERION [POINTS] REASON."""
     request = _request(words(caller.message, 3))
     if request is None:
-        usage = caller.tr._(
-            "Usage: /deduct CODE CRITERION [POINTS] REASON, e.g. "
-            "/deduct CV01 training_attendance 2 Absent from the training on 5/11"
-        )
-        await caller.reply(usage)
+        await caller.reply(caller.tr._(DEDUCT_USAGE))
         return
     result = deductions.deduct(
         session=caller.session,
@@ -67,9 +69,7 @@ async def cmd_deduct(caller: LinkedCaller) -> None:
         return
     deduction, employee = cast(Deduction, result.deduction), cast(Employee, result.employee)
     name = escape(employee.full_name)
-    await caller.reply(
-        caller.tr._("Deduction #{id} is logged for {name}.", id=deduction.id, name=name)
-    )
+    await caller.reply(caller.tr._(LOGGED, id=deduction.id, name=name))
     caller.notify([deduction_notice(caller.occasion, employee, deduction, caller.employee)])
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from html import escape
+from typing import cast
 
 from kpi.outbox import Draft
 from locales.i18n import N_
@@ -67,33 +68,40 @@ def breach_notices(
     superior: Employee | None,
 ) -> list[Draft]:
     """The leader, the employee and the leader's superior are told of a missed deadline."""
-    policy = occasion.policy
-    points, criterion = policy.breach_points, policy.criteria[policy.breach_criterion]
-    drafts = []
-    for role, person in (("leader", leader), ("employee", author), ("superior", superior)):
-        if person is None or person.telegram_id is None:
-            continue
-        tr = occasion.tr(person)
-        values = {
-            "id": code.id,
-            "title": escape(code.title),
-            "day": tr.date(code.due_day),
-            "leader": escape(leader.full_name),
-            "employee": escape(author.full_name),
-            "points": tr.number(points),
-            "criterion": escape(criterion.name(tr.locale)),
-        }
-        markup = list_keyboard(tr, [code]).to_json() if role == "leader" else None
-        drafts.append(
-            Draft(
-                key=f"breach:{code.id}:{code.cycle}:{role}",
-                kind=OutboxKind.BREACH,
-                chat_id=person.telegram_id,
-                employee_id=person.id,
-                work_code_id=code.id,
-                text=tr._(BREACH_TEXTS[role], **values),
-                reply_markup=markup,
-                not_before=occasion.not_before,
-            )
-        )
-    return drafts
+    told = (("leader", leader), ("employee", author), ("superior", superior))
+    return [
+        _breach_notice(occasion, code, author, leader, role, person)
+        for role, person in told
+        if person is not None and person.telegram_id is not None
+    ]
+
+
+def _breach_notice(
+    occasion: Occasion,
+    code: WorkCode,
+    author: Employee,
+    leader: Employee,
+    role: str,
+    person: Employee,
+) -> Draft:
+    policy, tr = occasion.policy, occasion.tr(person)
+    text = tr._(
+        BREACH_TEXTS[role],
+        id=code.id,
+        title=escape(code.title),
+        day=tr.date(code.due_day),
+        leader=escape(leader.full_name),
+        employee=escape(author.full_name),
+        points=tr.number(policy.breach_points),
+        criterion=escape(policy.criteria[policy.breach_criterion].name(tr.locale)),
+    )
+    return Draft(
+        key=f"breach:{code.id}:{code.cycle}:{role}",
+        kind=OutboxKind.BREACH,
+        chat_id=cast(int, person.telegram_id),
+        employee_id=person.id,
+        work_code_id=code.id,
+        text=text,
+        reply_markup=list_keyboard(tr, [code]).to_json() if role == "leader" else None,
+        not_before=occasion.not_before,
+    )
