@@ -60,9 +60,8 @@ async def cmd_appeal(caller: LinkedCaller) -> None:
 @linked
 async def on_decision(caller: LinkedCaller) -> None:
     """Accept or reject an appeal; both sides are told."""
-    tr, button = caller.tr, AppealButton.parse(caller.query.data)
+    tr, button = caller.tr, await caller.button(AppealButton)
     if button is None:
-        await caller.query.answer(tr._("This button is no longer valid."), show_alert=True)
         return
     result = appeals.decide(
         session=caller.session,

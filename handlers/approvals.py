@@ -47,9 +47,8 @@ async def cmd_pending(caller: LinkedCaller) -> None:
 @linked
 async def on_button(caller: LinkedCaller) -> None:
     """Approve at once; for Reject and Opinion, check the code, then ask for the text."""
-    button = WorkCodeButton.parse(caller.query.data)
+    button = await caller.button(WorkCodeButton)
     if button is None:
-        await caller.query.answer(caller.tr._("This button is no longer valid."), show_alert=True)
         return
     # A list (digest, reminder) keeps its text; a message about one code shows its state.
     pressed = None if button.on_list else (caller.message.chat.id, caller.message.message_id)

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cached_property
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from sqlmodel import Session
 from telegram import CallbackQuery, Message, Update
@@ -24,11 +24,13 @@ from kpi.calendar import WorkCalendar
 from kpi.outbox import Draft
 from locales.i18n import Translator, pick_locale
 from models import Employee, Role
+from notices.callbacks import CallbackData
 from notices.occasion import Occasion
 from services.container import Services
 
 Context = ContextTypes.DEFAULT_TYPE
 Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
+Button = TypeVar("Button", bound=CallbackData)
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,17 @@ class Caller:
     def occasion(self) -> Occasion:
         """What drafting a message to someone else needs, at `now`."""
         return Occasion(self.calendar, self.svc.policy, self.now, self.svc.default_locale)
+
+    async def button(self, codec: type[Button]) -> Button | None:
+        """The button pressed, read by its family's codec; one it cannot read is answered here."""
+        pressed = codec.parse(self.query.data)
+        if pressed is None:
+            await self.refuse_button()
+        return pressed
+
+    async def refuse_button(self) -> None:
+        """Tell whoever pressed that this button does nothing any more."""
+        await self.query.answer(self.tr._("This button is no longer valid."), show_alert=True)
 
     async def reply(self, text: str, **options: Any) -> None:
         """Answer in the caller's chat."""
@@ -143,8 +156,7 @@ def linked(body: Callable[[LinkedCaller], Awaitable[None]]) -> Handler:
         if isinstance(caller, LinkedCaller):
             await body(caller)
         elif caller.update.callback_query is not None:
-            text = caller.tr._("This button is no longer valid.")
-            await caller.query.answer(text, show_alert=True)
+            await caller.refuse_button()
         else:
             await caller.reply(link_first(caller.tr))
 

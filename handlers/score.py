@@ -43,9 +43,8 @@ async def reply_deductions(caller: LinkedCaller, quarter: Quarter) -> None:
 @linked
 async def on_chart(caller: LinkedCaller) -> None:
     """Send the caller's score chart as a picture."""
-    button = ChartButton.parse(caller.query.data)
+    button = await caller.button(ChartButton)
     if button is None:
-        await caller.query.answer(caller.tr._("This button is no longer valid."), show_alert=True)
         return
     score, svc = _card(caller, button.quarter), caller.svc
     past = history(

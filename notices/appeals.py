@@ -63,14 +63,12 @@ def appeal_notices(
             continue
         tr = occasion.tr(decider)
         drafts.append(
-            Draft(
-                key=f"appeal:{filed.id}:{decider.id}",
-                kind=OutboxKind.APPEAL,
-                chat_id=decider.telegram_id,
-                employee_id=decider.id,
-                text=appeal_text(tr, occasion.policy, filed, deduction, employee),
-                reply_markup=decision_keyboard(tr, filed).to_json(),
-                not_before=occasion.not_before,
+            occasion.draft(
+                decider,
+                f"appeal:{filed.id}:{decider.id}",
+                OutboxKind.APPEAL,
+                appeal_text(tr, occasion.policy, filed, deduction, employee),
+                buttons=decision_keyboard(tr, filed),
             )
         )
     return drafts
@@ -95,11 +93,4 @@ def decision_notice(
         + " "
         + verdict(tr, accept, deduction)
     )
-    return Draft(
-        key=f"appeal-decided:{filed.id}",
-        kind=OutboxKind.APPEAL,
-        chat_id=employee.telegram_id,
-        employee_id=employee.id,
-        text=text,
-        not_before=occasion.not_before,
-    )
+    return occasion.draft(employee, f"appeal-decided:{filed.id}", OutboxKind.APPEAL, text)

@@ -20,15 +20,13 @@ def new_code_notice(session: Session, occasion: Occasion, code: WorkCode) -> Dra
         return None  # not linked yet: /pending shows the code once they are
     tr = occasion.tr(approver)
     author = session.get_one(Employee, code.employee_id)
-    return Draft(
-        key=f"notice:{code.id}:{code.cycle}",
-        kind=OutboxKind.NOTICE,
-        chat_id=approver.telegram_id,
-        employee_id=approver.id,
+    return occasion.draft(
+        approver,
+        f"notice:{code.id}:{code.cycle}",
+        OutboxKind.NOTICE,
+        card(tr, code, author, occasion),
+        buttons=approver_keyboard(tr, code),
         work_code_id=code.id,
-        text=card(tr, code, author, occasion),
-        reply_markup=approver_keyboard(tr, code).to_json(),
-        not_before=occasion.not_before,
     )
 
 
@@ -44,14 +42,12 @@ def response_notice(
     author = session.get_one(Employee, code.employee_id)
     if author.telegram_id is None:
         return None
-    return Draft(
-        key=f"outcome:{code.id}:{code.cycle}:{action.value}",
-        kind=OutboxKind.OUTCOME,
-        chat_id=author.telegram_id,
-        employee_id=author.id,
+    return occasion.draft(
+        author,
+        f"outcome:{code.id}:{code.cycle}:{action.value}",
+        OutboxKind.OUTCOME,
+        author_news(occasion.tr(author), action, code, leader, text),
         work_code_id=code.id,
-        text=author_news(occasion.tr(author), action, code, leader, text),
-        not_before=occasion.not_before,
     )
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from html import escape
-from typing import cast
 
 from kpi.outbox import Draft
 from locales.i18n import N_
@@ -48,14 +47,12 @@ def reminder(
     lines += [
         pending_line(tr, code, author, occasion.calendar, occasion.today) for code, author in codes
     ]
-    return Draft(
-        key=f"remind:{leader.id}:{slot.isoformat()}",
-        kind=OutboxKind.REMINDER,
-        chat_id=leader.telegram_id or 0,
-        employee_id=leader.id,
-        text="\n".join(lines),
-        reply_markup=list_keyboard(tr, [code for code, _ in codes]).to_json(),
-        not_before=occasion.not_before,
+    return occasion.draft(
+        leader,
+        f"remind:{leader.id}:{slot.isoformat()}",
+        OutboxKind.REMINDER,
+        "\n".join(lines),
+        buttons=list_keyboard(tr, [code for code, _ in codes]),
         expires_at=min(code.deadline_at for code, _ in codes),
     )
 
@@ -95,13 +92,11 @@ def _breach_notice(
         points=tr.number(policy.breach_points),
         criterion=escape(policy.criteria[policy.breach_criterion].name(tr.locale)),
     )
-    return Draft(
-        key=f"breach:{code.id}:{code.cycle}:{role}",
-        kind=OutboxKind.BREACH,
-        chat_id=cast(int, person.telegram_id),
-        employee_id=person.id,
+    return occasion.draft(
+        person,
+        f"breach:{code.id}:{code.cycle}:{role}",
+        OutboxKind.BREACH,
+        text,
+        buttons=list_keyboard(tr, [code]) if role == "leader" else None,
         work_code_id=code.id,
-        text=text,
-        reply_markup=list_keyboard(tr, [code]).to_json() if role == "leader" else None,
-        not_before=occasion.not_before,
     )

@@ -43,13 +43,8 @@ def deduction_notice(
     last_day = appeal_last_day(deduction=deduction, calendar=calendar, policy=occasion.policy)
     if last_day >= occasion.today:
         lines.append(tr._(APPEAL_HINT, id=deduction.id, day=tr.date(last_day)))
-    return Draft(
-        key=f"deduction:{deduction.id}",
-        kind=OutboxKind.DEDUCTION,
-        chat_id=employee.telegram_id,
-        employee_id=employee.id,
-        text="\n".join(lines),
-        not_before=occasion.not_before,
+    return occasion.draft(
+        employee, f"deduction:{deduction.id}", OutboxKind.DEDUCTION, "\n".join(lines)
     )
 
 
@@ -74,11 +69,4 @@ def cancellation_notice(
     text = tr._(
         "HR cancelled deduction #{id}. Reason: {reason}", id=deduction.id, reason=escape(reason)
     )
-    return Draft(
-        key=f"reversed:{deduction.id}",
-        kind=OutboxKind.DEDUCTION,
-        chat_id=employee.telegram_id,
-        employee_id=employee.id,
-        text=text,
-        not_before=occasion.not_before,
-    )
+    return occasion.draft(employee, f"reversed:{deduction.id}", OutboxKind.DEDUCTION, text)

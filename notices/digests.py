@@ -36,14 +36,12 @@ def digest(
         lines = [_title(tr, occasion.today, len(codes), number, len(pages))]
         lines += _grouped_lines(occasion, tr, page, flagged)
         drafts.append(
-            Draft(
-                key=f"digest:{leader.id}:{occasion.today.isoformat()}:{number}",
-                kind=OutboxKind.DIGEST,
-                chat_id=leader.telegram_id or 0,
-                employee_id=leader.id,
-                text="\n".join(lines),
-                reply_markup=list_keyboard(tr, [code for code, _ in page]).to_json(),
-                not_before=occasion.not_before,
+            occasion.draft(
+                leader,
+                f"digest:{leader.id}:{occasion.today.isoformat()}:{number}",
+                OutboxKind.DIGEST,
+                "\n".join(lines),
+                buttons=list_keyboard(tr, [code for code, _ in page]),
                 expires_at=expires_at,
             )
         )
@@ -95,12 +93,6 @@ def unreachable_report(
     """For admins: who blocked the bot and gets no messages."""
     tr = occasion.tr(admin)
     names = ", ".join(f"{escape(p.full_name)} ({escape(p.code)})" for p in people)
-    return Draft(
-        key=f"unreachable:{admin.id}:{occasion.today.isoformat()}",
-        kind=OutboxKind.DIGEST,
-        chat_id=admin.telegram_id or 0,
-        employee_id=admin.id,
-        text=tr._("These employees blocked the bot and receive no messages: {names}", names=names),
-        not_before=occasion.not_before,
-        expires_at=expires_at,
-    )
+    text = tr._("These employees blocked the bot and receive no messages: {names}", names=names)
+    key = f"unreachable:{admin.id}:{occasion.today.isoformat()}"
+    return occasion.draft(admin, key, OutboxKind.DIGEST, text, expires_at=expires_at)

@@ -7,12 +7,14 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
+from telegram import InlineKeyboardMarkup
 
 from kpi.calendar import WorkCalendar
+from kpi.outbox import Draft
 from kpi.policy import Policy
 from kpi.reminders import allowed_at
 from locales.i18n import Translator, pick_locale
-from models import Employee
+from models import Employee, OutboxKind
 from services.container import Services
 
 
@@ -51,3 +53,27 @@ class Occasion:
     def not_before(self) -> datetime:
         """When a message drafted now may go: `now`, or the end of the quiet hours it falls in."""
         return allowed_at(self.calendar, self.policy, self.now)
+
+    def draft(
+        self,
+        person: Employee,
+        key: str,
+        kind: OutboxKind,
+        text: str,
+        *,
+        buttons: InlineKeyboardMarkup | None = None,
+        work_code_id: int | None = None,
+        expires_at: datetime | None = None,
+    ) -> Draft:
+        """A message for `person`'s chat (0 when not linked), to go once quiet hours allow."""
+        return Draft(
+            key=key,
+            kind=kind,
+            chat_id=person.telegram_id or 0,
+            text=text,
+            not_before=self.not_before,
+            expires_at=expires_at,
+            reply_markup=buttons.to_json() if buttons is not None else None,
+            employee_id=person.id,
+            work_code_id=work_code_id,
+        )

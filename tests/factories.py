@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
-from models import Deduction, Employee, Position, Unit
+from kpi.outbox import Draft
+from models import Deduction, Employee, OutboxKind, Position, Unit
 
 
 def _get_or_create_unit(session: Session, name: str) -> Unit:
@@ -159,6 +160,23 @@ def make_org(session: Session) -> Org:
         clerk=member("clerk", "NV2", "Phạm Thị Mai", leader, "van_thu"),
         outsider=member("outsider", "NV3", "Hồ Thị Lan", other),
     )
+
+
+def make_drafts(
+    chat_id: int, count: int, not_before: datetime, employee_id: int | None = None
+) -> list[Draft]:
+    """`count` messages for one chat, keyed by chat and number, whose text is the number."""
+    return [
+        Draft(
+            key=f"m:{chat_id}:{i}",
+            kind=OutboxKind.DIGEST,
+            chat_id=chat_id,
+            text=f"{i}",
+            not_before=not_before,
+            employee_id=employee_id,
+        )
+        for i in range(count)
+    ]
 
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")

@@ -4,28 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from kpi.outbox import Draft, enqueue
-from models import OutboxKind
+from kpi.outbox import enqueue
 from scheduler.claims import PER_CHAT, claim, worker_name
+from tests.factories import make_drafts
 
 NOW = datetime(2026, 11, 9, 3, 0, tzinfo=UTC)
 
 
-def drafts(chat_id: int, count: int, prefix: str = "m") -> list[Draft]:
-    return [
-        Draft(
-            key=f"{prefix}:{chat_id}:{i}",
-            kind=OutboxKind.DIGEST,
-            chat_id=chat_id,
-            text=f"{i}",
-            not_before=NOW,
-        )
-        for i in range(count)
-    ]
-
-
 def test_one_round_takes_a_bounded_share_of_a_chat_in_order(session) -> None:
-    enqueue(session, drafts(1, PER_CHAT + 5) + drafts(2, 3), now=NOW)
+    enqueue(session, make_drafts(1, PER_CHAT + 5, NOW) + make_drafts(2, 3, NOW), now=NOW)
     session.commit()
     rows = claim(session, worker=worker_name(), now=NOW, wall=NOW, limit=100)
     by_chat = [row.text for row in rows if row.chat_id == 1]
