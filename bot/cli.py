@@ -22,13 +22,9 @@ from bot.services import Services, system_clock
 from kpi.calendar import WorkCalendar, declare_day, load_calendar, remove_day
 from kpi.linking import UnknownEmployees, create_invites
 from kpi.policy import Policy, PolicyError, load_policy
-from kpi.roster import (
-    RosterFileError,
-    count_employees,
-    export_roster,
-    import_roster,
-    read_roster,
-)
+from kpi.roster import count_employees, export_roster
+from kpi.roster_import import import_roster, read_roster
+from kpi.tables import TableFileError
 from models.db import make_engine, make_session_factory, upgrade
 from sandbox.cli import sandbox
 
@@ -133,7 +129,7 @@ def roster_import(
     active_policy = policy(config)
     try:
         rows = read_roster(file)
-    except RosterFileError as exc:
+    except TableFileError as exc:
         fail(str(exc))
     with database(config) as session, _progress(len(rows), "Importing") as progress:
         report = import_roster(
@@ -178,7 +174,7 @@ def roster_export(
     with database(config) as session:
         try:
             count = export_roster(session=session, path=file)
-        except RosterFileError as exc:
+        except TableFileError as exc:
             fail(str(exc))
     typer.echo(f"{count} employees written to {file}.")
 
@@ -274,13 +270,13 @@ def deductions_import(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Check only; change nothing.")] = False,
 ) -> None:
     """Import deductions: all or nothing; rows imported before are skipped."""
-    from kpi.deductions import DeductionFileError, import_deductions, read_deductions
+    from kpi.deductions_import import import_deductions, read_deductions
 
     config = settings()
     active_policy = policy(config)
     try:
         rows = read_deductions(file)
-    except DeductionFileError as exc:
+    except TableFileError as exc:
         fail(str(exc))
     now = system_clock()
     with database(config) as session:
@@ -333,8 +329,9 @@ def report(
     unit: Annotated[str | None, typer.Option("--unit", help="Only this unit (its name).")] = None,
 ) -> None:
     """Export the quarter's scores for payroll: one row per employee."""
-    from kpi.report import FORMATS, write_report
+    from kpi.report import write_report
     from kpi.scoring import Quarter, score_table
+    from kpi.tables import FORMATS
 
     if file_format not in FORMATS:
         fail(f"--format must be csv or xlsx, not {file_format!r}")
@@ -353,14 +350,17 @@ def report(
             session=session, quarter=chosen, policy=active_policy, tz=config.tz, unit=unit
         )
         with typer.progressbar(length=total, label="Scoring", file=sys.stderr) as bar:
-            count = write_report(
-                rows,
-                policy=active_policy,
-                path=path,
-                file_format=file_format,
-                locale=config.default_locale,
-                progress=bar.update,
-            )
+            try:
+                count = write_report(
+                    rows,
+                    policy=active_policy,
+                    path=path,
+                    file_format=file_format,
+                    locale=config.default_locale,
+                    progress=bar.update,
+                )
+            except TableFileError as exc:
+                fail(str(exc))
     typer.echo(f"{count} employees written to {path}.")
 
 
