@@ -13,6 +13,7 @@ from kpi.days import DayKind
 from kpi.deadlines import explanation_of
 from kpi.decisions import parse_decision
 from kpi.replanning import (
+    CalendarChange,
     Planning,
     Replanned,
     by_person,
@@ -50,17 +51,24 @@ def code(session: Session, code_id: int) -> WorkCode:
     return session.get_one(WorkCode, code_id, populate_existing=True)
 
 
+def declare(
+    session: Session, day: str, now: datetime, *, working: bool = False, reason: str = "", **kw
+) -> CalendarChange:
+    return declare_day(
+        session=session,
+        planning=PLANNING,
+        day=D(day),
+        working=working,
+        reason=reason,
+        now=now,
+        **kw,
+    )
+
+
 def test_a_day_declared_off_after_opening_moves_the_deadline_once(session, people):
     leader, author, _ = people
     code_id = open_code(session, author, local("2026-11-02"))  # due Monday 9/11
-    change = declare_day(
-        session=session,
-        planning=PLANNING,
-        day=D("2026-11-04"),
-        working=False,
-        reason="Bão số 13",
-        now=local("2026-11-03"),
-    )
+    change = declare(session, "2026-11-04", local("2026-11-03"), reason="Bão số 13")
     [moved] = change.replanned
     assert moved == Replanned(
         code_id,
@@ -83,14 +91,7 @@ def test_a_day_declared_off_after_opening_moves_the_deadline_once(session, peopl
     assert audit.details == "cycle=1 due=2026-11-09->2026-11-10"
     assert by_person(change.replanned) == {leader.id: [moved], author.id: [moved]}
     # Declaring it again changes nothing more.
-    again = declare_day(
-        session=session,
-        planning=PLANNING,
-        day=D("2026-11-04"),
-        working=False,
-        reason="Bão số 13",
-        now=local("2026-11-03", 10),
-    )
+    again = declare(session, "2026-11-04", local("2026-11-03", 10), reason="Bão số 13")
     assert again.replanned == ()
 
 
@@ -98,14 +99,7 @@ def test_a_make_up_day_declared_after_never_moves_a_deadline_earlier(session, pe
     _, author, _ = people
     code_id = open_code(session, author, local("2026-11-02"))
     before = explanation_of(code(session, code_id))
-    change = declare_day(
-        session=session,
-        planning=PLANNING,
-        day=D("2026-11-07"),
-        working=True,
-        reason="Làm bù",
-        now=local("2026-11-03"),
-    )
+    change = declare(session, "2026-11-07", local("2026-11-03"), working=True, reason="Làm bù")
     assert change.replanned == ()
     stored = code(session, code_id)
     assert stored.due_day == D("2026-11-09")
@@ -114,14 +108,7 @@ def test_a_make_up_day_declared_after_never_moves_a_deadline_earlier(session, pe
 
 def test_removing_a_declared_make_up_day_moves_codes_opened_with_it(session, people):
     _, author, _ = people
-    declare_day(
-        session=session,
-        planning=PLANNING,
-        day=D("2026-11-07"),
-        working=True,
-        reason="Làm bù",
-        now=local("2026-11-01"),
-    )
+    declare(session, "2026-11-07", local("2026-11-01"), working=True, reason="Làm bù")
     code_id = open_code(session, author, local("2026-11-02"))
     assert code(session, code_id).due_day == D("2026-11-07")
     change = remove_day(
@@ -137,14 +124,7 @@ def test_one_list_per_person_with_each_of_their_codes(session, people):
     leader, author, other = people
     first = open_code(session, author, local("2026-11-02"), "A")
     second = open_code(session, other, local("2026-11-02"), "B")
-    change = declare_day(
-        session=session,
-        planning=PLANNING,
-        day=D("2026-11-05"),
-        working=False,
-        reason="",
-        now=local("2026-11-03"),
-    )
+    change = declare(session, "2026-11-05", local("2026-11-03"))
     grouped = by_person(change.replanned)
     assert {k: [m.code_id for m in v] for k, v in grouped.items()} == {
         leader.id: [first, second],
@@ -159,14 +139,7 @@ def test_answered_codes_passed_deadlines_and_unaffected_spans_stay(session, peop
     approve(session=session, code_id=answered, actor=leader, now=local("2026-11-02", 10))
     passed = open_code(session, author, local("2026-10-26"), "passed")  # due 2/11
     later = open_code(session, author, local("2026-11-06"), "after the day")  # opened after
-    change = declare_day(
-        session=session,
-        planning=PLANNING,
-        day=D("2026-11-02"),
-        working=False,
-        reason="",
-        now=local("2026-11-03"),
-    )
+    change = declare(session, "2026-11-02", local("2026-11-03"))
     assert change.replanned == ()
     assert code(session, passed).due_day == D("2026-11-02")
     assert code(session, later).due_day == D("2026-11-13")
@@ -205,14 +178,6 @@ def test_a_failing_notify_keeps_the_change_from_being_committed(session, people)
         raise RuntimeError("outbox unavailable")
 
     with pytest.raises(RuntimeError):
-        declare_day(
-            session=session,
-            planning=PLANNING,
-            day=D("2026-11-04"),
-            working=False,
-            reason="",
-            now=local("2026-11-03"),
-            notify=notify,
-        )
+        declare(session, "2026-11-04", local("2026-11-03"), notify=notify)
     session.rollback()
     assert code(session, code_id).due_day == D("2026-11-09")
