@@ -25,7 +25,8 @@ from typing import TypeVar
 from sqlalchemy import Engine, make_url
 
 from benchmarks.scratch import postgres_schema
-from kpi.roster import COLUMNS, import_roster, read_roster
+from kpi.roster import COLUMNS
+from kpi.roster_import import import_roster, read_roster
 from models.db import make_engine, make_session_factory, normalize_url, upgrade
 
 POSITIONS = frozenset({"lanh_dao", "chuyen_vien", "can_su"})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import cast
 
 from sqlalchemy import update
@@ -16,6 +16,9 @@ from models import Deduction, DeductionSource, WorkCode, WorkCodeStatus
 from models.db import insert_ignoring_duplicates
 
 BATCH = 500
+# A breach belongs to the deadline day: dated at its last moment (23:59:59.999999 local), not
+# at 24:00, which is already the next day and may be the next month, quarter or year.
+LAST_MOMENT = timedelta(microseconds=1)
 
 
 def due_codes(session: Session, now: datetime) -> Iterator[list[WorkCode]]:
@@ -40,7 +43,7 @@ def due_codes(session: Session, now: datetime) -> Iterator[list[WorkCode]]:
 
 
 def record_breach(session: Session, code: WorkCode, policy: Policy, now: datetime) -> bool:
-    """The approver's deduction for this cycle, dated at the deadline; False if already there."""
+    """The approver's deduction for this cycle, dated on its deadline day; False if it exists."""
     inserted = insert_ignoring_duplicates(
         session,
         Deduction,
@@ -51,7 +54,7 @@ def record_breach(session: Session, code: WorkCode, policy: Policy, now: datetim
                 "criterion": policy.breach_criterion,
                 "points": policy.breach_points,
                 "reason": "",
-                "occurred_at": code.deadline_at,
+                "occurred_at": code.deadline_at - LAST_MOMENT,
                 "source": DeductionSource.DEADLINE_BREACH.value,
                 "work_code_id": code.id,
                 "created_at": now,

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable, Iterable
-from decimal import Decimal
 from pathlib import Path
-
-from openpyxl import Workbook
 
 from kpi.policy import Policy
 from kpi.scoring import ScoreRow
+from kpi.tables import write_table
 
 FIXED = ("code", "full_name", "unit", "position", "leader_code", "leader_name")
 TOTALS = ("total", "classification", "bonus_coefficient", "deductions")
-FORMATS = ("csv", "xlsx")
 
 
 def header(policy: Policy) -> list[str]:
@@ -50,48 +46,8 @@ def write_report(
     locale: str,
     progress: Callable[[int], None] | None = None,
 ) -> int:
-    """Write the report; the number of employees. `progress(n)` is called every 500 rows."""
+    """Write the report; the number of employees. `progress(n)` is told of every n rows done."""
     lines = (cells(row, policy, locale) for row in rows)
-    if file_format == "csv":
-        return _write_csv(path, header(policy), lines, progress)
-    return _write_xlsx(path, header(policy), lines, progress)
-
-
-def _write_csv(
-    path: Path,
-    head: list[str],
-    lines: Iterable[list[object]],
-    progress: Callable[[int], None] | None,
-) -> int:
-    count = 0
-    # UTF-8 with BOM: Excel then shows Vietnamese correctly.
-    with path.open("w", encoding="utf-8-sig", newline="") as out:
-        writer = csv.writer(out)
-        writer.writerow(head)
-        for count, line in enumerate(lines, start=1):
-            writer.writerow(["" if v is None else v for v in line])
-            if progress and count % 500 == 0:
-                progress(500)
-    if progress:
-        progress(count % 500)
-    return count
-
-
-def _write_xlsx(
-    path: Path,
-    head: list[str],
-    lines: Iterable[list[object]],
-    progress: Callable[[int], None] | None,
-) -> int:
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("KPI")
-    sheet.append(head)
-    count = 0
-    for count, line in enumerate(lines, start=1):
-        sheet.append([float(v) if isinstance(v, Decimal) else v for v in line])
-        if progress and count % 500 == 0:
-            progress(500)
-    workbook.save(path)
-    if progress:
-        progress(count % 500)
-    return count
+    return write_table(
+        path, header(policy), lines, file_format=file_format, sheet="KPI", progress=progress
+    )

@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 
 from kpi.audit import record
 from kpi.calendar import WorkCalendar
+from kpi.deadlines import deadline_columns
 from kpi.org import leader_of
 from models import Employee, WorkCode, WorkCodeAction, WorkCodeEvent, WorkCodeStatus
 
@@ -122,8 +123,7 @@ def open_work_code(
         title=cleaned,
         description=details,
         cycle_started_at=now,
-        deadline_at=deadline.due_at,
-        due_day=deadline.due_day,
+        **deadline_columns(deadline),
         created_at=now,
         next_event_at=now,  # the sweep works out the first reminder slot
     )
@@ -233,8 +233,7 @@ def resubmit(
         "status": WorkCodeStatus.OPEN.value,
         "cycle": code.cycle + 1,
         "cycle_started_at": now,
-        "deadline_at": deadline.due_at,
-        "due_day": deadline.due_day,
+        **deadline_columns(deadline),
         "approver_id": approver_id,
         # The old notice belongs to the previous cycle; the new one is remembered when sent.
         "leader_chat_id": None,

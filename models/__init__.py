@@ -2,7 +2,7 @@
 
 from models.appeal import Appeal, AppealStatus
 from models.audit import AuditEvent
-from models.calendar import CalendarDay
+from models.calendar import CalendarDay, DecisionDay
 from models.deduction import Deduction, DeductionSource
 from models.org import Employee, EmployeeBase, Invite, Position, Role, Unit
 from models.outbox import OutboxKind, OutboxMessage, OutboxStatus, SweepMark
@@ -23,6 +23,7 @@ __all__ = [
     "WorkCodeStatus",
     "AuditEvent",
     "CalendarDay",
+    "DecisionDay",
     "Employee",
     "EmployeeBase",
     "Invite",

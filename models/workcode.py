@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import BigInteger, Index
+from sqlalchemy import JSON, BigInteger, Index
 from sqlmodel import Column, Field, SQLModel
 
 from models.types import UTCDateTime
@@ -54,6 +55,8 @@ class WorkCode(SQLModel, table=True):
     cycle_started_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     deadline_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     due_day: date
+    # How the deadline was counted and the days off it skipped, stored with it (kpi.deadlines).
+    deadline_explanation: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     closed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     leader_chat_id: int | None = Field(default=None, sa_type=BigInteger)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from functools import cache
 from html import escape
 
-import holidays
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from kpi.calendar import DayInfo, DayKind, WorkCalendar, group_skipped
+from kpi.calendar import WorkCalendar
+from kpi.days import DayKind
+from kpi.deadlines import Run, explanation_for
 from locales.i18n import N_, Translator
 from models import Employee, WorkCode, WorkCodeAction, WorkCodeStatus
 from notices.callbacks import WorkCodeButton
@@ -69,40 +69,35 @@ def deadline(tr: Translator, code: WorkCode, calendar: WorkCalendar, today: date
 
 
 def skipped(tr: Translator, code: WorkCode, calendar: WorkCalendar, days: int) -> str | None:
-    """Why the deadline is later than it looks: the days off it skipped, weekends aside."""
-    infos = {info.day: info for info in calendar.deadline(code.cycle_started_at, days).skipped}
-    runs = [
-        _run(tr, first, last, infos[first])
-        for first, last, _label in group_skipped(list(infos.values()))
-        if infos[first].kind is not DayKind.WEEKEND
-    ]
-    if not runs:
+    """Why the deadline is later than it looks: the days off it passed, as stored with it."""
+    explanation = explanation_for(code, calendar, days)
+    if explanation is None or not explanation.runs:
         return None
+    runs = "; ".join(_run(tr, run) for run in explanation.runs)
+    if explanation.calendar_days:
+        return tr.ngettext(
+            "{n} calendar day, then the next working day; days off passed: {runs}",
+            "{n} calendar days, then the next working day; days off passed: {runs}",
+            explanation.days,
+            runs=runs,
+        )
     return tr.ngettext(
         "{n} working day; days off skipped: {runs}",
         "{n} working days; days off skipped: {runs}",
-        days,
-        runs="; ".join(runs),
+        explanation.days,
+        runs=runs,
     )
 
 
-def _run(tr: Translator, first: date, last: date, info: DayInfo) -> str:
-    name = info.reason if info.kind is DayKind.OFF else holiday_name(first, tr.locale)
-    name = name or tr._("day off declared by the agency")
-    span = tr.date(first) if first == last else f"{tr.date(first)}–{tr.date(last)}"
+def _run(tr: Translator, run: Run) -> str:
+    name = run.names.get(tr.locale)
+    if not name:
+        weekend = run.kind is DayKind.WEEKEND
+        name = tr._("weekend") if weekend else tr._("day off declared by the agency")
+    span = (
+        tr.date(run.first) if run.first == run.last else f"{tr.date(run.first)}–{tr.date(run.last)}"
+    )
     return f"{escape(name)} ({span})"
-
-
-@cache
-def holiday_name(day: date, locale: str) -> str:
-    """The national holiday's name in `locale`, Tết's days folded into one name."""
-    language = "vi" if locale == "vi" else "en_US"
-    names = holidays.country_holidays("VN", years=day.year, language=language).get_list(day)
-    name = names[0] if names else ""
-    for whole in ("Tết Nguyên Đán", "Lunar New Year"):
-        if whole in name:
-            return whole
-    return name.replace(" (nghỉ bù)", "").replace(" (observed)", "")
 
 
 def card(tr: Translator, code: WorkCode, author: Employee, occasion: Occasion) -> str:

@@ -13,7 +13,8 @@ import typer
 
 from bot.logs import configure_logging
 from kpi.policy import load_policy
-from kpi.roster import RosterFileError, RosterRow, read_roster, validate_roster
+from kpi.roster_import import RosterRow, read_roster, validate_roster
+from kpi.tables import TableFileError
 
 if TYPE_CHECKING:
     from sandbox.server import Options, Sandbox
@@ -68,7 +69,7 @@ def _checked_roster(path: Path) -> list[RosterRow]:
     """The roster's rows, or every bad row with its line number and exit 2."""
     try:
         rows = read_roster(path)
-    except RosterFileError as exc:
+    except TableFileError as exc:
         _fail(str(exc))
     except OSError as exc:
         _fail(f"cannot read {path}: {exc.strerror or exc}")

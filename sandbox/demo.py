@@ -20,8 +20,9 @@ from kpi.calendar import WorkCalendar
 from kpi.deductions import deduct
 from kpi.linking import create_invites, redeem_invite
 from kpi.policy import Policy
-from kpi.roster import RosterRow, RowError, import_roster
+from kpi.roster_import import RosterRow, import_roster
 from kpi.scoring import Quarter
+from kpi.tables import RowError
 from kpi.workcodes import WorkCodeOutcome, open_work_code
 from models import Employee
 from scheduler.sweep import SweepReport, run_sweep

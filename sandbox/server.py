@@ -28,7 +28,7 @@ from bot.app import build_application, services_for
 from bot.config import Settings
 from kpi.calendar import WorkCalendar, load_calendar
 from kpi.policy import Policy, load_policy
-from kpi.roster import RosterRow
+from kpi.roster_import import RosterRow
 from models import Employee
 from models.db import make_engine, make_session_factory, upgrade
 from sandbox import clock as moves

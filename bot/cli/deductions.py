@@ -12,6 +12,7 @@ from sqlmodel import Session
 from bot.cli.resources import database, fail, policy, settings, work_calendar
 from bot.config import Settings
 from kpi.policy import Policy
+from kpi.tables import TableFileError
 from services.container import system_clock
 
 app = typer.Typer(help="Deductions logged outside the bot.", no_args_is_help=True)
@@ -25,13 +26,13 @@ def deductions_import(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Check only; change nothing.")] = False,
 ) -> None:
     """Import deductions: all or nothing; rows imported before are skipped."""
-    from kpi.deductions import DeductionFileError, import_deductions, read_deductions
+    from kpi.deductions_import import import_deductions, read_deductions
 
     config = settings()
     active_policy = policy(config)
     try:
         rows = read_deductions(file)
-    except DeductionFileError as exc:
+    except TableFileError as exc:
         fail(str(exc))
     now = system_clock()
     with database(config) as session:

@@ -24,8 +24,9 @@ def report(
     unit: Annotated[str | None, typer.Option("--unit", help="Only this unit (its name).")] = None,
 ) -> None:
     """Export the quarter's scores for payroll: one row per employee."""
-    from kpi.report import FORMATS, write_report
+    from kpi.report import write_report
     from kpi.scoring import Quarter, score_table
+    from kpi.tables import FORMATS, TableFileError
 
     if file_format not in FORMATS:
         fail(f"--format must be csv or xlsx, not {file_format!r}")
@@ -44,12 +45,15 @@ def report(
             session=session, quarter=chosen, policy=active_policy, tz=config.tz, unit=unit
         )
         with typer.progressbar(length=total, label="Scoring", file=sys.stderr) as bar:
-            count = write_report(
-                rows,
-                policy=active_policy,
-                path=path,
-                file_format=file_format,
-                locale=config.default_locale,
-                progress=bar.update,
-            )
+            try:
+                count = write_report(
+                    rows,
+                    policy=active_policy,
+                    path=path,
+                    file_format=file_format,
+                    locale=config.default_locale,
+                    progress=bar.update,
+                )
+            except TableFileError as exc:
+                fail(str(exc))
     typer.echo(f"{count} employees written to {path}.")

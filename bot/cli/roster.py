@@ -11,7 +11,9 @@ from typing import Annotated
 import typer
 
 from bot.cli.resources import database, fail, policy, settings
-from kpi.roster import RosterFileError, export_roster, import_roster, read_roster
+from kpi.roster import export_roster
+from kpi.roster_import import import_roster, read_roster
+from kpi.tables import TableFileError
 from services.container import system_clock
 
 app = typer.Typer(help="Import or export the roster of employees.", no_args_is_help=True)
@@ -27,7 +29,7 @@ def roster_import(
     active_policy = policy(config)
     try:
         rows = read_roster(file)
-    except RosterFileError as exc:
+    except TableFileError as exc:
         fail(str(exc))
     with database(config) as session, _progress(len(rows), "Importing") as progress:
         report = import_roster(
@@ -72,6 +74,6 @@ def roster_export(
     with database(config) as session:
         try:
             count = export_roster(session=session, path=file)
-        except RosterFileError as exc:
+        except TableFileError as exc:
             fail(str(exc))
     typer.echo(f"{count} employees written to {file}.")

@@ -50,6 +50,7 @@ def test_every_command_has_help(env: dict[str, str]) -> None:
         ["invite"],
         ["calendar", "add-off"],
         ["calendar", "show"],
+        ["calendar", "import"],
     ):
         result = kpibot(*command, "--help", env=env)
         assert result.returncode == 0, result.stderr
@@ -134,8 +135,9 @@ def test_invite_prints_a_deep_link_per_employee(env: dict[str, str], tmp_path: P
 def test_calendar_commands(env: dict[str, str]) -> None:
     added = kpibot("calendar", "add-off", "2026-12-31", "Nghỉ cuối năm", env=env)
     assert added.returncode == 0 and "is now a day off" in added.stdout
+    assert "0 open work code(s) re-planned" in added.stdout
     shown = kpibot("calendar", "show", "2026", env=env)
-    assert "2026-12-31  Thu  off      Nghỉ cuối năm" in shown.stdout
+    assert "2026-12-31  Thu  off      Nghỉ cuối năm  [declared by the agency]" in shown.stdout
     assert "2026-08-22  Sat  working" in shown.stdout
     assert "248 working days" in shown.stdout
     assert kpibot("calendar", "remove", "2026-12-31", env=env).returncode == 0
@@ -143,6 +145,49 @@ def test_calendar_commands(env: dict[str, str]) -> None:
     assert missing.returncode == 2 and "nothing is declared" in missing.stderr
     bad = kpibot("calendar", "add-workday", "31/12/2026", env=env)
     assert bad.returncode == 2 and "YYYY-MM-DD" in bad.stderr
+
+
+def test_calendar_show_names_the_sources_and_marks_estimated_years(env: dict[str, str]) -> None:
+    official = kpibot("calendar", "show", "2026", env=env).stdout
+    assert official.startswith("2026: official decision, shipped with kpibot.")
+    assert (
+        "2026-01-02  Fri  off      Nghỉ bù cho ngày 10/01/2026  "
+        "[official: 12729/VPCP-KGVX, 25/12/2025, Văn phòng Chính phủ]"
+    ) in official
+    assert "2026-02-14  Sat  off      Tết Nguyên Đán  [official: 9441/TB-BNV" in official
+    english = kpibot("calendar", "show", "2026", "--lang", "en", env=env).stdout
+    assert "2026-08-31  Mon  off      Day off in lieu of 22 August 2026  [official:" in english
+    estimated = kpibot("calendar", "show", "2027", env=env).stdout
+    assert estimated.startswith("2027: ESTIMATED")
+    days = [line for line in estimated.splitlines() if line.startswith("2027-")]
+    assert days and all(line.endswith("[estimated: holidays package]") for line in days)
+    assert "2027-02-04  Thu  off      Tết Nguyên Đán" in estimated
+    wrong = kpibot("calendar", "show", "2026", "--lang", "fr", env=env)
+    assert wrong.returncode == 2 and "--lang must be vi or en" in wrong.stderr
+
+
+def test_calendar_import_refuses_a_bad_file_then_imports_a_good_one(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    from tests.kpi.test_decisions import GOOD
+
+    bad = tmp_path / "2027-bad.toml"
+    bad.write_text(GOOD.replace('kind = "holiday"', 'kind = "party"'), encoding="utf-8")
+    refused = kpibot("calendar", "import", str(bad), env=env)
+    assert refused.returncode == 2
+    assert "days #1: kind must be one of holiday, in_lieu, makeup" in refused.stderr
+    assert "nothing was imported" in refused.stderr
+    assert kpibot("calendar", "show", "2027", env=env).stdout.startswith("2027: ESTIMATED")
+    good = tmp_path / "2027.toml"
+    good.write_text(GOOD, encoding="utf-8")
+    imported = kpibot("calendar", "import", str(good), env=env)
+    assert imported.returncode == 0, imported.stderr
+    assert "2027: 9 official days imported" in imported.stdout
+    assert "0 open work code(s) re-planned" in imported.stdout
+    shown = kpibot("calendar", "show", "2027", env=env).stdout
+    assert shown.startswith("2027: official decision, imported by the agency.")
+    assert "2027-02-03  Wed  off      Nghỉ bù cho ngày 20/02/2027  [official: 1234/TB-BNV" in shown
+    assert "2027-04-30  Fri  off      Ngày Chiến thắng  [holidays package]" in shown
 
 
 def test_deductions_import_reports_bad_rows_then_adds_once_and_queues_notices(

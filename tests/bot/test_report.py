@@ -13,7 +13,7 @@ import openpyxl
 import pytest
 from sqlmodel import Session
 
-from tests.factories import Org, make_deduction
+from tests.factories import Org, make_deduction, make_employee
 
 NOV = datetime(2026, 11, 5, 3, 0, tzinfo=UTC)
 
@@ -92,3 +92,53 @@ def test_xlsx_of_one_unit(database_url: str, tmp_path: Path) -> None:
 def test_bad_options_get_one_line(database_url: str, tmp_path: Path, args, message) -> None:
     result = run_report(database_url, tmp_path, *args)
     assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.fixture
+def hostile_organisation(db) -> None:
+    """People whose roster values a spreadsheet would take for formulas."""
+    with db() as session:
+        leader = make_employee(session, "@TP", '=HYPERLINK("http://x.example","Mở")')
+        staff = make_employee(session, "-CV", "+Lê Văn Hùng", leader=leader, unit="\tVăn phòng")
+        make_deduction(session, staff, "task_quality", "20", occurred_at=NOV)
+
+
+FORMULA_TEXTS = {
+    "@TP",
+    '=HYPERLINK("http://x.example","Mở")',
+    "-CV",
+    "+Lê Văn Hùng",
+    "\tVăn phòng",
+}
+
+
+@pytest.mark.usefixtures("hostile_organisation")
+def test_csv_cells_that_look_like_formulas_are_quoted_numbers_stay(
+    database_url: str, tmp_path: Path
+) -> None:
+    result = run_report(database_url, tmp_path, "--quarter", "2026Q4", "--format", "csv")
+    assert result.returncode == 0, result.stderr
+    text = (tmp_path / "kpi-2026Q4.csv").read_text(encoding="utf-8-sig")
+    rows = list(csv.DictReader(text.splitlines(keepends=True)))
+    cells = {value for row in rows for value in row.values()}
+    assert {cell[1:] for cell in cells if cell.startswith("'")} == FORMULA_TEXTS
+    assert not [cell for cell in cells if cell[:1] in ("=", "+", "-", "@", "\t", "\r")]
+    by_code = {row["code"]: row for row in rows}
+    assert by_code["'-CV"]["leader_code"] == "'@TP"
+    assert (by_code["'-CV"]["task_quality"], by_code["'-CV"]["total"]) == ("0.00", "80.00")
+
+
+@pytest.mark.usefixtures("hostile_organisation")
+def test_xlsx_cells_that_look_like_formulas_are_text_numbers_stay(
+    database_url: str, tmp_path: Path
+) -> None:
+    result = run_report(database_url, tmp_path, "--quarter", "2026Q4")
+    assert result.returncode == 0, result.stderr
+    sheet = openpyxl.load_workbook(tmp_path / "kpi-2026Q4.xlsx").active
+    header = [cell.value for cell in sheet[1]]
+    cells = [cell for row in sheet.iter_rows(min_row=2) for cell in row if cell.value is not None]
+    texts = {cell.value for cell in cells if cell.data_type == "s"}
+    assert FORMULA_TEXTS <= texts and "f" not in {cell.data_type for cell in cells}
+    staff = next(row for row in sheet.iter_rows(min_row=2) if row[0].value == "-CV")
+    total = staff[header.index("total")]
+    assert (total.value, total.data_type) == (80, "n")

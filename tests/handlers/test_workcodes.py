@@ -88,8 +88,20 @@ async def test_a_deadline_across_a_holiday_explains_the_skipped_days(
     notice = await open_code(bot, team)
     assert "Thời hạn: hết ngày 08/09/2026 (còn 5 ngày làm việc)" in notice["text"]
     assert notice["text"].splitlines()[-1] == (
-        "5 ngày làm việc; không tính ngày nghỉ: Ngày nghỉ (thay cho ngày 22/08/2026) "
+        "5 ngày làm việc; không tính ngày nghỉ: Nghỉ bù cho ngày 22/08/2026 "
         "(31/08/2026); Quốc khánh (01/09/2026–02/09/2026)"
+    )
+
+
+async def test_a_code_opened_before_new_year_2026_is_due_after_the_swapped_friday(
+    bot: FakeBotAPI, team: Team, clock
+) -> None:
+    clock.now = clock.now.replace(year=2025, month=12, day=30)  # Tuesday 30/12/2025
+    notice = await open_code(bot, team)
+    assert "Thời hạn: hết ngày 08/01/2026" in notice["text"]
+    assert notice["text"].splitlines()[-1] == (
+        "5 ngày làm việc; không tính ngày nghỉ: Tết Dương lịch (01/01/2026); "
+        "Nghỉ bù cho ngày 10/01/2026 (02/01/2026)"
     )
 
 

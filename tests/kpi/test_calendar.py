@@ -10,16 +10,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import kpi.calendar as cal
-from kpi.calendar import (
-    MAKEUP_REASON,
-    DayInfo,
-    DayKind,
-    Override,
-    WorkCalendar,
-    fold_holiday_name,
-    group_skipped,
-)
+import kpi.national as national
+from kpi.calendar import Override, WorkCalendar, group_skipped
+from kpi.days import DayInfo, DayKind, Names, Source
+from kpi.national import fold_holiday_name
 from tests.factories import HANOI, local
 
 D = date.fromisoformat
@@ -50,8 +44,8 @@ def test_holidays_vn_data_for_tet_2027():
     assert vn[D("2027-02-06")] == "Lunar New Year"
 
 
-@pytest.mark.parametrize("year", [2025, 2026, 2027, 2028])
-def test_agrees_with_holidays_is_working_day_without_overrides(year):
+@pytest.mark.parametrize("year", [2024, 2027, 2028])
+def test_estimated_year_agrees_with_holidays_is_working_day(year):
     vn = holidays.country_holidays("VN", years=range(year - 1, year + 2))
     day = date(year, 1, 1)
     while day.year == year:
@@ -62,23 +56,45 @@ def test_agrees_with_holidays_is_working_day_without_overrides(year):
 # --- day classification ---------------------------------------------------------------------
 
 
+TET = Names("Tết Nguyên Đán", "Lunar New Year (Tết)")
+
+
 @pytest.mark.parametrize(
-    ("day", "kind", "working", "reason"),
+    ("day", "kind", "working", "names", "source"),
     [
-        ("2026-11-02", DayKind.WORKING, True, ""),
-        ("2026-11-07", DayKind.WEEKEND, False, ""),
-        ("2026-02-16", DayKind.HOLIDAY, False, "Lunar New Year's Eve"),
-        ("2026-02-17", DayKind.HOLIDAY, False, "Lunar New Year"),
-        ("2026-04-26", DayKind.HOLIDAY, False, "Hung Kings' Commemoration Day"),
-        ("2026-04-27", DayKind.HOLIDAY, False, "Hung Kings' Commemoration Day (observed)"),
-        ("2026-08-22", DayKind.WORKING, True, MAKEUP_REASON),
-        ("2026-08-31", DayKind.HOLIDAY, False, "Day off (substituted from 08/22/2026)"),
-        ("2026-11-24", DayKind.HOLIDAY, False, "Vietnam Cultural Day"),
-        ("2027-02-06", DayKind.HOLIDAY, False, "Lunar New Year"),
+        ("2026-11-02", DayKind.WORKING, True, Names("", ""), Source.WEEK),
+        ("2026-11-07", DayKind.WEEKEND, False, Names("", ""), Source.WEEK),
+        ("2026-01-02", DayKind.IN_LIEU, False, None, Source.OFFICIAL),
+        ("2026-01-10", DayKind.MAKEUP, True, None, Source.OFFICIAL),
+        ("2026-02-14", DayKind.HOLIDAY, False, TET, Source.OFFICIAL),
+        ("2026-02-17", DayKind.HOLIDAY, False, TET, Source.OFFICIAL),
+        ("2026-04-27", DayKind.IN_LIEU, False, None, Source.OFFICIAL),
+        ("2026-08-22", DayKind.MAKEUP, True, None, Source.OFFICIAL),
+        (
+            "2026-08-31",
+            DayKind.IN_LIEU,
+            False,
+            Names("Nghỉ bù cho ngày 22/08/2026", "Day off in lieu of 22 August 2026"),
+            Source.OFFICIAL,
+        ),
+        ("2027-02-04", DayKind.HOLIDAY, False, TET, Source.PACKAGE),  # "29 Tết" in the package
+        ("2027-02-06", DayKind.HOLIDAY, False, TET, Source.PACKAGE),
+        (
+            "2027-05-03",
+            DayKind.IN_LIEU,
+            False,
+            Names("Nghỉ bù cho ngày 01/05/2027", "Day off in lieu of 1 May 2027"),
+            Source.PACKAGE,
+        ),
     ],
 )
-def test_day_info(day, kind, working, reason):
-    assert CALENDAR.day_info(D(day)) == DayInfo(D(day), kind, working, reason)
+def test_day_info(day, kind, working, names, source):
+    info = CALENDAR.day_info(D(day))
+    assert (info.kind, info.working, info.source) == (kind, working, source)
+    assert info.estimated is (source is Source.PACKAGE)
+    if names is not None:
+        assert info.names == names
+    assert (info.reference is not None) is (source is Source.OFFICIAL)
     assert CALENDAR.is_working_day(D(day)) is working
 
 
@@ -94,7 +110,8 @@ def test_day_info(day, kind, working, reason):
 )
 def test_admin_overrides_win(override, kind):
     info = WorkCalendar([override]).day_info(override.day)
-    assert info == DayInfo(override.day, kind, override.working, override.reason)
+    names = Names(override.reason, override.reason)
+    assert info == DayInfo(override.day, kind, override.working, names, Source.AGENCY)
 
 
 def test_later_override_for_same_day_wins():
@@ -219,29 +236,35 @@ def test_instant_in_any_offset_is_accepted():
 
 
 @pytest.mark.parametrize(
-    ("opened", "days", "due_day"),
+    ("opened", "days", "due_day", "moved_across"),
     [
-        ("2026-02-13", 5, "2026-02-18"),  # straight through Tết
-        ("2026-11-06", 5, "2026-11-11"),  # straight through the weekend
-        ("2026-08-27", 10, "2026-09-06"),
-        ("2026-11-02", 1, "2026-11-03"),
+        # Civil Code 2015 Art. 148(5): a period ending on a day off ends on the next working day.
+        ("2026-02-13", 5, "2026-02-23", [f"2026-02-{d}" for d in range(18, 23)]),  # Tết 2026
+        ("2027-02-01", 5, "2027-02-11", [f"2027-02-{d:02d}" for d in range(6, 11)]),  # Tết 2027
+        ("2026-02-05", 5, "2026-02-10", []),  # before Tết: ends on a working Tuesday
+        ("2026-02-09", 5, "2026-02-23", [f"2026-02-{d}" for d in range(14, 23)]),  # on Sat 14/2
+        ("2026-11-06", 5, "2026-11-11", []),  # straight through the weekend
+        ("2026-11-02", 5, "2026-11-09", ["2026-11-07", "2026-11-08"]),  # on Saturday 7/11
+        ("2026-08-27", 10, "2026-09-07", ["2026-09-06"]),  # on Sunday 6/9
+        ("2026-11-02", 1, "2026-11-03", []),
     ],
 )
-def test_calendar_days_policy(opened, days, due_day):
+def test_calendar_days_policy(opened, days, due_day, moved_across):
     calendar = WorkCalendar(calendar_days=True)
     deadline = calendar.deadline(local(opened, 10), days)
     assert deadline.due_day == D(due_day)
+    assert calendar.is_working_day(deadline.due_day)
     assert deadline.calendar_days is True
-    assert deadline.skipped == ()
+    assert [info.day for info in deadline.skipped] == [D(d) for d in moved_across]
     assert deadline.due_at == datetime.combine(D(due_day), time(17), tzinfo=UTC)
 
 
-def test_calendar_days_policy_keeps_kind_but_counts_every_day():
+def test_calendar_days_policy_counts_deadlines_only():
     calendar = WorkCalendar(calendar_days=True)
     info = calendar.day_info(D("2026-02-17"))
-    assert (info.kind, info.working) == (DayKind.HOLIDAY, True)
-    assert calendar.is_working_day(D("2026-11-07"))
-    assert calendar.working_days_between(D("2026-02-13"), D("2026-02-23")) == 10
+    assert (info.kind, info.working) == (DayKind.HOLIDAY, False)
+    assert not calendar.is_working_day(D("2026-11-07"))  # reminders and quiet hours as usual
+    assert calendar.working_days_between(D("2026-02-13"), D("2026-02-23")) == 1
 
 
 def test_custom_days_and_tz():
@@ -266,23 +289,23 @@ def test_deadline_rejects_non_positive_days(days):
         (
             "2026-02-13",
             [],
-            [
-                ("2026-02-14", "2026-02-15", ""),
-                ("2026-02-16", "2026-02-20", "Lunar New Year"),
-                ("2026-02-21", "2026-02-22", ""),
-            ],
+            # The official decision names the whole break, weekends included.
+            [("2026-02-14", "2026-02-22", "Lunar New Year (Tết)")],
         ),
         (
             "2027-02-03",
             [],
-            [("2027-02-04", "2027-02-10", "Lunar New Year"), ("2027-02-13", "2027-02-14", "")],
+            [
+                ("2027-02-04", "2027-02-10", "Lunar New Year (Tết)"),
+                ("2027-02-13", "2027-02-14", ""),
+            ],
         ),
         (
             "2026-08-27",
             [],
             [
                 ("2026-08-29", "2026-08-30", ""),
-                ("2026-08-31", "2026-08-31", "Day off (substituted from 08/22/2026)"),
+                ("2026-08-31", "2026-08-31", "Day off in lieu of 22 August 2026"),
                 ("2026-09-01", "2026-09-02", "National Day"),
                 ("2026-09-05", "2026-09-06", ""),
             ],
@@ -292,9 +315,10 @@ def test_deadline_rejects_non_positive_days(days):
             [],
             [
                 ("2026-04-25", "2026-04-25", ""),
-                ("2026-04-26", "2026-04-27", "Hung Kings' Commemoration Day"),
-                ("2026-04-30", "2026-04-30", "Liberation Day/Reunification Day"),
-                ("2026-05-01", "2026-05-01", "International Labor Day"),
+                ("2026-04-26", "2026-04-26", "Hung Kings' Commemoration Day"),
+                ("2026-04-27", "2026-04-27", "Day off in lieu of 26 April 2026"),
+                ("2026-04-30", "2026-04-30", "Reunification Day"),
+                ("2026-05-01", "2026-05-01", "International Labour Day"),
                 ("2026-05-02", "2026-05-03", ""),
             ],
         ),
@@ -311,13 +335,15 @@ def test_deadline_rejects_non_positive_days(days):
 )
 def test_group_skipped(opened, overrides, runs):
     skipped = WorkCalendar(overrides).deadline(local(opened, 10)).skipped
-    assert group_skipped(skipped) == [(D(a), D(b), reason) for a, b, reason in runs]
+    grouped = [(first, last, info.names.en) for first, last, info in group_skipped(skipped)]
+    assert grouped == [(D(a), D(b), name) for a, b, name in runs]
 
 
 def test_group_skipped_splits_non_consecutive_and_sorts():
-    a = DayInfo(D("2026-11-04"), DayKind.OFF, False, "Flood")
-    b = DayInfo(D("2026-11-06"), DayKind.OFF, False, "Flood")
-    assert group_skipped([b, a]) == [(a.day, a.day, "Flood"), (b.day, b.day, "Flood")]
+    flood = Names("Flood", "Flood")
+    a = DayInfo(D("2026-11-04"), DayKind.OFF, False, flood, Source.AGENCY)
+    b = DayInfo(D("2026-11-06"), DayKind.OFF, False, flood, Source.AGENCY)
+    assert group_skipped([b, a]) == [(a.day, a.day, a), (b.day, b.day, b)]
     assert group_skipped([]) == []
 
 
@@ -355,13 +381,15 @@ def test_year_lists_every_non_ordinary_day():
     by_day = {info.day: info for info in listing}
     expected = [
         ("2026-01-01", DayKind.HOLIDAY),
-        *((f"2026-02-{d}", DayKind.HOLIDAY) for d in range(16, 21)),
+        ("2026-01-02", DayKind.IN_LIEU),
+        ("2026-01-10", DayKind.MAKEUP),
+        *((f"2026-02-{d}", DayKind.HOLIDAY) for d in range(14, 23)),
         ("2026-04-26", DayKind.HOLIDAY),
-        ("2026-04-27", DayKind.HOLIDAY),
+        ("2026-04-27", DayKind.IN_LIEU),
         ("2026-04-30", DayKind.HOLIDAY),
         ("2026-05-01", DayKind.HOLIDAY),
-        ("2026-08-22", DayKind.WORKING),
-        ("2026-08-31", DayKind.HOLIDAY),
+        ("2026-08-22", DayKind.MAKEUP),
+        ("2026-08-31", DayKind.IN_LIEU),
         ("2026-09-01", DayKind.HOLIDAY),
         ("2026-09-02", DayKind.HOLIDAY),
         ("2026-11-04", DayKind.OFF),
@@ -369,8 +397,8 @@ def test_year_lists_every_non_ordinary_day():
         ("2026-11-24", DayKind.HOLIDAY),
     ]
     assert [(d.isoformat(), info.kind) for d, info in by_day.items()] == expected
-    assert by_day[D("2026-08-22")].reason == MAKEUP_REASON
-    assert by_day[D("2026-11-07")].reason == "Make-up"
+    assert by_day[D("2026-08-22")].names.vi == "Làm bù cho ngày 31/08/2026"
+    assert by_day[D("2026-11-07")].names == Names("Make-up", "Make-up")
 
 
 def test_year_without_holiday_data_is_empty():
@@ -499,14 +527,14 @@ def test_holidays_looked_up_once_per_year(monkeypatch):
         calls.append(kwargs.get("years"))
         return real(*args, **kwargs)
 
-    cal._national_special_days.cache_clear()
+    national.national_days.cache_clear()
     monkeypatch.setattr(holidays, "country_holidays", counting)
     try:
         first, second = WorkCalendar(), WorkCalendar([Override(D("2031-03-03"), False, "x")])
         for calendar in (first, second):
             for i in range(365):
                 calendar.is_working_day(D("2031-01-01") + timedelta(days=i))
-        assert len(calls) == 1
+        assert len(calls) == 2  # once in English, once in Vietnamese
         assert not second.is_working_day(D("2031-03-03"))
     finally:
-        cal._national_special_days.cache_clear()
+        national.national_days.cache_clear()

@@ -96,7 +96,8 @@ async def test_a_whole_cycle_across_a_weekend_and_holidays(
     assert deduction.employee_id == org.leader.id
     assert deduction.criterion == "approval_timeliness"
     assert deduction.points == Decimal("5.00")
-    assert deduction.occurred_at == local("2026-09-09", 0)  # dated at the deadline
+    # Dated on the deadline day itself, at its last moment (not at 24:00, the next day).
+    assert deduction.occurred_at == local("2026-09-09", 0) - timedelta(microseconds=1)
     sent = next(m for m in bot.calls_of("sendMessage") if "Quá hạn phê duyệt" in m.params["text"])
     assert sent.time is not None
 
@@ -122,12 +123,12 @@ async def test_after_downtime_only_the_latest_missed_slot_is_sent(
     # Down from Monday until Monday 9/11 at 16:00: the 15:00 slot is the latest missed one.
     report = await sweep_and_deliver(application, services, clock, local("2026-11-09", 16))
     assert report.reminders == 1 and report.breaches == 0
-    # Down again until after the deadline: no reminder any more, the breach dated at 24:00.
+    # Down again until after the deadline: no reminder any more, the breach dated on the day.
     report = await sweep_and_deliver(application, services, clock, local("2026-11-12", 10))
     assert report.reminders == 0 and report.breaches == 1
     with db() as session:
         [deduction] = session.exec(select(Deduction)).all()
-    assert deduction.occurred_at == local("2026-11-10", 0)
+    assert deduction.occurred_at == local("2026-11-10", 0) - timedelta(microseconds=1)
 
 
 async def test_quiet_hours_hold_the_breach_notice_until_seven(
