@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session
 from telegram import InlineKeyboardMarkup
 
 from kpi.calendar import WorkCalendar
@@ -15,7 +14,6 @@ from kpi.policy import Policy
 from kpi.reminders import allowed_at
 from locales.i18n import Translator, pick_locale
 from models import Employee, OutboxKind
-from services.container import Services
 
 
 def translator_for(person: Employee, *, default_locale: str, tz: ZoneInfo) -> Translator:
@@ -34,11 +32,6 @@ class Occasion:
     policy: Policy
     now: datetime
     default_locale: str
-
-    @classmethod
-    def of(cls, svc: Services, session: Session, now: datetime) -> Occasion:
-        """The occasion of a running bot at `now`, with the calendar the database declares."""
-        return cls(svc.calendar(session), svc.policy, now, svc.default_locale)
 
     def tr(self, person: Employee) -> Translator:
         """The translator of a recipient."""
