@@ -1,1 +1,1 @@
-"""What handlers, the scheduler and notices share at run time: the Services container."""
+"""What handlers and the scheduler share at run time: the Services container, the doorbell."""

@@ -1,4 +1,4 @@
-"""What handlers, notices and the scheduler need, built once by the assembly and passed down."""
+"""What handlers and the scheduler need, built once by the assembly and passed down."""
 
 from __future__ import annotations
 
