@@ -32,11 +32,11 @@ from sqlmodel import Session, col
 from telegram import Bot
 
 from benchmarks.scratch import postgres_schema
-from kpi import schedule
+from kpi import reminders
 from kpi.calendar import WorkCalendar
 from kpi.outbox import Draft, post
 from kpi.policy import Policy, load_policy
-from models import Employee, OutboxMessage, Position, SweepMark, Unit, WorkCode
+from models import Employee, OutboxKind, OutboxMessage, Position, SweepMark, Unit, WorkCode
 from models.db import make_engine, make_session_factory, normalize_url, upgrade
 from sandbox.botapi import FakeBotAPI
 from scheduler.delivery import Deliverer, DeliveryReport, Pacer
@@ -110,7 +110,7 @@ def settled(calendar: WorkCalendar, policy: Policy, started: datetime) -> dict[s
         "deadline_at": deadline.due_at,
         "due_day": deadline.due_day,
     }
-    step = schedule.step(calendar, policy, WorkCode(title="", **state), SETTLED)
+    step = reminders.step(calendar, policy, WorkCode(title="", **state), SETTLED)
     return state | {
         "reminded_slots": step.reminded_slots,
         "next_event_at": step.next_event_at,
@@ -197,7 +197,9 @@ async def deliver(db: sessionmaker[Session], count: int) -> tuple[float, int, De
             "🔔 <b>Nhắc việc</b>: mã công việc #{n} «Báo cáo tuần» đến hạn hôm nay, lúc 24:00."
         )
         drafts = [
-            Draft(f"bench:{n}", "reminder", 2_000_000 + n, template.format(n=n), not_before=T)
+            Draft(
+                f"bench:{n}", OutboxKind.REMINDER, 2_000_000 + n, template.format(n=n), not_before=T
+            )
             for n in range(count)
         ]
         post(session, drafts, now=T)

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from datetime import datetime
 
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session
 from telegram import BotCommand, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
@@ -19,22 +23,36 @@ from telegram.ext import (
     filters,
 )
 
-from bot.i18n import LOCALES, Translator
-from bot.services import Services
-from handlers import deductions, score, start, workcodes
+from bot.config import Settings
+from handlers import appeals, approvals, deductions, replies, score, start, workcodes
 from handlers.caller import services
 from handlers.menu import menu
-from scheduler.jobs import schedule
+from kpi.policy import Policy
+from locales.i18n import LOCALES, Translator
+from notices.callbacks import AppealButton, ChartButton, WorkCodeButton
+from scheduler.jobs import register_jobs
+from services.container import Services, system_clock
 
 log = logging.getLogger(__name__)
 
 
-def build_application(svc: Services, *, sweep_every: float | None = 60.0) -> Application:  # type: ignore[type-arg]
+def services_for(
+    settings: Settings,
+    db: sessionmaker[Session],
+    policy: Policy,
+    clock: Callable[[], datetime] = system_clock,
+) -> Services:
+    """The services of a bot run with these settings."""
+    return Services(db, policy, settings.tz, settings.default_locale, clock)
+
+
+def build_application(
+    settings: Settings, svc: Services, *, sweep_every: float | None = 60.0
+) -> Application:  # type: ignore[type-arg]
     """The Application with every handler and the scheduler, talking to the configured Bot API.
 
     `sweep_every` is the sweep's period in seconds; None leaves sweeping to the caller (tests).
     """
-    settings = svc.settings
     base_url = settings.telegram_base_url.rstrip("/")
     application = (
         ApplicationBuilder()
@@ -49,7 +67,7 @@ def build_application(svc: Services, *, sweep_every: float | None = 60.0) -> App
     )
     application.bot_data["services"] = svc
     _register(application)
-    schedule(application, svc, sweep_every=sweep_every)
+    register_jobs(application, svc, sweep_every=sweep_every)
     return application
 
 
@@ -68,19 +86,19 @@ def _register(application: Application) -> None:  # type: ignore[type-arg]
             CommandHandler("mycodes", workcodes.cmd_mycodes, private),
             CommandHandler("withdraw", workcodes.cmd_withdraw, private),
             CommandHandler("resubmit", workcodes.cmd_resubmit, private),
-            CommandHandler("pending", workcodes.cmd_pending, private),
-            CommandHandler("cancel", workcodes.cmd_cancel, private),
+            CommandHandler("pending", approvals.cmd_pending, private),
+            CommandHandler("cancel", replies.cmd_cancel, private),
             CommandHandler("myscore", score.cmd_myscore, private),
             CommandHandler("team", score.cmd_team, private),
-            CallbackQueryHandler(workcodes.on_button, pattern=r"^w[cl]:"),
+            CallbackQueryHandler(approvals.on_button, pattern=WorkCodeButton.ROUTE),
             CommandHandler("deduct", deductions.cmd_deduct, private),
-            CommandHandler("appeal", deductions.cmd_appeal, private),
+            CommandHandler("appeal", appeals.cmd_appeal, private),
             CommandHandler("reverse", deductions.cmd_reverse, private),
-            CallbackQueryHandler(score.on_chart, pattern=r"^sc:"),
-            CallbackQueryHandler(deductions.on_decision, pattern=r"^ap:"),
+            CallbackQueryHandler(score.on_chart, pattern=ChartButton.ROUTE),
+            CallbackQueryHandler(appeals.on_decision, pattern=AppealButton.ROUTE),
             # Plain text answers the question the bot asked (a title, a reason, an opinion),
             # or is a question in plain words ("điểm của tôi?").
-            MessageHandler(filters.TEXT & ~filters.COMMAND & private, workcodes.on_text),
+            MessageHandler(filters.TEXT & ~filters.COMMAND & private, replies.on_text),
             MessageHandler(filters.COMMAND & private, start.on_unknown_command),
         ]
     )
@@ -91,9 +109,9 @@ async def _publish_commands(application: Application) -> None:  # type: ignore[t
     """Set Telegram's command menu in every language (and the default one)."""
     svc: Services = application.bot_data["services"]
     for locale in LOCALES:
-        commands = [BotCommand(n, d) for n, d in menu(Translator(locale, svc.settings.tz))]
+        commands = [BotCommand(n, d) for n, d in menu(Translator(locale, svc.tz))]
         await application.bot.set_my_commands(commands, language_code=locale)
-    default = Translator(svc.settings.default_locale, svc.settings.tz)
+    default = Translator(svc.default_locale, svc.tz)
     await application.bot.set_my_commands([BotCommand(n, d) for n, d in menu(default)])
 
 
@@ -106,7 +124,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
     user = update.effective_user
     locale = user.language_code if user and user.language_code in LOCALES else None
-    tr = Translator(locale or svc.settings.default_locale, svc.settings.tz)
+    tr = Translator(locale or svc.default_locale, svc.tz)
     await context.bot.send_message(
         update.effective_chat.id, tr._("Sorry, something went wrong. Please try again later.")
     )

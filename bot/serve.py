@@ -8,15 +8,15 @@ from urllib.parse import urlsplit
 from telegram import Update
 
 from bot.app import build_application
-from bot.services import Services
+from bot.config import Settings
+from services.container import Services
 
 log = logging.getLogger(__name__)
 
 
-def serve(svc: Services) -> None:
+def serve(settings: Settings, svc: Services) -> None:
     """Run until SIGINT or SIGTERM, then stop cleanly."""
-    application = build_application(svc)
-    settings = svc.settings
+    application = build_application(settings, svc)
     if settings.webhook_url:
         log.info("serving by webhook on %s:%s", settings.listen, settings.port)
         application.run_webhook(

@@ -12,9 +12,9 @@ matplotlib.use("Agg")  # no display on a server
 
 from matplotlib.figure import Figure  # noqa: E402  (after choosing the backend)
 
-from bot.i18n import Translator  # noqa: E402
 from handlers.score_views import quarter_label  # noqa: E402
 from kpi.scoring import Quarter, ScoreCard  # noqa: E402
+from locales.i18n import Translator  # noqa: E402
 
 
 def score_chart(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from bot.i18n import N_, Translator
+from locales.i18n import N_, Translator
 
 
 class Audience(Enum):

@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from datetime import date
 from html import escape
 
-from bot.i18n import N_, Translator
-from handlers.workcode_views import deadline
 from kpi.calendar import WorkCalendar
 from kpi.policy import Policy
 from kpi.scoring import DeductionLine, Quarter, ScoreCard, ScoreRow
+from locales.i18n import N_, Translator
 from models import DeductionSource, Employee, WorkCode
+from notices.workcodes import deadline
 
 TYPES = {"spearhead": N_("spearhead KPI"), "hard": N_("hard KPI"), "soft": N_("soft KPI")}
 ROMAN = ("I", "II", "III", "IV")

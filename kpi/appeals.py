@@ -22,13 +22,14 @@ from sqlmodel import Session, col, select
 
 from kpi.audit import record
 from kpi.calendar import WorkCalendar
-from kpi.deductions import MAX_REASON, add_reversal, clean_reason, is_admin, reversal_of
-from kpi.outbox import insert_ignoring_duplicates
+from kpi.deductions import MAX_REASON, add_reversal, clean_reason, reversal_of
+from kpi.org import is_admin, leader_of
 from kpi.policy import Policy
 from models import Appeal, AppealStatus, Deduction, Employee
+from models.db import insert_ignoring_duplicates
 
 
-class Outcome(StrEnum):
+class AppealOutcome(StrEnum):
     """What became of an appeal or a decision on one."""
 
     OK = "ok"
@@ -46,7 +47,7 @@ class Outcome(StrEnum):
 class AppealResult:
     """The outcome, the appeal (on OK) and the deduction when the caller may see it."""
 
-    outcome: Outcome
+    outcome: AppealOutcome
     appeal: Appeal | None = None
     deduction: Deduction | None = None
 
@@ -55,19 +56,10 @@ class AppealResult:
 class DecideResult:
     """The outcome, the appeal, its deduction and, once accepted, the reversal cancelling it."""
 
-    outcome: Outcome
+    outcome: AppealOutcome
     appeal: Appeal | None = None
     deduction: Deduction | None = None
     reversal: Deduction | None = None
-
-
-@dataclass(frozen=True)
-class DeductionView:
-    """A deduction as shown by id: the reversal cancelling it and its latest appeal, if any."""
-
-    deduction: Deduction
-    reversal: Deduction | None
-    appeal: Appeal | None
 
 
 def appeal_last_day(*, deduction: Deduction, calendar: WorkCalendar, policy: Policy) -> date:
@@ -95,17 +87,17 @@ def appeal(
     """The deduction's employee asks for it to be reversed, in time and once at a time; commits."""
     deduction = session.get(Deduction, deduction_id)
     if deduction is None or deduction.employee_id != actor.id:
-        return AppealResult(Outcome.NOT_FOUND)  # never reveal someone else's deduction
+        return AppealResult(AppealOutcome.NOT_FOUND)  # never reveal someone else's deduction
     reversed_ = reversal_of(session=session, deduction_id=deduction_id) is not None
     if deduction.reverses_id is not None or reversed_:
-        return AppealResult(Outcome.ALREADY_REVERSED, deduction=deduction)
+        return AppealResult(AppealOutcome.ALREADY_REVERSED, deduction=deduction)
     if now >= appeal_deadline(deduction=deduction, calendar=calendar, policy=policy):
-        return AppealResult(Outcome.TOO_LATE, deduction=deduction)
+        return AppealResult(AppealOutcome.TOO_LATE, deduction=deduction)
     if _pending(session, deduction_id) is not None:
-        return AppealResult(Outcome.ALREADY_APPEALED, deduction=deduction)
+        return AppealResult(AppealOutcome.ALREADY_APPEALED, deduction=deduction)
     text = clean_reason(reason)
     if not text or len(text) > MAX_REASON:
-        outcome = Outcome.REASON_TOO_LONG if text else Outcome.REASON_REQUIRED
+        outcome = AppealOutcome.REASON_TOO_LONG if text else AppealOutcome.REASON_REQUIRED
         return AppealResult(outcome, deduction=deduction)
     return _file(session, deduction, text, now)
 
@@ -122,7 +114,7 @@ def _file(session: Session, deduction: Deduction, reason: str, now: datetime) ->
     }
     if insert_ignoring_duplicates(session, Appeal, [values]) != 1:
         session.rollback()
-        return AppealResult(Outcome.ALREADY_APPEALED, deduction=deduction)
+        return AppealResult(AppealOutcome.ALREADY_APPEALED, deduction=deduction)
     filed = cast(Appeal, _pending(session, _id(deduction)))
     details = f"deduction={deduction.id} decider={filed.decider_id}"
     record(
@@ -134,15 +126,15 @@ def _file(session: Session, deduction: Deduction, reason: str, now: datetime) ->
         details=details,
     )
     session.commit()
-    return AppealResult(Outcome.OK, filed, deduction)
+    return AppealResult(AppealOutcome.OK, filed, deduction)
 
 
 def choose_decider(*, session: Session, deduction: Deduction) -> int | None:
     """Who decides an appeal of this deduction now; None means any admin (see the module)."""
     appellant, author = deduction.employee_id, deduction.author_id
-    decider = _leader_of(session, author) if author is not None else None
+    decider = leader_of(session, author) if author is not None else None
     if decider is None:
-        decider = _leader_of(session, appellant)
+        decider = leader_of(session, appellant)
     return None if decider in (appellant, author) else decider
 
 
@@ -158,17 +150,19 @@ def decide(
     """The decider (or any admin) accepts or rejects a pending appeal, once; commits."""
     filed = session.get(Appeal, appeal_id, populate_existing=True)
     if filed is None:
-        return DecideResult(Outcome.NOT_FOUND)
+        return DecideResult(AppealOutcome.NOT_FOUND)
     deduction = session.get_one(Deduction, filed.deduction_id)
     actor_id = _id(actor)
     may = actor_id == filed.decider_id or is_admin(session, actor_id)
     if actor_id == filed.employee_id or not may:
-        return DecideResult(Outcome.NOT_ALLOWED)
+        return DecideResult(AppealOutcome.NOT_ALLOWED)
     if filed.status != AppealStatus.PENDING:
-        return DecideResult(Outcome.ALREADY_DECIDED, filed, deduction, _reversal(session, filed))
+        return DecideResult(
+            AppealOutcome.ALREADY_DECIDED, filed, deduction, _reversal(session, filed)
+        )
     note = clean_reason(reason)
     if len(note) > MAX_REASON:
-        return DecideResult(Outcome.REASON_TOO_LONG, filed, deduction)
+        return DecideResult(AppealOutcome.REASON_TOO_LONG, filed, deduction)
     return _settle(session, filed, deduction, actor_id, accept, note, now)
 
 
@@ -192,7 +186,9 @@ def _settle(
     if cast(CursorResult[Any], session.execute(decision)).rowcount != 1:
         session.rollback()
         session.refresh(filed)
-        return DecideResult(Outcome.ALREADY_DECIDED, filed, deduction, _reversal(session, filed))
+        return DecideResult(
+            AppealOutcome.ALREADY_DECIDED, filed, deduction, _reversal(session, filed)
+        )
     reversal = _reverse(session, filed, deduction, actor_id, note, now) if accept else None
     details = f"deduction={deduction.id} status={status.value}"
     if reversal is not None:
@@ -203,7 +199,7 @@ def _settle(
     )
     session.commit()
     session.refresh(filed)
-    return DecideResult(Outcome.OK, filed, deduction, reversal)
+    return DecideResult(AppealOutcome.OK, filed, deduction, reversal)
 
 
 def _reverse(
@@ -237,27 +233,6 @@ def open_appeals_for(*, session: Session, decider: Employee) -> list[Appeal]:
     return list(session.exec(query))
 
 
-def deduction_for(*, session: Session, viewer: Employee, deduction_id: int) -> DeductionView | None:
-    """A deduction by id for its employee, its author or an admin; None for anyone else."""
-    deduction = session.get(Deduction, deduction_id)
-    if deduction is None:
-        return None
-    viewer_id = _id(viewer)
-    if viewer_id not in (deduction.employee_id, deduction.author_id):
-        if not is_admin(session, viewer_id):
-            return None
-    latest = (
-        select(Appeal)
-        .where(col(Appeal.deduction_id) == deduction_id)
-        .order_by(col(Appeal.created_at).desc(), col(Appeal.id).desc())
-    )
-    return DeductionView(
-        deduction=deduction,
-        reversal=reversal_of(session=session, deduction_id=deduction_id),
-        appeal=session.exec(latest).first(),
-    )
-
-
 def _pending(session: Session, deduction_id: int) -> Appeal | None:
     query = select(Appeal).where(
         col(Appeal.deduction_id) == deduction_id, col(Appeal.status) == AppealStatus.PENDING.value
@@ -267,12 +242,6 @@ def _pending(session: Session, deduction_id: int) -> Appeal | None:
 
 def _reversal(session: Session, filed: Appeal) -> Deduction | None:
     return session.get(Deduction, filed.reversal_id) if filed.reversal_id is not None else None
-
-
-def _leader_of(session: Session, employee_id: int) -> int | None:
-    """The employee's direct leader as the database says now."""
-    query = select(Employee.leader_id).where(col(Employee.id) == employee_id)
-    return session.exec(query).first()
 
 
 def _id(row: Employee | Deduction) -> int:

@@ -10,10 +10,10 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from kpi.audit import record
-from kpi.outbox import insert_ignoring_duplicates
 from kpi.policy import Policy
-from kpi.schedule import Step
+from kpi.reminders import Step
 from models import Deduction, DeductionSource, WorkCode, WorkCodeStatus
+from models.db import insert_ignoring_duplicates
 
 BATCH = 500
 # A breach belongs to the deadline day: dated at its last moment (23:59:59.999999 local), not

@@ -16,10 +16,10 @@ from typing import cast
 from sqlmodel import Session, col, select
 
 from kpi.audit import record
-from kpi.outbox import insert_ignoring_duplicates
 from kpi.policy import Criterion, Policy
 from kpi.workcodes import clean_text
 from models import Deduction, DeductionSource, Employee, Position, Role
+from models.db import insert_ignoring_duplicates
 
 MAX_REASON = 2000
 _CENT = Decimal("0.01")

@@ -19,10 +19,10 @@ from sqlmodel import Session, col, select
 
 from kpi.audit import record
 from kpi.deductions import MAX_REASON, check_points, clean_reason
-from kpi.outbox import insert_ignoring_duplicates
 from kpi.policy import Criterion, Policy
 from kpi.tables import RowError, chunks, read_records
 from models import Deduction, DeductionSource, Employee, Position
+from models.db import insert_ignoring_duplicates
 
 COLUMNS = ("code", "criterion", "occurred_on", "reason", "points")
 REQUIRED_COLUMNS = COLUMNS[:4]

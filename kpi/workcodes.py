@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 from kpi.audit import record
 from kpi.calendar import WorkCalendar
 from kpi.deadlines import deadline_columns
+from kpi.org import leader_of
 from models import Employee, WorkCode, WorkCodeAction, WorkCodeEvent, WorkCodeStatus
 
 MAX_TITLE = 200
@@ -32,7 +33,7 @@ _DROPPED_CATEGORIES = frozenset({"Cc", "Cs"})
 _INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf"})  # plus every separator, Z*
 
 
-class Outcome(StrEnum):
+class WorkCodeOutcome(StrEnum):
     """What became of a request on a work code."""
 
     OK = "ok"
@@ -49,24 +50,24 @@ class Outcome(StrEnum):
 
 
 @dataclass(frozen=True)
-class Result:
+class WorkCodeResult:
     """The outcome, and the code as it now stands when the caller may see it."""
 
-    outcome: Outcome
+    outcome: WorkCodeOutcome
     code: WorkCode | None = None
 
 
-def clean_title(text: str) -> str | Outcome:
+def clean_title(text: str) -> str | WorkCodeOutcome:
     """The title `text` makes (trimmed, whitespace runs folded to one space), or why it can't."""
-    # Callers test `isinstance(result, Outcome)`: an Outcome is a str as well.
+    # Callers test `isinstance(result, WorkCodeOutcome)`: an WorkCodeOutcome is a str as well.
     parts = ("".join(ch for ch in part if not _dropped(ch)) for part in text.split())
     title = " ".join(part for part in parts if part)
     if not _visible(title):
-        return Outcome.EMPTY_TITLE
+        return WorkCodeOutcome.EMPTY_TITLE
     if title.startswith("/"):
-        return Outcome.COMMAND_AS_TITLE
+        return WorkCodeOutcome.COMMAND_AS_TITLE
     if len(title) > MAX_TITLE:
-        return Outcome.TITLE_TOO_LONG
+        return WorkCodeOutcome.TITLE_TOO_LONG
     return title
 
 
@@ -87,11 +88,11 @@ def _visible(text: str) -> bool:
     )
 
 
-def _required_text(text: str) -> str | Outcome:
+def _required_text(text: str) -> str | WorkCodeOutcome:
     cleaned = clean_text(text)
     if not _visible(cleaned):
-        return Outcome.TEXT_REQUIRED
-    return Outcome.TEXT_TOO_LONG if len(cleaned) > MAX_TEXT else cleaned
+        return WorkCodeOutcome.TEXT_REQUIRED
+    return WorkCodeOutcome.TEXT_TOO_LONG if len(cleaned) > MAX_TEXT else cleaned
 
 
 def open_work_code(
@@ -103,18 +104,18 @@ def open_work_code(
     now: datetime,
     calendar: WorkCalendar,
     days: int,
-) -> Result:
+) -> WorkCodeResult:
     """Open a code for the author's current leader to approve, due `days` after `now`; commits."""
     author_id = _id(author)
-    approver_id = _leader_of(session, author_id)
+    approver_id = leader_of(session, author_id)
     if approver_id is None:
-        return Result(Outcome.NO_LEADER)
+        return WorkCodeResult(WorkCodeOutcome.NO_LEADER)
     cleaned = clean_title(title)
-    if isinstance(cleaned, Outcome):
-        return Result(cleaned)
+    if isinstance(cleaned, WorkCodeOutcome):
+        return WorkCodeResult(cleaned)
     details = clean_text(description)
     if len(details) > MAX_TEXT:
-        return Result(Outcome.DESCRIPTION_TOO_LONG)
+        return WorkCodeResult(WorkCodeOutcome.DESCRIPTION_TOO_LONG)
     deadline = calendar.deadline(now, days)
     code = WorkCode(
         employee_id=author_id,
@@ -130,12 +131,12 @@ def open_work_code(
     session.flush()
     _trail(session, _id(code), 1, approver_id, author_id, now, WorkCodeAction.OPEN)
     session.commit()
-    return Result(Outcome.OK, code)
+    return WorkCodeResult(WorkCodeOutcome.OK, code)
 
 
 def approve(
     *, session: Session, code_id: int, actor: Employee, now: datetime, cycle: int | None = None
-) -> Result:
+) -> WorkCodeResult:
     """The approver approves an open code (final); `cycle` is the one the button was made for."""
     return _respond(session, code_id, actor, now, cycle, WorkCodeAction.APPROVE, "")
 
@@ -148,7 +149,7 @@ def reject(
     reason: str,
     now: datetime,
     cycle: int | None = None,
-) -> Result:
+) -> WorkCodeResult:
     """The approver rejects an open code with a reason (final)."""
     return _respond(session, code_id, actor, now, cycle, WorkCodeAction.REJECT, reason)
 
@@ -161,17 +162,17 @@ def give_opinion(
     text: str,
     now: datetime,
     cycle: int | None = None,
-) -> Result:
+) -> WorkCodeResult:
     """The approver returns an open code to its author with an opinion."""
     return _respond(session, code_id, actor, now, cycle, WorkCodeAction.OPINION, text)
 
 
 def check_response(
     *, session: Session, code_id: int, actor: Employee, action: WorkCodeAction, cycle: int | None
-) -> Result:
+) -> WorkCodeResult:
     """Whether `actor` may take `action` on the code now, before asking them for a text."""
     code = _participant(session, code_id, actor, action, cycle)
-    return code if isinstance(code, Result) else Result(Outcome.OK, code)
+    return code if isinstance(code, WorkCodeResult) else WorkCodeResult(WorkCodeOutcome.OK, code)
 
 
 _RESPONSES = {
@@ -195,14 +196,14 @@ def _respond(
     cycle: int | None,
     action: WorkCodeAction,
     text: str,
-) -> Result:
+) -> WorkCodeResult:
     code = _participant(session, code_id, actor, action, cycle)
-    if isinstance(code, Result):
+    if isinstance(code, WorkCodeResult):
         return code
     if action is not WorkCodeAction.APPROVE:
         cleaned = _required_text(text)
-        if isinstance(cleaned, Outcome):
-            return Result(cleaned, code)
+        if isinstance(cleaned, WorkCodeOutcome):
+            return WorkCodeResult(cleaned, code)
         text = cleaned
     status = _RESPONSES[action]
     closed_at = now if status in FINAL_STATUSES else None
@@ -219,14 +220,14 @@ def resubmit(
     now: datetime,
     calendar: WorkCalendar,
     days: int,
-) -> Result:
+) -> WorkCodeResult:
     """The author sends a returned code back: a new cycle, deadline and current leader; commits."""
     code = _participant(session, code_id, actor, WorkCodeAction.RESUBMIT)
-    if isinstance(code, Result):
+    if isinstance(code, WorkCodeResult):
         return code
-    approver_id = _leader_of(session, code.employee_id)
+    approver_id = leader_of(session, code.employee_id)
     if approver_id is None:
-        return Result(Outcome.NO_LEADER, code)
+        return WorkCodeResult(WorkCodeOutcome.NO_LEADER, code)
     deadline = calendar.deadline(now, days)
     values = {
         "status": WorkCodeStatus.OPEN.value,
@@ -245,10 +246,10 @@ def resubmit(
 
 def withdraw(
     *, session: Session, code_id: int, actor: Employee, now: datetime, cycle: int | None = None
-) -> Result:
+) -> WorkCodeResult:
     """The author withdraws an open or returned code (final); `cycle` guards a button. Commits."""
     code = _participant(session, code_id, actor, WorkCodeAction.WITHDRAW, cycle)
-    if isinstance(code, Result):
+    if isinstance(code, WorkCodeResult):
         return code
     values = {"status": WorkCodeStatus.WITHDRAWN.value, "closed_at": now, "next_event_at": None}
     return _transition(session, code, actor, now, WorkCodeAction.WITHDRAW, values)
@@ -260,16 +261,17 @@ def _participant(
     actor: Employee,
     action: WorkCodeAction,
     cycle: int | None = None,
-) -> WorkCode | Result:
+) -> WorkCode | WorkCodeResult:
     """The code if `actor` may take `action` on it now, else the refusal."""
     code = session.get(WorkCode, code_id, populate_existing=True)
     if code is None or actor.id not in (code.employee_id, code.approver_id):
-        return Result(Outcome.NOT_FOUND)  # never reveal that someone else's code exists
+        # Never reveal that someone else's code exists.
+        return WorkCodeResult(WorkCodeOutcome.NOT_FOUND)
     if actor.id != (code.approver_id if action in _RESPONSES else code.employee_id):
-        return Result(Outcome.NOT_ALLOWED, code)
+        return WorkCodeResult(WorkCodeOutcome.NOT_ALLOWED, code)
     # Checked again by the UPDATE; this spares a write and answers stale buttons early.
     if code.status not in _FROM[action] or cycle not in (None, code.cycle):
-        return Result(Outcome.ALREADY_HANDLED, code)
+        return WorkCodeResult(WorkCodeOutcome.ALREADY_HANDLED, code)
     return code
 
 
@@ -282,7 +284,7 @@ def _transition(
     values: dict[str, Any],
     *,
     text: str = "",
-) -> Result:
+) -> WorkCodeResult:
     """Apply `values` if the code is still as read; of racing callers exactly one wins."""
     actor_id = _id(actor)
     side = WorkCode.approver_id if action in _RESPONSES else WorkCode.employee_id
@@ -301,7 +303,7 @@ def _transition(
     if cast(CursorResult[Any], session.execute(statement)).rowcount != 1:
         session.rollback()
         session.refresh(code)
-        return Result(Outcome.ALREADY_HANDLED, code)
+        return WorkCodeResult(WorkCodeOutcome.ALREADY_HANDLED, code)
     cycle, approver_id = (
         values.get("cycle", code.cycle),
         values.get("approver_id", code.approver_id),
@@ -309,7 +311,7 @@ def _transition(
     _trail(session, _id(code), cycle, approver_id, actor_id, now, action, text)
     session.commit()
     session.refresh(code)
-    return Result(Outcome.OK, code)
+    return WorkCodeResult(WorkCodeOutcome.OK, code)
 
 
 def _trail(
@@ -345,12 +347,6 @@ def _trail(
 def _id(row: Employee | WorkCode) -> int:
     # Rows here come from the database, so their primary key is set.
     return cast(int, row.id)
-
-
-def _leader_of(session: Session, employee_id: int) -> int | None:
-    """The employee's direct leader as the database says now (the caller's object may be stale)."""
-    query = select(Employee.leader_id).where(col(Employee.id) == employee_id)
-    return session.exec(query).first()
 
 
 def codes_of(*, session: Session, employee_id: int, limit: int = 20) -> list[WorkCode]:

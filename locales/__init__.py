@@ -1,0 +1,1 @@
+"""The gettext catalogs (vi, en) and the translator that reads them (`locales.i18n`)."""

@@ -5,7 +5,7 @@ from models.audit import AuditEvent
 from models.calendar import CalendarDay, DecisionDay
 from models.deduction import Deduction, DeductionSource
 from models.org import Employee, EmployeeBase, Invite, Position, Role, Unit
-from models.outbox import OutboxMessage, OutboxStatus, SweepMark
+from models.outbox import OutboxKind, OutboxMessage, OutboxStatus, SweepMark
 from models.workcode import WorkCode, WorkCodeAction, WorkCodeEvent, WorkCodeStatus
 
 __all__ = [
@@ -13,6 +13,7 @@ __all__ = [
     "AppealStatus",
     "Deduction",
     "DeductionSource",
+    "OutboxKind",
     "OutboxMessage",
     "OutboxStatus",
     "SweepMark",

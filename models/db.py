@@ -1,13 +1,18 @@
-"""Engine and session factory for SQLite (the embedded default) and PostgreSQL."""
+"""Engine and session factory for SQLite (the embedded default) and PostgreSQL.
+
+Also the one statement each dialect spells its own way: an insert that skips duplicates.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, event
+from sqlalchemy import CursorResult, Engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, create_engine
 
@@ -58,3 +63,15 @@ def alembic_config(engine: Engine) -> Config:
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Apply the migrations up to `revision`."""
     command.upgrade(alembic_config(engine), revision)
+
+
+def insert_ignoring_duplicates(session: Session, table: Any, rows: Sequence[dict[str, Any]]) -> int:
+    """Insert rows, skipping those whose unique key exists; the number inserted."""
+    if not rows:
+        return 0
+    dialect = cast(Engine, session.get_bind()).dialect.name
+    module: Any = postgresql if dialect == "postgresql" else sqlite
+    statement = module.insert(table).values(list(rows)).on_conflict_do_nothing()
+    # Without preserve_rowcount SQLAlchemy 2.1 reports -1 for an INSERT on psycopg.
+    statement = statement.execution_options(preserve_rowcount=True)
+    return int(cast(CursorResult[Any], session.execute(statement)).rowcount)

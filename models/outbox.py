@@ -22,6 +22,18 @@ class OutboxStatus(StrEnum):
     FAILED = "failed"  # Telegram refused it for good (kept for the record)
 
 
+class OutboxKind(StrEnum):
+    """What a proactive message is about."""
+
+    NOTICE = "notice"  # a new code (or cycle) for its approver, with the buttons
+    OUTCOME = "outcome"  # the approver's response, for the code's author
+    REMINDER = "reminder"
+    BREACH = "breach"
+    DIGEST = "digest"  # the morning list, and the admins' list of who blocked the bot
+    DEDUCTION = "deduction"  # a deduction logged, imported or cancelled
+    APPEAL = "appeal"  # an appeal for its decider, and the decision for the appellant
+
+
 class OutboxMessage(SQLModel, table=True):
     """One message to one chat, sent at most once per idempotency key."""
 
@@ -30,7 +42,7 @@ class OutboxMessage(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=200, unique=True)
-    kind: str = Field(max_length=32)
+    kind: str = Field(max_length=32)  # an OutboxKind
     chat_id: int = Field(sa_type=BigInteger, index=True)
     employee_id: int | None = Field(default=None, foreign_key="employee.id")
     work_code_id: int | None = Field(default=None, foreign_key="work_code.id")

@@ -100,7 +100,7 @@ def _announce(sandbox: Sandbox, options: Options) -> None:
     from sandbox.server import TIMEZONE
 
     seeded = sandbox.seeded
-    now = sandbox.clock().astimezone(sandbox.svc.settings.tz)
+    now = sandbox.clock().astimezone(sandbox.svc.tz)
     if options.roster is not None:
         people = f"{seeded.employees} people from the roster"
     elif options.empty:

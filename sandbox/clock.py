@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, func, select
 
-from kpi import schedule
+from kpi import reminders
 from kpi.calendar import WorkCalendar
 from kpi.policy import Policy
 from models import OutboxMessage, OutboxStatus, WorkCode, WorkCodeStatus
@@ -62,7 +62,7 @@ class SandboxClock:
 
 def start_instant(calendar: WorkCalendar, policy: Policy, now: datetime) -> datetime:
     """Where the sandbox starts: `now` to the minute, or the next working moment if it is quiet."""
-    return schedule.allowed_at(calendar, policy, now.replace(second=0, microsecond=0))
+    return reminders.allowed_at(calendar, policy, now.replace(second=0, microsecond=0))
 
 
 def next_working_day(calendar: WorkCalendar, now: datetime) -> datetime:
@@ -79,7 +79,7 @@ def next_event(
     candidates: list[datetime] = []
     open_codes = session.exec(select(WorkCode).where(col(WorkCode.status) == WorkCodeStatus.OPEN))
     for code in open_codes:
-        upcoming = schedule.step(calendar, policy, code, now).next_event_at
+        upcoming = reminders.step(calendar, policy, code, now).next_event_at
         if upcoming is not None and upcoming > now:
             candidates.append(upcoming)
     if candidates:  # leaders with pending codes get a digest each working morning

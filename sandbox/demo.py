@@ -23,7 +23,7 @@ from kpi.policy import Policy
 from kpi.roster_import import RosterRow, import_roster
 from kpi.scoring import Quarter
 from kpi.tables import RowError
-from kpi.workcodes import Outcome, open_work_code
+from kpi.workcodes import WorkCodeOutcome, open_work_code
 from models import Employee
 from scheduler.sweep import SweepReport, run_sweep
 
@@ -145,7 +145,7 @@ def _open_codes(session: Session, policy: Policy, calendar: WorkCalendar, now: d
             calendar=calendar,
             days=policy.deadline_days,
         )
-        if result.outcome is not Outcome.OK:
+        if result.outcome is not WorkCodeOutcome.OK:
             raise RuntimeError(f"demo code {title!r} not opened: {result.outcome}")
     return len(CODES)
 

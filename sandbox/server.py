@@ -24,9 +24,8 @@ from telegram.ext import Application
 from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
 
-from bot.app import build_application
+from bot.app import build_application, services_for
 from bot.config import Settings
-from bot.services import Services
 from kpi.calendar import WorkCalendar, load_calendar
 from kpi.policy import Policy, load_policy
 from kpi.roster_import import RosterRow
@@ -42,6 +41,7 @@ from sandbox.web import make_app
 from scheduler.delivery import Deliverer, Pacer
 from scheduler.jobs import DELIVERER
 from scheduler.sweep import run_sweep
+from services.container import Services
 
 TOKEN = "7000000001:sandbox-emulated-bot"  # the emulator's; no real Telegram is involved
 TIMEZONE = "Asia/Ho_Chi_Minh"
@@ -186,9 +186,9 @@ class Sandbox:
                 run_sweep,
                 db=self.svc.db,
                 policy=self.policy,
-                tz=self.svc.settings.tz,
+                tz=self.svc.tz,
                 now=self.clock(),
-                default_locale=self.svc.settings.default_locale,
+                default_locale=self.svc.default_locale,
             )
             deliverer: Deliverer = self.application.bot_data[DELIVERER]
             delivered = await deliverer.deliver_due()
@@ -239,8 +239,9 @@ async def running(options: Options) -> AsyncIterator[Sandbox]:
             seed, db=db, policy=policy, calendar=calendar, now=start, rows=options.roster, demo=demo
         )
         with FakeBotAPI(TOKEN, clock=clock.timestamp, bot_username="kpi_sandbox_bot") as fake:
-            svc = Services(settings_for(fake, str(engine.url)), db, policy, clock)
-            async with _bot(svc) as application:
+            settings = settings_for(fake, str(engine.url))
+            svc = services_for(settings, db, policy, clock)
+            async with _bot(settings, svc) as application:
                 await application.bot_data[DELIVERER].deliver_due()  # what the seed's sweep queued
                 port = sockets[0].getsockname()[1]
                 sandbox = Sandbox(fake, application, svc, clock, port, seeded)
@@ -258,9 +259,9 @@ async def running(options: Options) -> AsyncIterator[Sandbox]:
 
 
 @asynccontextmanager
-async def _bot(svc: Services) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+async def _bot(settings: Settings, svc: Services) -> AsyncIterator[Application]:  # type: ignore[type-arg]
     """The real Application polling the emulator; sweeps happen when the clock moves."""
-    application = build_application(svc, sweep_every=None)
+    application = build_application(settings, svc, sweep_every=None)
     # The emulator has no flood control; the page should not wait a second per message.
     application.bot_data[DELIVERER].pacer = Pacer(per_second=1000.0, chat_interval=0.0)
     async with application:

@@ -19,7 +19,8 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
 from kpi import outbox, workcodes
-from models import OutboxMessage, OutboxStatus
+from models import OutboxKind, OutboxMessage, OutboxStatus
+from scheduler import claims
 
 log = logging.getLogger(__name__)
 BATCH = 100
@@ -27,7 +28,7 @@ LONG_WAIT = 30.0  # a flood wait longer than this frees the worker; the row wait
 BACKOFF = (0.5, 1.0, 2.0, 4.0)  # seconds between tries after a network error or a 5xx
 
 
-class Result(Enum):
+class SendResult(Enum):
     """How one send ended."""
 
     SENT = "sent"
@@ -100,7 +101,7 @@ class Deliverer:
     ) -> None:
         self.db, self.bot, self.clock = db, bot, clock
         self.pacer = pacer or Pacer()
-        self.name = outbox.worker_name()
+        self.name = claims.worker_name()
         self._round = asyncio.Lock()
 
     async def deliver_due(self) -> DeliveryReport:
@@ -109,7 +110,7 @@ class Deliverer:
         async with self._round:
             while True:
                 with self.db() as session:
-                    rows = outbox.claim(
+                    rows = claims.claim(
                         session,
                         worker=self.name,
                         now=self.clock(),
@@ -133,11 +134,11 @@ class Deliverer:
             await self.pacer.wait(chat_id)
             result = await self._send(row)
             setattr(report, result.value, getattr(report, result.value) + 1)
-            if result is Result.LATER:
+            if result is SendResult.LATER:
                 self._release(rows[index + 1 :])
                 return
 
-    async def _send(self, row: OutboxMessage) -> Result:
+    async def _send(self, row: OutboxMessage) -> SendResult:
         for backoff in (*BACKOFF, None):
             try:
                 return self._sent(row, await self._call(row))
@@ -149,25 +150,26 @@ class Deliverer:
                 )
                 if wait > LONG_WAIT:  # the row waits in the database, its chat's later ones too
                     return self._settle(
-                        row, Result.LATER, not_before=self.clock() + timedelta(seconds=wait)
+                        row, SendResult.LATER, not_before=self.clock() + timedelta(seconds=wait)
                     )
                 self.pacer.pause(wait)
                 await self.pacer.wait(row.chat_id)
             except Forbidden as exc:
                 return self._blocked(row, exc)
             except BadRequest as exc:
-                return self._settle(row, Result.FAILED, last_error=exc.message[:200])
+                return self._settle(row, SendResult.FAILED, last_error=exc.message[:200])
             except NetworkError as exc:  # includes time-outs and 5xx answers
                 if backoff is None:
                     delay = timedelta(seconds=60 * (row.attempts + 1))
                     return self._settle(
                         row,
-                        Result.LATER,
+                        SendResult.LATER,
                         not_before=self.clock() + delay,
                         last_error=str(exc)[:200],
                     )
                 await asyncio.sleep(backoff)
-        return self._settle(row, Result.LATER, not_before=self.clock())  # flood waits kept coming
+        # Flood waits kept coming: the row waits for the next round.
+        return self._settle(row, SendResult.LATER, not_before=self.clock())
 
     async def _call(self, row: OutboxMessage) -> int:
         markup = None
@@ -178,9 +180,9 @@ class Deliverer:
         )
         return message.message_id
 
-    def _sent(self, row: OutboxMessage, message_id: int) -> Result:
+    def _sent(self, row: OutboxMessage, message_id: int) -> SendResult:
         with self.db() as session:
-            outbox.settle(
+            claims.settle(
                 session,
                 row,
                 status=OutboxStatus.SENT,
@@ -188,32 +190,32 @@ class Deliverer:
                 telegram_message_id=message_id,
                 attempts=row.attempts + 1,
             )
-            if row.kind == "notice" and row.work_code_id is not None:
+            if row.kind == OutboxKind.NOTICE and row.work_code_id is not None:
                 workcodes.set_leader_message(
                     session=session,
                     code_id=row.work_code_id,
                     chat_id=row.chat_id,
                     message_id=message_id,
                 )
-        return Result.SENT
+        return SendResult.SENT
 
-    def _blocked(self, row: OutboxMessage, exc: Forbidden) -> Result:
+    def _blocked(self, row: OutboxMessage, exc: Forbidden) -> SendResult:
         log.warning("chat %s blocked the bot; message %s kept", row.chat_id, row.id)
         with self.db() as session:
             if row.employee_id is not None:
                 outbox.mark_unreachable(session, row.employee_id, self.clock())
-            outbox.settle(session, row, status=OutboxStatus.BLOCKED, last_error=exc.message[:200])
-        return Result.BLOCKED
+            claims.settle(session, row, status=OutboxStatus.BLOCKED, last_error=exc.message[:200])
+        return SendResult.BLOCKED
 
-    def _settle(self, row: OutboxMessage, result: Result, **values: object) -> Result:
-        status = OutboxStatus.FAILED if result is Result.FAILED else OutboxStatus.PENDING
-        if result is Result.FAILED:
+    def _settle(self, row: OutboxMessage, result: SendResult, **values: object) -> SendResult:
+        status = OutboxStatus.FAILED if result is SendResult.FAILED else OutboxStatus.PENDING
+        if result is SendResult.FAILED:
             log.warning("message %s to chat %s refused: %s", row.id, row.chat_id, values)
         with self.db() as session:
-            outbox.settle(session, row, status=status, attempts=row.attempts + 1, **values)
+            claims.settle(session, row, status=status, attempts=row.attempts + 1, **values)
         return result
 
     def _release(self, rows: Sequence[OutboxMessage]) -> None:
         with self.db() as session:
             for row in rows:
-                outbox.settle(session, row, status=OutboxStatus.PENDING)
+                claims.settle(session, row, status=OutboxStatus.PENDING)

@@ -8,20 +8,22 @@ from typing import cast
 
 from telegram.ext import Application, ContextTypes
 
-from bot.services import Services
 from scheduler.delivery import Deliverer
 from scheduler.sweep import run_sweep
+from services.container import Services
 
 log = logging.getLogger(__name__)
 DELIVERER = "deliverer"
 
 
-def schedule(application: Application, svc: Services, *, sweep_every: float | None) -> None:  # type: ignore[type-arg]
+def register_jobs(application: Application, svc: Services, *, sweep_every: float | None) -> None:  # type: ignore[type-arg]
     """Register the jobs; the first sweep runs at start-up to catch up after downtime."""
     application.bot_data[DELIVERER] = Deliverer(db=svc.db, bot=application.bot, clock=svc.clock)
     queue = application.job_queue
     assert queue is not None, "python-telegram-bot[job-queue] is required"
     queue.run_repeating(deliver, interval=1.0, first=0.0, name="deliver")
+    # A handler that queued a message rings: it goes out now rather than at the next tick.
+    svc.doorbell.connect(lambda: queue.run_once(deliver, 0.0))
     if sweep_every is not None:
         queue.run_repeating(sweep, interval=sweep_every, first=0.0, name="sweep")
 
@@ -33,9 +35,9 @@ async def sweep(context: ContextTypes.DEFAULT_TYPE) -> None:
         run_sweep,
         db=svc.db,
         policy=svc.policy,
-        tz=svc.settings.tz,
+        tz=svc.tz,
         now=svc.clock(),
-        default_locale=svc.settings.default_locale,
+        default_locale=svc.default_locale,
     )
     if report.queued:
         log.info("sweep: %s", report)
@@ -48,9 +50,3 @@ async def deliver(context: ContextTypes.DEFAULT_TYPE) -> None:
     report = await deliverer.deliver_due()
     if report.sent or report.failed or report.blocked:
         log.info("delivery: %s", report)
-
-
-def wake(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Deliver now rather than at the next tick (after a handler queued a message)."""
-    if context.job_queue is not None:
-        context.job_queue.run_once(deliver, 0.0)

@@ -18,13 +18,15 @@ from sqlalchemy import text
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
-from kpi import breaches, schedule
+from kpi import breaches, org, reminders
 from kpi.calendar import load_calendar
-from kpi.outbox import Draft, enqueue, insert_ignoring_duplicates
+from kpi.outbox import Draft, enqueue
 from kpi.policy import Policy
-from models import Employee, Role, SweepMark, WorkCode, WorkCodeStatus
-from scheduler import messages
-from scheduler.messages import Context
+from models import Employee, SweepMark, WorkCode, WorkCodeStatus
+from models.db import insert_ignoring_duplicates
+from notices.deadlines import breach_notices, reminder
+from notices.digests import digest, unreachable_report
+from notices.occasion import Occasion
 
 LOCK_KEY = 4_242_001  # pg_advisory_xact_lock key of the sweep
 
@@ -46,9 +48,9 @@ def run_sweep(
     with db() as session:
         _lock(session)
         calendar = load_calendar(session=session, tz=tz, calendar_days=policy.calendar_days)
-        ctx = Context(calendar, policy, now, default_locale)
+        occasion = Occasion(calendar, policy, now, default_locale)
         report = SweepReport()
-        drafts = _codes(session, ctx, report) + _digests(session, ctx, report)
+        drafts = _codes(session, occasion, report) + _digests(session, occasion, report)
         report.queued = enqueue(session, [d for d in drafts if d.chat_id], now=now)
         session.commit()
     return report
@@ -61,38 +63,34 @@ def _lock(session: Session) -> None:
         session.execute(text("UPDATE sweep_mark SET day = day WHERE 1 = 0"))
 
 
-def _codes(session: Session, ctx: Context, report: SweepReport) -> list[Draft]:
+def _codes(session: Session, occasion: Occasion, report: SweepReport) -> list[Draft]:
     """Reminders owed and breaches found on the codes whose next event has come."""
     drafts: list[Draft] = []
     owed: dict[tuple[int, datetime], list[WorkCode]] = defaultdict(list)
     people: dict[int, Employee] = {}
-    for batch in breaches.due_codes(session, ctx.now):
+    for batch in breaches.due_codes(session, occasion.now):
         _load_people(session, people, batch)
         for code in batch:
-            step = schedule.step(ctx.calendar, ctx.policy, code, ctx.now)
-            if step.breach and breaches.record_breach(session, code, ctx.policy, ctx.now):
+            step = reminders.step(occasion.calendar, occasion.policy, code, occasion.now)
+            if step.breach and breaches.record_breach(session, code, occasion.policy, occasion.now):
                 report.breaches += 1
-                drafts += _breach_notices(ctx, code, people)
-            if step.reminder and not schedule.carried_by_digest(
-                ctx.calendar, ctx.policy, step.reminder
+                drafts += _breach_notices(occasion, code, people)
+            if step.reminder and not reminders.carried_by_digest(
+                occasion.calendar, occasion.policy, step.reminder
             ):
                 owed[(code.approver_id, step.reminder)].append(code)
             breaches.advance(session, code, step)
-    not_before = schedule.allowed_at(ctx.calendar, ctx.policy, ctx.now)
     for (approver_id, slot), codes in owed.items():
         pairs = [(code, people[code.employee_id]) for code in codes]
-        drafts.append(messages.reminder(ctx, people[approver_id], slot, pairs, not_before))
+        drafts.append(reminder(occasion, people[approver_id], slot, pairs))
         report.reminders += 1
     return drafts
 
 
-def _breach_notices(ctx: Context, code: WorkCode, people: dict[int, Employee]) -> list[Draft]:
+def _breach_notices(occasion: Occasion, code: WorkCode, people: dict[int, Employee]) -> list[Draft]:
     leader = people[code.approver_id]
     superior = people.get(leader.leader_id) if leader.leader_id else None
-    not_before = schedule.allowed_at(ctx.calendar, ctx.policy, ctx.now)
-    return messages.breach_notices(
-        ctx, code, people[code.employee_id], leader, superior, not_before
-    )
+    return breach_notices(occasion, code, people[code.employee_id], leader, superior)
 
 
 def _load_people(session: Session, people: dict[int, Employee], codes: Iterable[WorkCode]) -> None:
@@ -104,37 +102,33 @@ def _load_people(session: Session, people: dict[int, Employee], codes: Iterable[
 
 
 def _fetch(session: Session, people: dict[int, Employee], ids: set[int]) -> None:
-    missing = ids - people.keys()
-    if missing:
-        for employee in session.exec(select(Employee).where(col(Employee.id).in_(missing))):
-            people[_id(employee)] = employee
+    people.update(org.employees_by_id(session, ids - people.keys()))
 
 
 def _id(employee: Employee) -> int:
     return cast(int, employee.id)  # read from the database, so set
 
 
-def _digests(session: Session, ctx: Context, report: SweepReport) -> list[Draft]:
+def _digests(session: Session, occasion: Occasion, report: SweepReport) -> list[Draft]:
     """Once per working day, at digest time: each leader's pending codes, and admins' report."""
-    day = schedule.digest_due(ctx.calendar, ctx.policy, ctx.now)
+    day = reminders.digest_due(occasion.calendar, occasion.policy, occasion.now)
     if day is None or _mark(session, "digest") == day.isoformat():
         return []
     _set_mark(session, "digest", day.isoformat())
-    not_before = schedule.allowed_at(ctx.calendar, ctx.policy, ctx.now)
-    expires = schedule.quiet_from(ctx.calendar, ctx.policy, day)
-    at = ctx.calendar.local_instant(day, ctx.policy.digest_at)
+    expires = reminders.quiet_from(occasion.calendar, occasion.policy, day)
+    at = occasion.calendar.local_instant(day, occasion.policy.digest_at)
     drafts: list[Draft] = []
     for leader, pairs in _pending_by_leader(session):
         flagged = {
             code.id
             for code, _ in pairs
             if code.id is not None
-            and at in schedule.slots(ctx.calendar, ctx.policy, code.due_day)
+            and at in reminders.slots(occasion.calendar, occasion.policy, code.due_day)
             and code.cycle_started_at < at
         }
-        drafts += messages.digest(ctx, leader, pairs, flagged, not_before, expires)
+        drafts += digest(occasion, leader, pairs, flagged, expires)
         report.digests += 1
-    return drafts + _unreachable_reports(session, ctx, not_before, expires)
+    return drafts + _unreachable_reports(session, occasion, expires)
 
 
 def _pending_by_leader(session: Session) -> list[tuple[Employee, list[tuple[WorkCode, Employee]]]]:
@@ -154,20 +148,12 @@ def _pending_by_leader(session: Session) -> list[tuple[Employee, list[tuple[Work
     return [(leader, grouped[_id(leader)]) for leader in leaders]
 
 
-def _unreachable_reports(
-    session: Session, ctx: Context, not_before: datetime, expires: datetime
-) -> list[Draft]:
-    people = list(
-        session.exec(select(Employee).where(col(Employee.unreachable_since).is_not(None)))
-    )
+def _unreachable_reports(session: Session, occasion: Occasion, expires: datetime) -> list[Draft]:
+    people = org.unreachable(session)
     if not people:
         return []
-    admins = session.exec(
-        select(Employee).where(
-            col(Employee.role) == Role.ADMIN, col(Employee.telegram_id).is_not(None)
-        )
-    )
-    return [messages.unreachable_report(ctx, a, people, not_before, expires) for a in admins]
+    admins = [admin for admin in org.admins(session) if admin.telegram_id is not None]
+    return [unreachable_report(occasion, admin, people, expires) for admin in admins]
 
 
 def _mark(session: Session, name: str) -> str | None:

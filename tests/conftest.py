@@ -15,14 +15,15 @@ from sqlmodel import Session
 from telegram import Update
 from telegram.ext import Application
 
-from bot.app import build_application
+from bot.app import build_application, services_for
 from bot.config import Settings
-from bot.services import Services
 from kpi.policy import Policy, load_policy
 from models.db import make_engine, make_session_factory, upgrade
 from sandbox.botapi import FakeBotAPI
 from scheduler.delivery import Pacer
 from scheduler.jobs import DELIVERER
+from services.container import Services
+from tests.factories import Org, make_org
 
 TEST_DATABASE_URL = os.environ.get("KPIBOT_TEST_DATABASE_URL")
 TOKEN = "123456:TEST-token-for-the-fake"
@@ -68,6 +69,12 @@ def session(db: sessionmaker[Session]) -> Iterator[Session]:
         yield session
 
 
+@pytest.fixture
+def org(session: Session) -> Org:
+    """The shared organisation, in the test database (see `tests.factories.make_org`)."""
+    return make_org(session)
+
+
 @pytest.fixture(scope="session")
 def policy() -> Policy:
     """The shipped default policy."""
@@ -109,13 +116,13 @@ def services(
     settings: Settings, db: sessionmaker[Session], policy: Policy, clock: Clock
 ) -> Services:
     """The bot's services on the test database, with the test's clock."""
-    return Services(settings, db, policy, clock)
+    return services_for(settings, db, policy, clock)
 
 
 @pytest.fixture
-async def application(services: Services) -> AsyncIterator[Application]:
+async def application(settings: Settings, services: Services) -> AsyncIterator[Application]:
     """The real Application long-polling the fake; delivery runs, sweeps are left to tests."""
-    application = build_application(services, sweep_every=None)
+    application = build_application(settings, services, sweep_every=None)
     # Conversations need no flood control against the fake; the delivery tests use the real pace.
     application.bot_data[DELIVERER].pacer = Pacer(per_second=1000.0, chat_interval=0.0)
     async with application:

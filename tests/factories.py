@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
-from models import Deduction, Employee, Position, Unit
+from kpi.outbox import Draft
+from models import Deduction, Employee, OutboxKind, Position, Unit
 
 
 def _get_or_create_unit(session: Session, name: str) -> Unit:
@@ -87,6 +89,94 @@ def make_deduction(
     session.add(deduction)
     session.commit()
     return deduction
+
+
+# The Telegram chat of each linked member of the shared organisation (`make_org`).
+ORG_CHATS = {
+    "director": 800,
+    "admin": 900,
+    "leader": 700,
+    "other_leader": 703,
+    "staff": 701,
+    "clerk": 702,
+    "outsider": 704,
+}
+
+
+@dataclass
+class Org:
+    """An agency. GD leads TP, PP and HR; TP leads NV1 and NV2 (a records clerk); PP leads NV3.
+
+    HR and AD are admins (HR leads nobody; AD has no leader and no Telegram account); both work in
+    the Văn phòng unit, everyone else in Sở Nội vụ. All but AD are linked: see ORG_CHATS.
+    """
+
+    director: Employee
+    admin: Employee
+    top_admin: Employee
+    leader: Employee
+    other_leader: Employee
+    staff: Employee
+    clerk: Employee
+    outsider: Employee
+
+    def __getitem__(self, name: str) -> Employee:
+        return getattr(self, name)  # type: ignore[no-any-return]
+
+
+def make_org(session: Session) -> Org:
+    """The shared organisation (committed)."""
+
+    def member(
+        name: str,
+        code: str,
+        full_name: str,
+        leader: Employee | None,
+        position: str = "chuyen_vien",
+        role: str = "staff",
+    ) -> Employee:
+        unit = "Văn phòng" if role == "admin" else "Sở Nội vụ"
+        return make_employee(
+            session,
+            code,
+            full_name,
+            position=position,
+            unit=unit,
+            leader=leader,
+            role=role,
+            telegram_id=ORG_CHATS.get(name),
+        )
+
+    director = member("director", "GD", "Nguyễn Văn Giám", None, "giam_doc")
+    leader = member("leader", "TP", "Trần Thị Phương", director, "truong_phong")
+    other = member("other_leader", "PP", "Vũ Minh Tâm", director, "pho_truong_phong")
+    return Org(
+        director=director,
+        admin=member("admin", "HR", "Đỗ Thị Nhân", director, role="admin"),
+        top_admin=member("top_admin", "AD", "Hoàng Quản Trị", None, role="admin"),
+        leader=leader,
+        other_leader=other,
+        staff=member("staff", "NV1", "Lê Văn Hùng", leader),
+        clerk=member("clerk", "NV2", "Phạm Thị Mai", leader, "van_thu"),
+        outsider=member("outsider", "NV3", "Hồ Thị Lan", other),
+    )
+
+
+def make_drafts(
+    chat_id: int, count: int, not_before: datetime, employee_id: int | None = None
+) -> list[Draft]:
+    """`count` messages for one chat, keyed by chat and number, whose text is the number."""
+    return [
+        Draft(
+            key=f"m:{chat_id}:{i}",
+            kind=OutboxKind.DIGEST,
+            chat_id=chat_id,
+            text=f"{i}",
+            not_before=not_before,
+            employee_id=employee_id,
+        )
+        for i in range(count)
+    ]
 
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")

@@ -14,7 +14,8 @@ from babel.messages.catalog import Catalog, Message
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from bot.i18n import LOCALES, Translator, pick_locale, translations
+from locales.i18n import LOCALES, Translator, pick_locale, translations
+from tests.factories import HANOI
 
 ROOT = Path(__file__).resolve().parents[1]
 KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
@@ -31,7 +32,7 @@ def fields(text: str) -> set[str]:
 
 def code_messages() -> set[str]:
     found: set[str] = set()
-    for package in ("bot", "handlers", "scheduler"):
+    for package in ("bot", "handlers", "scheduler", "notices"):
         for _file, _line, message, _comments, _context in extract_from_dir(
             ROOT / package, method_map=[("**.py", "python")], keywords=KEYWORDS
         ):
@@ -76,7 +77,7 @@ def test_no_message_hides_inside_an_f_string() -> None:
     hidden = re.compile(r"\{[\w.]*_\(\s*[\"']")
     found = [
         f"{path.relative_to(ROOT)}:{number}"
-        for package in ("bot", "handlers", "scheduler", "sandbox")
+        for package in ("bot", "handlers", "scheduler", "notices", "sandbox")
         for path in sorted((ROOT / package).rglob("*.py"))
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
         if hidden.search(line)
@@ -93,7 +94,7 @@ def test_compiled_catalog_matches_the_po_file(locale: str) -> None:
 
 
 def test_vietnamese_is_the_default_and_formats_like_vietnamese() -> None:
-    tr = Translator("vi", ZoneInfo("Asia/Ho_Chi_Minh"))
+    tr = Translator("vi", HANOI)
     assert tr._("What you can do") == "Chức năng có thể sử dụng"
     assert tr.date(date(2026, 11, 28)) == "28/11/2026"
     assert tr.number(Decimal("12.5")) == "12,5"

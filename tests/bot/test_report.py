@@ -11,30 +11,24 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from sqlmodel import Session
 
-from tests.factories import make_deduction, make_employee
+from tests.factories import Org, make_deduction, make_employee
 
 NOV = datetime(2026, 11, 5, 3, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def organisation(db) -> None:
-    with db() as session:
-        leader = make_employee(session, "TP01", "Trần Thị Phương", position="truong_phong")
-        staff = make_employee(session, "CV01", "Lê Văn Hùng", leader=leader)
-        make_employee(session, "CV02", "Phạm Thị Mai", leader=leader, unit="Văn phòng")
-        for _ in range(2):
-            make_deduction(session, staff, "training_attendance", occurred_at=NOV)
-        reversed_one = make_deduction(session, staff, "task_quality", "20", occurred_at=NOV)
-        make_deduction(session, staff, "task_quality", "20", occurred_at=NOV, reverses=reversed_one)
-        make_deduction(session, leader, "approval_timeliness", "5", occurred_at=NOV)
-        make_deduction(
-            session,
-            leader,
-            "approval_timeliness",
-            "5",
-            occurred_at=datetime(2026, 9, 1, tzinfo=UTC),
-        )
+def organisation(session: Session, org: Org) -> None:
+    """The shared organisation, with deductions for NV1 and TP, one of them reversed."""
+    staff, leader = org.staff, org.leader
+    for _ in range(2):
+        make_deduction(session, staff, "training_attendance", occurred_at=NOV)
+    reversed_one = make_deduction(session, staff, "task_quality", "20", occurred_at=NOV)
+    make_deduction(session, staff, "task_quality", "20", occurred_at=NOV, reverses=reversed_one)
+    make_deduction(session, leader, "approval_timeliness", "5", occurred_at=NOV)
+    september = datetime(2026, 9, 1, tzinfo=UTC)
+    make_deduction(session, leader, "approval_timeliness", "5", occurred_at=september)
 
 
 def run_report(database_url: str, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -54,22 +48,22 @@ def run_report(database_url: str, tmp_path: Path, *args: str) -> subprocess.Comp
 def test_csv_has_a_header_and_a_row_per_employee(database_url: str, tmp_path: Path) -> None:
     result = run_report(database_url, tmp_path, "--quarter", "2026Q4", "--format", "csv")
     assert result.returncode == 0, result.stderr
-    assert "3 employees written to kpi-2026Q4.csv" in result.stdout
+    assert "8 employees written to kpi-2026Q4.csv" in result.stdout
     raw = (tmp_path / "kpi-2026Q4.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # BOM: Excel reads it as UTF-8
     rows = list(csv.DictReader(raw.decode("utf-8-sig").splitlines()))
     by_code = {row["code"]: row for row in rows}
-    assert list(by_code) == ["CV01", "CV02", "TP01"]
-    assert by_code["CV01"]["training_attendance"] == "11.00"
-    assert by_code["CV01"]["task_quality"] == "20.00"  # the 20 points were reversed
-    assert by_code["CV01"]["total"] == "96.00"
-    assert by_code["CV01"]["deductions"] == "2"
-    assert by_code["CV01"]["leader_name"] == "Trần Thị Phương"
-    assert by_code["CV01"]["position"] == "Chuyên viên"
-    assert by_code["TP01"]["approval_timeliness"] == "5.00"  # September is another quarter
-    assert by_code["TP01"]["task_quantity"] == ""  # not a criterion of a division head
-    assert by_code["TP01"]["classification"] == "Hoàn thành xuất sắc nhiệm vụ"
-    assert by_code["CV02"]["bonus_coefficient"] == "1.50"
+    assert list(by_code) == ["AD", "GD", "HR", "NV1", "NV2", "NV3", "PP", "TP"]
+    assert by_code["NV1"]["training_attendance"] == "11.00"
+    assert by_code["NV1"]["task_quality"] == "20.00"  # the 20 points were reversed
+    assert by_code["NV1"]["total"] == "96.00"
+    assert by_code["NV1"]["deductions"] == "2"
+    assert by_code["NV1"]["leader_name"] == "Trần Thị Phương"
+    assert by_code["NV1"]["position"] == "Chuyên viên"
+    assert by_code["TP"]["approval_timeliness"] == "5.00"  # September is another quarter
+    assert by_code["TP"]["task_quantity"] == ""  # not a criterion of a division head
+    assert by_code["TP"]["classification"] == "Hoàn thành xuất sắc nhiệm vụ"
+    assert by_code["NV2"]["bonus_coefficient"] == "1.50"
 
 
 @pytest.mark.usefixtures("organisation")
@@ -83,8 +77,8 @@ def test_xlsx_of_one_unit(database_url: str, tmp_path: Path) -> None:
     rows = list(sheet.iter_rows(values_only=True))
     header = rows[0]
     assert header[:3] == ("code", "full_name", "unit") and header[-1] == "deductions"
-    assert [row[0] for row in rows[1:]] == ["CV02"]
-    assert rows[1][header.index("total")] == 100
+    assert [row[0] for row in rows[1:]] == ["AD", "HR"]
+    assert [row[header.index("total")] for row in rows[1:]] == [100, 100]
 
 
 @pytest.mark.parametrize(

@@ -5,45 +5,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy.orm import sessionmaker
-from sqlmodel import Session, select
+from sqlmodel import select
 
-from models import Deduction, Employee
+from models import Deduction
 from sandbox.botapi import FakeBotAPI, FakeUser
-from tests.factories import make_employee
+from tests.factories import ORG_CHATS
 
-DIRECTOR, LEADER, STAFF, OUTSIDER, ADMIN = 800, 700, 701, 702, 900
-
-
-@pytest.fixture
-def people(db: sessionmaker[Session]) -> dict[str, Employee]:
-    with db() as session:
-        director = make_employee(
-            session, "GD01", "Nguyễn Văn Giám", position="giam_doc", telegram_id=DIRECTOR
-        )
-        leader = make_employee(
-            session,
-            "TP01",
-            "Trần Thị Phương",
-            position="truong_phong",
-            leader=director,
-            telegram_id=LEADER,
-        )
-        staff = make_employee(session, "CV01", "Lê Văn Hùng", leader=leader, telegram_id=STAFF)
-        other = make_employee(
-            session, "TP02", "Vũ Minh Tâm", position="truong_phong", leader=director
-        )
-        outsider = make_employee(session, "CV09", "Hồ Thị Lan", leader=other, telegram_id=OUTSIDER)
-        admin = make_employee(
-            session, "HR01", "Đỗ Thị Nhân", role="admin", leader=director, telegram_id=ADMIN
-        )
-    return {
-        "director": director,
-        "leader": leader,
-        "staff": staff,
-        "outsider": outsider,
-        "admin": admin,
-    }
+DIRECTOR, LEADER, STAFF, OUTSIDER, ADMIN = (
+    ORG_CHATS[name] for name in ("director", "leader", "staff", "outsider", "admin")
+)
 
 
 async def ask(fake: FakeBotAPI, user: FakeUser, text: str) -> str:
@@ -57,10 +27,10 @@ def rows(db) -> list[Deduction]:
         return list(session.exec(select(Deduction).order_by(Deduction.id)))
 
 
-@pytest.mark.usefixtures("people")
+@pytest.mark.usefixtures("org")
 async def test_a_leader_deducts_and_the_employee_is_told(bot: FakeBotAPI, db) -> None:
     reply = await ask(
-        bot, bot.user(LEADER, "P"), "/deduct CV01 training_attendance Vắng tập huấn ngày 5/11"
+        bot, bot.user(LEADER, "P"), "/deduct NV1 training_attendance Vắng tập huấn ngày 5/11"
     )
     assert reply == "Đã ghi nhận điểm trừ #1 đối với Lê Văn Hùng."
     [news] = await bot.wait_for_messages(STAFF, 1)
@@ -81,26 +51,26 @@ async def test_a_leader_deducts_and_the_employee_is_told(bot: FakeBotAPI, db) ->
     [
         (
             STAFF,
-            "/deduct CV01 training_attendance 2 Tự trừ",
+            "/deduct NV1 training_attendance 2 Tự trừ",
             "chỉ được ghi nhận điểm trừ đối với cán bộ thuộc quyền",
         ),
         (
             LEADER,
-            "/deduct CV09 training_attendance 2 Ngoài phòng",
+            "/deduct NV3 training_attendance 2 Ngoài phòng",
             "chỉ được ghi nhận điểm trừ đối với cán bộ thuộc quyền",
         ),
         (
             LEADER,
-            "/deduct CV01 unit_results 2 Không thuộc vị trí",
+            "/deduct NV1 unit_results 2 Không thuộc vị trí",
             "Tiêu chí này không thuộc vị trí việc làm",
         ),
-        (LEADER, "/deduct CV01 training_attendance 99 Quá nhiều", "Số điểm trừ phải lớn hơn 0"),
-        (LEADER, "/deduct CV99 training_attendance 2 Không có", "Không có cán bộ nào có mã này."),
-        (LEADER, "/deduct CV01", "Cú pháp: /deduct"),
-        (ADMIN, "/deduct HR01 training_attendance 2 Tự trừ", "chỉ được ghi nhận điểm trừ"),
+        (LEADER, "/deduct NV1 training_attendance 99 Quá nhiều", "Số điểm trừ phải lớn hơn 0"),
+        (LEADER, "/deduct NV99 training_attendance 2 Không có", "Không có cán bộ nào có mã này."),
+        (LEADER, "/deduct NV1", "Cú pháp: /deduct"),
+        (ADMIN, "/deduct HR training_attendance 2 Tự trừ", "chỉ được ghi nhận điểm trừ"),
     ],
 )
-@pytest.mark.usefixtures("people")
+@pytest.mark.usefixtures("org")
 async def test_deductions_that_are_refused_change_nothing(
     bot: FakeBotAPI, db, user: int, text: str, answer: str
 ) -> None:
@@ -108,16 +78,16 @@ async def test_deductions_that_are_refused_change_nothing(
     assert rows(db) == []
 
 
-@pytest.mark.usefixtures("people")
+@pytest.mark.usefixtures("org")
 async def test_an_admin_deducts_anyone(bot: FakeBotAPI, db) -> None:
-    reply = await ask(bot, bot.user(ADMIN, "N"), "/deduct CV09 discipline_ethics 1,5 Đi muộn")
+    reply = await ask(bot, bot.user(ADMIN, "N"), "/deduct NV3 discipline_ethics 1,5 Đi muộn")
     assert reply == "Đã ghi nhận điểm trừ #1 đối với Hồ Thị Lan."
     assert str(rows(db)[0].points) == "1.50"
 
 
-@pytest.mark.usefixtures("people")
+@pytest.mark.usefixtures("org")
 async def test_an_accepted_appeal_cancels_the_deduction(bot: FakeBotAPI, db) -> None:
-    await ask(bot, bot.user(LEADER, "P"), "/deduct CV01 training_attendance 2 Vắng tập huấn")
+    await ask(bot, bot.user(LEADER, "P"), "/deduct NV1 training_attendance 2 Vắng tập huấn")
     staff = bot.user(STAFF, "H")
     await bot.wait_for_messages(STAFF, 1)
     reply = await ask(bot, staff, "/appeal 1 Tôi đi công tác theo quyết định của Giám đốc")
@@ -153,9 +123,9 @@ async def test_an_accepted_appeal_cancels_the_deduction(bot: FakeBotAPI, db) -> 
     assert bot.callback_answers[-1]["text"] == "Đề nghị này đã được quyết định trước đó."
 
 
-@pytest.mark.usefixtures("people")
+@pytest.mark.usefixtures("org")
 async def test_appeals_out_of_time_or_not_ones_own(bot: FakeBotAPI, clock) -> None:
-    await ask(bot, bot.user(LEADER, "P"), "/deduct CV01 training_attendance 2 Vắng tập huấn")
+    await ask(bot, bot.user(LEADER, "P"), "/deduct NV1 training_attendance 2 Vắng tập huấn")
     assert "Không tìm thấy điểm trừ #1" in await ask(
         bot, bot.user(OUTSIDER, "L"), "/appeal 1 Không phải của tôi"
     )
@@ -164,9 +134,9 @@ async def test_appeals_out_of_time_or_not_ones_own(bot: FakeBotAPI, clock) -> No
     assert "Đã hết thời hạn" in await ask(bot, bot.user(STAFF, "H"), "/appeal 1 Muộn")
 
 
-@pytest.mark.usefixtures("people")
+@pytest.mark.usefixtures("org")
 async def test_hr_cancels_a_deduction_and_the_employee_is_told(bot: FakeBotAPI, db) -> None:
-    await ask(bot, bot.user(LEADER, "P"), "/deduct CV01 training_attendance 2 Vắng tập huấn")
+    await ask(bot, bot.user(LEADER, "P"), "/deduct NV1 training_attendance 2 Vắng tập huấn")
     await bot.wait_for_messages(STAFF, 1)
     refused = await ask(bot, bot.user(LEADER, "P"), "/reverse 1 Nhầm người")
     assert refused == "Chỉ bộ phận tổ chức cán bộ được hủy điểm trừ."

@@ -5,43 +5,31 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
 from kpi.calendar import WorkCalendar
 from kpi.workcodes import open_work_code
-from models import Employee
 from sandbox.botapi import FakeBotAPI, FakeUser
-from tests.factories import make_deduction, make_employee
+from tests.factories import ORG_CHATS, Org, make_deduction
 
-LEADER, STAFF, OTHER, ADMIN = 700, 701, 702, 900
+LEADER, STAFF, ADMIN = ORG_CHATS["leader"], ORG_CHATS["staff"], ORG_CHATS["admin"]
 NOV_5 = datetime(2026, 11, 5, 3, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def people(db: sessionmaker[Session]) -> dict[str, Employee]:
-    with db() as session:
-        leader = make_employee(
-            session, "TP01", "Trần Thị Phương", position="truong_phong", telegram_id=LEADER
+def scored(session: Session, org: Org) -> Org:
+    """The organisation, with three deductions for NV1 and one for NV2 (the clerk)."""
+    for _ in range(3):
+        make_deduction(
+            session,
+            org.staff,
+            "training_attendance",
+            occurred_at=NOV_5,
+            reason="Vắng tập huấn không phép",
+            author=org.leader,
         )
-        staff = make_employee(session, "CV01", "Lê Văn Hùng", leader=leader, telegram_id=STAFF)
-        other = make_employee(
-            session, "CV02", "Phạm Thị Mai", leader=leader, telegram_id=OTHER, language="en"
-        )
-        admin = make_employee(
-            session, "HR01", "Đỗ Thị Nhân", role="admin", unit="Văn phòng", telegram_id=ADMIN
-        )
-        for _ in range(3):
-            make_deduction(
-                session,
-                staff,
-                "training_attendance",
-                occurred_at=NOV_5,
-                reason="Vắng tập huấn không phép",
-                author=leader,
-            )
-        make_deduction(session, other, "task_quality", "10", occurred_at=NOV_5, author=leader)
-    return {"leader": leader, "staff": staff, "other": other, "admin": admin}
+    make_deduction(session, org.clerk, "task_quality", "10", occurred_at=NOV_5, author=org.leader)
+    return org
 
 
 async def ask(fake: FakeBotAPI, user: FakeUser, text: str) -> dict:
@@ -50,7 +38,7 @@ async def ask(fake: FakeBotAPI, user: FakeUser, text: str) -> dict:
     return (await fake.wait_for_messages(user.id, before + 1))[-1]
 
 
-@pytest.mark.usefixtures("people")
+@pytest.mark.usefixtures("scored")
 async def test_myscore_explains_the_quarter(bot: FakeBotAPI) -> None:
     reply = await ask(bot, bot.user(STAFF, "Hùng"), "/myscore")
     lines = reply["text"].splitlines()
@@ -68,7 +56,7 @@ async def test_myscore_explains_the_quarter(bot: FakeBotAPI) -> None:
     assert reply["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "sc:chart:2026Q4"
 
 
-@pytest.mark.usefixtures("people")
+@pytest.mark.usefixtures("scored")
 async def test_an_earlier_quarter_and_a_bad_one(bot: FakeBotAPI) -> None:
     user = bot.user(STAFF, "Hùng")
     earlier = await ask(bot, user, "/myscore 2026Q3")
@@ -89,7 +77,7 @@ async def test_an_earlier_quarter_and_a_bad_one(bot: FakeBotAPI) -> None:
         ("xin chào", "Bot có thể trả lời các câu hỏi"),
     ],
 )
-@pytest.mark.usefixtures("people")
+@pytest.mark.usefixtures("scored")
 async def test_plain_questions_get_the_matching_part(
     bot: FakeBotAPI, question: str, part: str
 ) -> None:
@@ -99,7 +87,7 @@ async def test_plain_questions_get_the_matching_part(
         assert "Tổng điểm" not in reply["text"]
 
 
-@pytest.mark.usefixtures("people")
+@pytest.mark.usefixtures("scored")
 async def test_the_chart_is_a_png(bot: FakeBotAPI) -> None:
     user = bot.user(STAFF, "Hùng")
     reply = await ask(bot, user, "/myscore")
@@ -110,11 +98,11 @@ async def test_the_chart_is_a_png(bot: FakeBotAPI) -> None:
     assert bot.calls_of("sendPhoto")[0].params["caption"] == "Điểm KPI Quý IV/2026"
 
 
-async def test_a_leader_sees_codes_at_risk(bot: FakeBotAPI, db, people, clock) -> None:
+async def test_a_leader_sees_codes_at_risk(bot: FakeBotAPI, db, scored: Org, clock) -> None:
     with db() as session:
         open_work_code(
             session=session,
-            author=people["staff"],
+            author=scored.staff,
             title="Tờ trình gấp",
             now=datetime(2026, 10, 28, 2, 0, tzinfo=UTC),
             calendar=WorkCalendar(),
@@ -127,13 +115,13 @@ async def test_a_leader_sees_codes_at_risk(bot: FakeBotAPI, db, people, clock) -
     assert lines[at_risk + 1] == "• #1 Tờ trình gấp — hết ngày 04/11/2026 (còn 1 ngày làm việc)"
 
 
-@pytest.mark.usefixtures("people")
+@pytest.mark.usefixtures("scored")
 async def test_team_lists_direct_reports_best_first(bot: FakeBotAPI) -> None:
     reply = await ask(bot, bot.user(LEADER, "Phương"), "/team")
     assert reply["text"].splitlines() == [
         "Cán bộ thuộc quyền, Quý IV/2026",
-        "1. Lê Văn Hùng (CV01): 94/100 — Hoàn thành xuất sắc nhiệm vụ; 3 lần trừ điểm",
-        "2. Phạm Thị Mai (CV02): 90/100 — Hoàn thành xuất sắc nhiệm vụ; 1 lần trừ điểm",
+        "1. Lê Văn Hùng (NV1): 94/100 — Hoàn thành xuất sắc nhiệm vụ; 3 lần trừ điểm",
+        "2. Phạm Thị Mai (NV2): 90/100 — Hoàn thành xuất sắc nhiệm vụ; 1 lần trừ điểm",
     ]
     refused = await ask(bot, bot.user(STAFF, "Hùng"), "/team")
     assert refused["text"] == "Chức năng này dành cho lãnh đạo và bộ phận tổ chức cán bộ."
@@ -141,4 +129,5 @@ async def test_team_lists_direct_reports_best_first(bot: FakeBotAPI) -> None:
     assert unit["text"] == "Chỉ bộ phận tổ chức cán bộ được xem điểm của cả đơn vị."
     admin = await ask(bot, bot.user(ADMIN, "Nhân"), "/team 2026Q4 Sở Nội vụ")
     assert admin["text"].splitlines()[0] == "Sở Nội vụ, Quý IV/2026"
-    assert len(admin["text"].splitlines()) == 4
+    # Everyone in Sở Nội vụ: GD, TP, PP, NV1, NV2, NV3 (HR and AD work in the Văn phòng unit).
+    assert len(admin["text"].splitlines()) == 1 + 6

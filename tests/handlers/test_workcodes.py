@@ -10,12 +10,12 @@ from hypothesis import strategies as st
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, select
 
-from kpi.workcodes import Outcome, clean_title
-from models import Employee, WorkCode, WorkCodeEvent
+from kpi.workcodes import WorkCodeOutcome, clean_title
+from models import WorkCode, WorkCodeEvent
 from sandbox.botapi import FakeBotAPI, FakeUser
-from tests.factories import make_employee
+from tests.factories import ORG_CHATS, Org
 
-LEADER_ID, STAFF_ID, OTHER_ID = 700, 701, 702
+LEADER_ID, STAFF_ID, OTHER_ID = ORG_CHATS["leader"], ORG_CHATS["staff"], ORG_CHATS["clerk"]
 
 
 @dataclass
@@ -26,19 +26,7 @@ class Team:
 
 
 @pytest.fixture
-def team(bot: FakeBotAPI, db: sessionmaker[Session]) -> Team:
-    with db() as session:
-        director = make_employee(session, "GD01", "Nguyễn Văn Giám", position="giam_doc")
-        leader = make_employee(
-            session,
-            "TP01",
-            "Trần Thị Phương",
-            position="truong_phong",
-            leader=director,
-            telegram_id=LEADER_ID,
-        )
-        make_employee(session, "CV01", "Lê Văn Hùng", leader=leader, telegram_id=STAFF_ID)
-        make_employee(session, "CV02", "Phạm Thị Mai", leader=leader, telegram_id=OTHER_ID)
+def team(bot: FakeBotAPI, org: Org) -> Team:  # noqa: ARG001  (the people behind the chats)
     return Team(
         bot.user(LEADER_ID, "Phương"), bot.user(STAFF_ID, "Hùng"), bot.user(OTHER_ID, "Mai")
     )
@@ -87,7 +75,7 @@ async def test_opening_tells_the_employee_the_deadline_and_the_leader_gets_butto
     assert notice["text"].splitlines() == [
         "Mã công việc #1 — chờ phê duyệt",
         "Báo cáo tổng kết năm 2026",
-        "Người đề nghị: Lê Văn Hùng (CV01)",
+        "Người đề nghị: Lê Văn Hùng (NV1)",
         "Thời hạn: hết ngày 09/11/2026 (còn 5 ngày làm việc)",
     ]
     assert buttons(notice) == ["wc:ap:1:1", "wc:rj:1:1", "wc:op:1:1"]
@@ -277,12 +265,7 @@ async def test_titles_are_escaped_and_shown_exactly(bot: FakeBotAPI, team: Team,
 async def test_no_leader_unlinked_and_group(bot: FakeBotAPI, team: Team, db) -> None:
     [reply] = await say(bot, bot.user(LEADER_ID + 50, "X"), "/open Việc")
     assert reply["text"].startswith("Vui lòng liên kết tài khoản trước")
-    with db() as session:
-        director = session.exec(select(Employee).where(Employee.code == "GD01")).one()
-        director.telegram_id = 703
-        session.add(director)
-        session.commit()
-    [reply] = await say(bot, bot.user(703, "Giám"), "/open Việc của giám đốc")
+    [reply] = await say(bot, bot.user(ORG_CHATS["director"], "Giám"), "/open Việc của giám đốc")
     assert reply["text"].startswith("Đồng chí chưa có cấp trên trực tiếp")
     bot.send_text(team.staff, "/open Việc", chat_type="group", chat_id=-1007)
     [refusal] = await bot.wait_for_messages(-1007, 1)
@@ -303,7 +286,7 @@ async def test_any_title_is_either_opened_exactly_or_refused(
     leader_before = len(bot.messages(LEADER_ID))
     [reply] = await say(bot, team.staff, f"/open {title}")
     expected = clean_title(title)
-    if isinstance(expected, Outcome):
+    if isinstance(expected, WorkCodeOutcome):
         assert len(bot.messages(LEADER_ID)) == leader_before
         return
     notice = (await bot.wait_for_messages(LEADER_ID, leader_before + 1))[-1]

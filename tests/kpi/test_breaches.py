@@ -1,24 +1,97 @@
-"""A breach belongs to its deadline day: its month, quarter and year."""
+"""The sweep's domain work: due codes, the breach deduction once and on its deadline day."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from alembic import command
-from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlalchemy import Engine, update
+from sqlmodel import Session, col, select
 
-from kpi.breaches import record_breach
+from kpi import breaches
+from kpi.breaches import advance, due_codes, record_breach
 from kpi.calendar import WorkCalendar
 from kpi.policy import Policy
+from kpi.reminders import Step
 from kpi.scoring import Quarter
-from kpi.workcodes import Outcome, open_work_code
-from models import AuditEvent, Deduction, DeductionSource
+from kpi.workcodes import WorkCodeOutcome, approve, open_work_code
+from models import AuditEvent, Deduction, DeductionSource, WorkCode
 from models.db import alembic_config, upgrade
-from tests.factories import HANOI, local, make_deduction, make_employee
+from tests.factories import HANOI, Org, local, make_deduction, make_employee
 
-CALENDAR = WorkCalendar()
+CALENDAR = WorkCalendar(tz=HANOI)
+MONDAY = local("2026-11-02", 9)
+
+
+def opened(session: Session, org: Org, title: str = "Báo cáo") -> WorkCode:
+    result = open_work_code(
+        session=session, author=org.staff, title=title, now=MONDAY, calendar=CALENDAR, days=5
+    )
+    assert result.code is not None
+    return result.code
+
+
+def set_next_event(session: Session, code: WorkCode, at) -> None:
+    session.execute(update(WorkCode).where(col(WorkCode.id) == code.id).values(next_event_at=at))
+    session.commit()
+
+
+def test_only_open_codes_whose_next_event_has_come_are_due(
+    session: Session, org: Org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(breaches, "BATCH", 2)
+    due = [opened(session, org, f"Việc {n}") for n in range(3)]
+    later = opened(session, org, "Sau")
+    set_next_event(session, later, local("2026-11-05", 8))
+    handled = opened(session, org, "Đã duyệt")
+    approve(session=session, code_id=handled.id, actor=org.leader, now=MONDAY)
+    batches = list(due_codes(session, local("2026-11-04", 10)))
+    assert [[c.id for c in batch] for batch in batches] == [[due[0].id, due[1].id], [due[2].id]]
+
+
+def test_a_breach_is_deducted_from_the_approver_once(
+    session: Session, org: Org, policy: Policy
+) -> None:
+    code = opened(session, org)
+    now = local("2026-11-10", 0, 5)
+    assert record_breach(session, code, policy, now) is True
+    assert record_breach(session, code, policy, now) is False
+    session.commit()
+    [deduction] = session.exec(select(Deduction)).all()
+    assert (deduction.employee_id, deduction.criterion, deduction.points) == (
+        org.leader.id,
+        policy.breach_criterion,
+        Decimal(policy.breach_points),
+    )
+    assert (deduction.occurred_at, deduction.source) == (
+        code.deadline_at - timedelta(microseconds=1),  # the last moment of the deadline day
+        DeductionSource.DEADLINE_BREACH,
+    )
+    assert (deduction.key, deduction.work_code_id) == (f"breach:{code.id}:1", code.id)
+    [audit] = session.exec(select(AuditEvent).where(AuditEvent.action == "deduction.breach"))
+    assert (audit.subject, audit.details) == (
+        f"workcode:{code.id}",
+        f"cycle=1 approver={org.leader.id}",
+    )
+
+
+def test_the_ladder_is_stored_unless_a_response_came_meanwhile(session: Session, org: Org) -> None:
+    code, answered = opened(session, org, "Chờ"), opened(session, org, "Đã trả lời")
+    # The approver responded, the author resubmitted: a new cycle the sweep's copy does not know.
+    resubmitted = update(WorkCode).where(col(WorkCode.id) == answered.id).values(cycle=2)
+    session.execute(resubmitted.execution_options(synchronize_session=False))
+    session.commit()
+    breach = Step(reminder=None, breach=True, reminded_slots=3, next_event_at=None)
+    advance(session, code, breach)
+    advance(session, answered, breach)  # read in cycle 1: its step no longer applies
+    session.commit()
+    session.expire_all()
+    stored = session.get_one(WorkCode, code.id)
+    assert (stored.reminded_slots, stored.next_event_at, stored.breached_cycle) == (3, None, 1)
+    other = session.get_one(WorkCode, answered.id)
+    assert (other.reminded_slots, other.next_event_at, other.breached_cycle) == (0, MONDAY, 0)
 
 
 @pytest.mark.parametrize(
@@ -42,7 +115,7 @@ def test_the_breach_counts_in_the_deadline_day_s_quarter(
         calendar=CALENDAR,
         days=5,
     )
-    assert result.outcome is Outcome.OK and result.code is not None
+    assert result.outcome is WorkCodeOutcome.OK and result.code is not None
     code = result.code
     assert code.due_day.isoformat() == due_day
     assert record_breach(session, code, policy, code.deadline_at + timedelta(hours=8))

@@ -14,15 +14,10 @@ import kpi.national as national
 from kpi.calendar import Override, WorkCalendar, group_skipped
 from kpi.days import DayInfo, DayKind, Names, Source
 from kpi.national import fold_holiday_name
+from tests.factories import HANOI, local
 
 D = date.fromisoformat
-VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 CALENDAR = WorkCalendar()
-
-
-def local_at(day: str, hh: int = 10, mm: int = 0) -> datetime:
-    """An aware instant at local wall time hh:mm on `day` in Asia/Ho_Chi_Minh."""
-    return datetime.combine(D(day), time(hh, mm), tzinfo=VN_TZ)
 
 
 def utc(text: str) -> datetime:
@@ -202,7 +197,7 @@ def test_later_override_for_same_day_wins():
     ],
 )
 def test_deadline(opened, overrides, due_day, skipped):
-    deadline = WorkCalendar(overrides).deadline(local_at(opened))
+    deadline = WorkCalendar(overrides).deadline(local(opened, 10))
     assert deadline.due_day == D(due_day)
     assert deadline.days == 5
     assert deadline.calendar_days is False
@@ -231,7 +226,7 @@ def test_midnight_edges_in_organisation_zone(started_at, local_day, due_day, due
     assert deadline.due_day == D(due_day)
     assert deadline.due_at == utc(due_at)
     assert deadline.due_at.utcoffset() == timedelta(0)
-    next_local_midnight = datetime.combine(D(due_day) + timedelta(days=1), time(0), tzinfo=VN_TZ)
+    next_local_midnight = datetime.combine(D(due_day) + timedelta(days=1), time(0), tzinfo=HANOI)
     assert deadline.due_at == next_local_midnight
 
 
@@ -256,7 +251,7 @@ def test_instant_in_any_offset_is_accepted():
 )
 def test_calendar_days_policy(opened, days, due_day, moved_across):
     calendar = WorkCalendar(calendar_days=True)
-    deadline = calendar.deadline(local_at(opened), days)
+    deadline = calendar.deadline(local(opened, 10), days)
     assert deadline.due_day == D(due_day)
     assert calendar.is_working_day(deadline.due_day)
     assert deadline.calendar_days is True
@@ -282,7 +277,7 @@ def test_custom_days_and_tz():
 @pytest.mark.parametrize("days", [0, -1])
 def test_deadline_rejects_non_positive_days(days):
     with pytest.raises(ValueError):
-        CALENDAR.deadline(local_at("2026-11-02"), days)
+        CALENDAR.deadline(local("2026-11-02", 10), days)
 
 
 # --- skipped grouping -----------------------------------------------------------------------
@@ -339,7 +334,7 @@ def test_deadline_rejects_non_positive_days(days):
     ],
 )
 def test_group_skipped(opened, overrides, runs):
-    skipped = WorkCalendar(overrides).deadline(local_at(opened)).skipped
+    skipped = WorkCalendar(overrides).deadline(local(opened, 10)).skipped
     grouped = [(first, last, info.names.en) for first, last, info in group_skipped(skipped)]
     assert grouped == [(D(a), D(b), name) for a, b, name in runs]
 

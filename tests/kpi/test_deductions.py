@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
@@ -27,10 +26,8 @@ from kpi.policy import Policy
 from kpi.scoring import Quarter, score_card
 from models import AuditEvent, Deduction, Employee
 from tests.concurrency import race
-from tests.factories import make_deduction, make_employee
-from tests.kpi.conftest import Org
+from tests.factories import HANOI, Org, make_deduction, make_employee
 
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)  # Friday 10:00 in Hà Nội
 
 
@@ -259,7 +256,7 @@ def test_an_admin_reverses_with_a_new_row_and_it_counts_no_more(
     )
     assert (reversal.reason, reversal.occurred_at) == ("Nhầm người", NOW)
     card = score_card(
-        session=session, employee=org.staff, quarter=Quarter.of(NOW, VN), policy=policy, tz=VN
+        session=session, employee=org.staff, quarter=Quarter.of(NOW, HANOI), policy=policy, tz=HANOI
     )
     assert card.total == 100 and card.deductions == ()
     [event] = audits(session, "deduction.reverse")

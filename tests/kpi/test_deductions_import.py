@@ -6,7 +6,6 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
@@ -16,10 +15,8 @@ from kpi.deductions_import import DeductionRow, ImportReport, import_deductions,
 from kpi.policy import Policy
 from kpi.tables import RowError, TableFileError
 from models import AuditEvent, Deduction
-from tests.factories import local, make_employee
-from tests.kpi.conftest import Org
+from tests.factories import HANOI, Org, local, make_employee
 
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)  # Friday 10:00 in Hà Nội
 HEADER = "code,criterion,occurred_on,reason,points"
 
@@ -40,7 +37,7 @@ def write_csv(path: Path, body: str, *, bom: bool = True, header: str = HEADER) 
 
 def load(session: Session, policy: Policy, path: Path, **options: Any) -> ImportReport:
     return import_deductions(
-        session=session, rows=read_deductions(path), policy=policy, tz=VN, now=NOW, **options
+        session=session, rows=read_deductions(path), policy=policy, tz=HANOI, now=NOW, **options
     )
 
 
@@ -276,10 +273,12 @@ def test_rows_built_in_code_are_checked_too(session: Session, policy: Policy) ->
     future = DeductionRow(8, "NV1", "task_quality", "2026-11-28", "Lý do", "")
     # At 23:30 in Hà Nội on 27/11 it is still the 27th: the 28th is tomorrow there.
     late = datetime(2026, 11, 27, 16, 30, tzinfo=UTC)
-    report = import_deductions(session=session, rows=[row, future], policy=policy, tz=VN, now=late)
+    report = import_deductions(
+        session=session, rows=[row, future], policy=policy, tz=HANOI, now=late
+    )
     assert report.errors == (RowError(8, "date 2026-11-28 is in the future"),)
     at_midnight = late + timedelta(minutes=30)
     report = import_deductions(
-        session=session, rows=[row, future], policy=policy, tz=VN, now=at_midnight
+        session=session, rows=[row, future], policy=policy, tz=HANOI, now=at_midnight
     )
     assert (report.created, report.errors) == (2, ())

@@ -21,7 +21,7 @@ from kpi.replanning import (
     import_decision,
     remove_day,
 )
-from kpi.workcodes import Outcome, approve, open_work_code
+from kpi.workcodes import WorkCodeOutcome, approve, open_work_code
 from models import AuditEvent, Employee, WorkCode
 from tests.factories import HANOI, local, make_employee
 from tests.kpi.test_decisions import GOOD
@@ -43,7 +43,7 @@ def open_code(session: Session, author: Employee, now: datetime, title: str = "T
     result = open_work_code(
         session=session, author=author, title=title, now=now, calendar=calendar, days=5
     )
-    assert result.outcome is Outcome.OK and result.code is not None
+    assert result.outcome is WorkCodeOutcome.OK and result.code is not None
     return cast(int, result.code.id)
 
 

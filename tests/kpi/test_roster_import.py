@@ -15,7 +15,7 @@ import kpi.tables
 from kpi.calendar import WorkCalendar
 from kpi.roster_import import ImportReport, RosterRow, import_roster, read_roster
 from kpi.tables import RowError, TableFileError
-from kpi.workcodes import Outcome, approve, open_work_code
+from kpi.workcodes import WorkCodeOutcome, approve, open_work_code
 from models import AuditEvent, Employee, Position, Unit, WorkCode
 
 POSITIONS = frozenset({"chuyen_vien", "lanh_dao"})
@@ -336,7 +336,7 @@ def test_reimport_moves_open_codes_to_the_new_leader_keeping_the_deadline(
     assert opened is not None and approved is not None
     leader = session.get_one(Employee, ids["A"])
     result = approve(session=session, code_id=approved.id, actor=leader, now=NOW)
-    assert result.outcome is Outcome.OK
+    assert result.outcome is WorkCodeOutcome.OK
     deadline = (opened.deadline_at, opened.due_day)
     moved = "N,Nam,P,chuyen_vien,B\n"
     assert import_text(session, tmp_path, moved, dry_run=True).updated == 1

@@ -16,9 +16,8 @@ from sqlmodel import Session, select
 from kpi.policy import Policy
 from kpi.scoring import Quarter, ScoreCard, ScoreRow, history, score_card, score_table
 from models import Employee, Position
-from tests.factories import local, make_deduction, make_employee
+from tests.factories import HANOI, local, make_deduction, make_employee
 
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
 Q3, Q4, Q1 = Quarter(2026, 3), Quarter(2026, 4), Quarter(2027, 1)
 
 
@@ -30,7 +29,7 @@ def card(
 ) -> ScoreCard:
     """The employee's card, Q4 2026 in Hà Nội time unless told otherwise."""
     return score_card(
-        session=session, employee=employee, quarter=quarter, policy=policy, tz=VN, latest=latest
+        session=session, employee=employee, quarter=quarter, policy=policy, tz=HANOI, latest=latest
     )
 
 
@@ -44,7 +43,12 @@ def table(
 ) -> list[ScoreRow]:
     """The whole table, Q4 2026 in Hà Nội time unless told otherwise."""
     rows = score_table(
-        session=session, quarter=quarter, policy=policy, tz=VN, unit=unit, employee_ids=employee_ids
+        session=session,
+        quarter=quarter,
+        policy=policy,
+        tz=HANOI,
+        unit=unit,
+        employee_ids=employee_ids,
     )
     return list(rows)
 
@@ -119,12 +123,12 @@ def test_parse_refuses_anything_else(text: str) -> None:
 @pytest.mark.parametrize(
     ("instant", "tz", "expected"),
     [
-        (datetime(2026, 12, 31, 16, 30, tzinfo=UTC), VN, Q4),  # 23:30 local on 31 Dec
-        (datetime(2026, 12, 31, 17, 10, tzinfo=UTC), VN, Q1),  # 00:10 local on 1 Jan
+        (datetime(2026, 12, 31, 16, 30, tzinfo=UTC), HANOI, Q4),  # 23:30 local on 31 Dec
+        (datetime(2026, 12, 31, 17, 10, tzinfo=UTC), HANOI, Q1),  # 00:10 local on 1 Jan
         (datetime(2026, 12, 31, 17, 10, tzinfo=UTC), ZoneInfo("UTC"), Q4),
-        (datetime(2026, 9, 30, 17, 0, tzinfo=UTC), VN, Q4),  # local midnight, 1 Oct
-        (datetime(2026, 9, 30, 16, 59, 59, tzinfo=UTC), VN, Q3),
-        (datetime(2026, 10, 1, 0, 0, tzinfo=VN), VN, Q4),  # any aware zone will do
+        (datetime(2026, 9, 30, 17, 0, tzinfo=UTC), HANOI, Q4),  # local midnight, 1 Oct
+        (datetime(2026, 9, 30, 16, 59, 59, tzinfo=UTC), HANOI, Q3),
+        (datetime(2026, 10, 1, 0, 0, tzinfo=HANOI), HANOI, Q4),  # any aware zone will do
     ],
 )
 def test_of_applies_the_organisation_zone(instant: datetime, tz: ZoneInfo, expected: Quarter):
@@ -133,7 +137,7 @@ def test_of_applies_the_organisation_zone(instant: datetime, tz: ZoneInfo, expec
 
 def test_of_refuses_a_naive_instant() -> None:
     with pytest.raises(ValueError, match="naive"):
-        Quarter.of(datetime(2026, 11, 1, 9, 0), VN)
+        Quarter.of(datetime(2026, 11, 1, 9, 0), HANOI)
 
 
 @pytest.mark.parametrize(
@@ -145,8 +149,8 @@ def test_of_refuses_a_naive_instant() -> None:
     ],
 )
 def test_bounds_are_local_midnights_in_utc(quarter: Quarter, start: datetime, end: datetime):
-    assert quarter.bounds(VN) == (start, end)
-    assert all(bound.tzinfo is UTC for bound in quarter.bounds(VN))
+    assert quarter.bounds(HANOI) == (start, end)
+    assert all(bound.tzinfo is UTC for bound in quarter.bounds(HANOI))
 
 
 @pytest.mark.parametrize(
@@ -389,7 +393,7 @@ def random_organisation(session: Session, policy: Policy, seed: int) -> list[Emp
                 leader=rng.choice(people),
             )
         )
-    start, end = Q3.bounds(VN)[0], Q1.bounds(VN)[1]
+    start, end = Q3.bounds(HANOI)[0], Q1.bounds(HANOI)[1]
     for person in people:
         for _ in range(rng.randint(0, 8)):
             at = start + (end - start) * rng.random()
@@ -498,7 +502,7 @@ def test_history_gives_the_totals_oldest_first(
     reversed_one = make_deduction(session, employee, "task_quality", "7", occurred_at=IN_Q4)
     make_deduction(session, employee, "task_quality", "7", occurred_at=IN_Q4, reverses=reversed_one)
     result = history(
-        session=session, employee=employee, policy=policy, tz=VN, quarter=Q4, count=count
+        session=session, employee=employee, policy=policy, tz=HANOI, quarter=Q4, count=count
     )
     assert [(str(quarter), str(total)) for quarter, total in result] == expected
     assert result[-1][1] == card(session, employee, policy).total
@@ -507,7 +511,7 @@ def test_history_gives_the_totals_oldest_first(
 def test_history_needs_a_quarter(session: Session, policy: Policy) -> None:
     employee = make_employee(session, "CV01")
     with pytest.raises(ValueError):
-        history(session=session, employee=employee, policy=policy, tz=VN, quarter=Q4, count=0)
+        history(session=session, employee=employee, policy=policy, tz=HANOI, quarter=Q4, count=0)
 
 
 # --- helpers ---------------------------------------------------------------------------------

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import re
-import threading
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -21,8 +18,8 @@ from kpi.calendar import WorkCalendar
 from kpi.workcodes import (
     MAX_TEXT,
     MAX_TITLE,
-    Outcome,
-    Result,
+    WorkCodeOutcome,
+    WorkCodeResult,
     approve,
     check_response,
     clean_title,
@@ -38,9 +35,9 @@ from kpi.workcodes import (
     withdraw,
 )
 from models import AuditEvent, Employee, WorkCode, WorkCodeAction, WorkCodeStatus
-from tests.factories import local, make_employee
+from tests.concurrency import race
+from tests.factories import Org, local
 
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
 CALENDAR = WorkCalendar()
 DAYS = 5
 
@@ -50,35 +47,13 @@ FRIDAY = local("2026-11-06")
 LATER = MONDAY + timedelta(hours=3)
 
 
-@dataclass
-class Team:
-    boss: Employee  # the leader's own leader: takes no part in the author's codes
-    leader: Employee
-    author: Employee
-    colleague: Employee  # same leader as the author
-    other_leader: Employee
-
-
-@pytest.fixture
-def team(session: Session) -> Team:
-    boss = make_employee(session, "GD", "Giám đốc", position="lanh_dao")
-    leader = make_employee(session, "TP", "Trưởng phòng", position="lanh_dao", leader=boss)
-    return Team(
-        boss=boss,
-        leader=leader,
-        author=make_employee(session, "NV1", "Nguyễn Văn An", leader=leader),
-        colleague=make_employee(session, "NV2", "Trần Thị Bình", leader=leader),
-        other_leader=make_employee(session, "PP", "Phó phòng", position="lanh_dao", leader=boss),
-    )
-
-
 def open_code(
     session: Session, author: Employee, title: str = "Báo cáo quý IV", now: datetime = MONDAY
 ) -> WorkCode:
     result = open_work_code(
         session=session, author=author, title=title, now=now, calendar=CALENDAR, days=DAYS
     )
-    assert result.outcome is Outcome.OK and result.code is not None
+    assert result.outcome is WorkCodeOutcome.OK and result.code is not None
     return result.code
 
 
@@ -89,8 +64,8 @@ def set_leader(session: Session, employee: Employee, leader: Employee | None) ->
     session.commit()
 
 
-# Every action, by name, with valid texts: (session, code id, actor, now, cycle) -> Result.
-Action = Callable[[Session, int, Employee, datetime, int | None], Result]
+# Every action, by name, with valid texts: (session, code id, actor, now, cycle) -> WorkCodeResult.
+Action = Callable[[Session, int, Employee, datetime, int | None], WorkCodeResult]
 ACTIONS: dict[str, Action] = {
     "approve": lambda s, c, a, now, cy: approve(session=s, code_id=c, actor=a, now=now, cycle=cy),
     "reject": lambda s, c, a, now, cy: reject(
@@ -116,14 +91,14 @@ def act(
     *,
     now: datetime = LATER,
     cycle: int | None = None,
-) -> Result:
+) -> WorkCodeResult:
     code_id = code if isinstance(code, int) else code.id
     assert code_id is not None
     return ACTIONS[name](session, code_id, actor, now, cycle)
 
 
-def actor_for(team: Team, name: str) -> Employee:
-    return team.leader if name in APPROVER_ACTIONS else team.author
+def actor_for(org: Org, name: str) -> Employee:
+    return org.leader if name in APPROVER_ACTIONS else org.staff
 
 
 def trail(session: Session, code: WorkCode) -> list[tuple[int, str, int, str]]:
@@ -156,16 +131,16 @@ def audits(session: Session, code: WorkCode) -> list[AuditEvent]:
         ("a/b", "a/b"),
         ("x" * MAX_TITLE, "x" * MAX_TITLE),
         (" " + "ệ" * MAX_TITLE + "\n", "ệ" * MAX_TITLE),  # trimmed before counting
-        ("", Outcome.EMPTY_TITLE),
-        (" \n\t ", Outcome.EMPTY_TITLE),
-        ("\u200b\u200c\u2060\ufeff", Outcome.EMPTY_TITLE),
-        ("\u00a0\u3000\u2028\x00", Outcome.EMPTY_TITLE),
-        ("/start", Outcome.COMMAND_AS_TITLE),
-        ("  /open Báo cáo", Outcome.COMMAND_AS_TITLE),
-        ("x" * (MAX_TITLE + 1), Outcome.TITLE_TOO_LONG),
+        ("", WorkCodeOutcome.EMPTY_TITLE),
+        (" \n\t ", WorkCodeOutcome.EMPTY_TITLE),
+        ("\u200b\u200c\u2060\ufeff", WorkCodeOutcome.EMPTY_TITLE),
+        ("\u00a0\u3000\u2028\x00", WorkCodeOutcome.EMPTY_TITLE),
+        ("/start", WorkCodeOutcome.COMMAND_AS_TITLE),
+        ("  /open Báo cáo", WorkCodeOutcome.COMMAND_AS_TITLE),
+        ("x" * (MAX_TITLE + 1), WorkCodeOutcome.TITLE_TOO_LONG),
     ],
 )
-def test_clean_title(text: str, expected: str | Outcome) -> None:
+def test_clean_title(text: str, expected: str | WorkCodeOutcome) -> None:
     assert clean_title(text) == expected
 
 
@@ -188,28 +163,28 @@ TITLES = st.text(st.characters() | TRICKY, max_size=220) | st.text(min_size=195,
 def test_any_text_is_a_folded_title_or_a_refusal(text: str) -> None:
     result = clean_title(text)
     folded = reference_fold(text)
-    if not isinstance(result, Outcome):  # an Outcome is a str too
+    if not isinstance(result, WorkCodeOutcome):  # an WorkCodeOutcome is a str too
         assert result == folded
         assert 1 <= len(result) <= MAX_TITLE and visible(result) and not result.startswith("/")
     elif not visible(folded):
-        assert result is Outcome.EMPTY_TITLE
+        assert result is WorkCodeOutcome.EMPTY_TITLE
     elif folded.startswith("/"):
-        assert result is Outcome.COMMAND_AS_TITLE
+        assert result is WorkCodeOutcome.COMMAND_AS_TITLE
     else:
-        assert (result, len(folded) > MAX_TITLE) == (Outcome.TITLE_TOO_LONG, True)
+        assert (result, len(folded) > MAX_TITLE) == (WorkCodeOutcome.TITLE_TOO_LONG, True)
 
 
 @settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(text=TITLES)
-def test_accepted_titles_are_stored_exactly(session: Session, team: Team, text: str) -> None:
+def test_accepted_titles_are_stored_exactly(session: Session, org: Org, text: str) -> None:
     title = clean_title(text)
     result = open_work_code(
-        session=session, author=team.author, title=text, now=MONDAY, calendar=CALENDAR, days=DAYS
+        session=session, author=org.staff, title=text, now=MONDAY, calendar=CALENDAR, days=DAYS
     )
-    if isinstance(title, Outcome):
-        assert result == Result(title)
+    if isinstance(title, WorkCodeOutcome):
+        assert result == WorkCodeResult(title)
         return
     assert result.code is not None
     session.expire_all()
@@ -219,10 +194,10 @@ def test_accepted_titles_are_stored_exactly(session: Session, team: Team, text: 
 # --- Opening -------------------------------------------------------------------------------------
 
 
-def test_open_on_friday_is_due_end_of_next_friday(session: Session, team: Team) -> None:
+def test_open_on_friday_is_due_end_of_next_friday(session: Session, org: Org) -> None:
     result = open_work_code(
         session=session,
-        author=team.author,
+        author=org.staff,
         title="  Kế hoạch\ncải cách hành chính ",
         description="\r\nDòng 1\r\nDòng 2\x00  ",
         now=FRIDAY,
@@ -230,52 +205,52 @@ def test_open_on_friday_is_due_end_of_next_friday(session: Session, team: Team) 
         days=DAYS,
     )
     code = result.code
-    assert result.outcome is Outcome.OK and code is not None
+    assert result.outcome is WorkCodeOutcome.OK and code is not None
     assert (code.title, code.description) == ("Kế hoạch cải cách hành chính", "Dòng 1\nDòng 2")
-    assert (code.employee_id, code.approver_id) == (team.author.id, team.leader.id)
+    assert (code.employee_id, code.approver_id) == (org.staff.id, org.leader.id)
     assert (code.status, code.cycle, code.closed_at) == (WorkCodeStatus.OPEN, 1, None)
     assert code.cycle_started_at == code.created_at == FRIDAY
     # Five working days after Friday 6/11 (the first day not counted): Friday 13/11, 24:00 local.
     assert code.due_day == date(2026, 11, 13)
     assert code.deadline_at == datetime(2026, 11, 13, 17, 0, tzinfo=UTC)
-    assert trail(session, code) == [(1, "open", team.author.id, "")]
+    assert trail(session, code) == [(1, "open", org.staff.id, "")]
     [audit] = audits(session, code)
-    assert (audit.action, audit.actor_id, audit.at) == ("workcode.open", team.author.id, FRIDAY)
-    assert audit.details == f"cycle=1 approver={team.leader.id}"
+    assert (audit.action, audit.actor_id, audit.at) == ("workcode.open", org.staff.id, FRIDAY)
+    assert audit.details == f"cycle=1 approver={org.leader.id}"
 
 
 @pytest.mark.parametrize(
     ("title", "description", "outcome"),
     [
-        ("   ", "", Outcome.EMPTY_TITLE),
-        ("\u200b", "", Outcome.EMPTY_TITLE),
-        ("/mycodes", "", Outcome.COMMAND_AS_TITLE),
-        ("x" * 201, "", Outcome.TITLE_TOO_LONG),
-        ("Báo cáo", "d" * (MAX_TEXT + 1), Outcome.DESCRIPTION_TOO_LONG),
+        ("   ", "", WorkCodeOutcome.EMPTY_TITLE),
+        ("\u200b", "", WorkCodeOutcome.EMPTY_TITLE),
+        ("/mycodes", "", WorkCodeOutcome.COMMAND_AS_TITLE),
+        ("x" * 201, "", WorkCodeOutcome.TITLE_TOO_LONG),
+        ("Báo cáo", "d" * (MAX_TEXT + 1), WorkCodeOutcome.DESCRIPTION_TOO_LONG),
     ],
 )
 def test_open_refusals_write_nothing(
-    session: Session, team: Team, title: str, description: str, outcome: Outcome
+    session: Session, org: Org, title: str, description: str, outcome: WorkCodeOutcome
 ) -> None:
     result = open_work_code(
         session=session,
-        author=team.author,
+        author=org.staff,
         title=title,
         description=description,
         now=MONDAY,
         calendar=CALENDAR,
         days=DAYS,
     )
-    assert result == Result(outcome)
+    assert result == WorkCodeResult(outcome)
     assert session.exec(select(WorkCode)).all() == []
     assert session.exec(select(AuditEvent)).all() == []
 
 
-def test_description_of_exactly_the_limit_is_kept(session: Session, team: Team) -> None:
+def test_description_of_exactly_the_limit_is_kept(session: Session, org: Org) -> None:
     description = "đ" * MAX_TEXT
     result = open_work_code(
         session=session,
-        author=team.author,
+        author=org.staff,
         title="Báo cáo",
         description=f"  {description}\n",
         now=MONDAY,
@@ -285,16 +260,21 @@ def test_description_of_exactly_the_limit_is_kept(session: Session, team: Team) 
     assert result.code is not None and result.code.description == description
 
 
-def test_employee_without_leader_cannot_open(session: Session, team: Team) -> None:
+def test_employee_without_leader_cannot_open(session: Session, org: Org) -> None:
     assert open_work_code(
-        session=session, author=team.boss, title="Kế hoạch", now=MONDAY, calendar=CALENDAR, days=5
-    ) == Result(Outcome.NO_LEADER)
+        session=session,
+        author=org.director,
+        title="Kế hoạch",
+        now=MONDAY,
+        calendar=CALENDAR,
+        days=5,
+    ) == WorkCodeResult(WorkCodeOutcome.NO_LEADER)
     # The leader is read from the database, not from the (stale) object the caller holds.
-    stale = Employee(id=team.author.id, code="NV1", full_name="An", leader_id=team.leader.id)
-    set_leader(session, team.author, None)
+    stale = Employee(id=org.staff.id, code="NV1", full_name="An", leader_id=org.leader.id)
+    set_leader(session, org.staff, None)
     assert open_work_code(
         session=session, author=stale, title="Kế hoạch", now=MONDAY, calendar=CALENDAR, days=5
-    ) == Result(Outcome.NO_LEADER)
+    ) == WorkCodeResult(WorkCodeOutcome.NO_LEADER)
     assert session.exec(select(WorkCode)).all() == []
 
 
@@ -310,50 +290,50 @@ def test_employee_without_leader_cannot_open(session: Session, team: Team) -> No
     ],
 )
 def test_approver_responds_and_stops_the_clock(
-    session: Session, team: Team, name: str, status: WorkCodeStatus, final: bool, text: str
+    session: Session, org: Org, name: str, status: WorkCodeStatus, final: bool, text: str
 ) -> None:
-    code = open_code(session, team.author)
-    assert pending_for(session=session, approver_id=team.leader.id) == [code]
-    result = act(session, name, code, team.leader, cycle=1)
-    assert result.outcome is Outcome.OK and result.code is not None
+    code = open_code(session, org.staff)
+    assert pending_for(session=session, approver_id=org.leader.id) == [code]
+    result = act(session, name, code, org.leader, cycle=1)
+    assert result.outcome is WorkCodeOutcome.OK and result.code is not None
     assert (result.code.status, result.code.closed_at) == (status, LATER if final else None)
     assert result.code.deadline_at == code.deadline_at  # kept for the record
-    assert pending_for(session=session, approver_id=team.leader.id) == []
-    assert trail(session, code)[1:] == [(1, name, team.leader.id, text)]
+    assert pending_for(session=session, approver_id=org.leader.id) == []
+    assert trail(session, code)[1:] == [(1, name, org.leader.id, text)]
     audit = audits(session, code)[-1]
-    assert (audit.action, audit.actor_id, audit.at) == (f"workcode.{name}", team.leader.id, LATER)
-    assert audit.details == f"cycle=1 approver={team.leader.id}"
+    assert (audit.action, audit.actor_id, audit.at) == (f"workcode.{name}", org.leader.id, LATER)
+    assert audit.details == f"cycle=1 approver={org.leader.id}"
 
 
 @pytest.mark.parametrize("name", ["reject", "opinion"])
 @pytest.mark.parametrize(
     ("text", "outcome", "stored"),
     [
-        ("", Outcome.TEXT_REQUIRED, None),
-        ("  \n\t ", Outcome.TEXT_REQUIRED, None),
-        ("\u200b\u2060\x00", Outcome.TEXT_REQUIRED, None),
-        ("x" * (MAX_TEXT + 1), Outcome.TEXT_TOO_LONG, None),
-        (" \n" + "x" * MAX_TEXT + "\n ", Outcome.OK, "x" * MAX_TEXT),
-        ("Dòng 1\r\n<b>Dòng 2</b> 🙏", Outcome.OK, "Dòng 1\n<b>Dòng 2</b> 🙏"),
+        ("", WorkCodeOutcome.TEXT_REQUIRED, None),
+        ("  \n\t ", WorkCodeOutcome.TEXT_REQUIRED, None),
+        ("\u200b\u2060\x00", WorkCodeOutcome.TEXT_REQUIRED, None),
+        ("x" * (MAX_TEXT + 1), WorkCodeOutcome.TEXT_TOO_LONG, None),
+        (" \n" + "x" * MAX_TEXT + "\n ", WorkCodeOutcome.OK, "x" * MAX_TEXT),
+        ("Dòng 1\r\n<b>Dòng 2</b> 🙏", WorkCodeOutcome.OK, "Dòng 1\n<b>Dòng 2</b> 🙏"),
     ],
 )
 def test_reason_and_opinion_texts(
-    session: Session, team: Team, name: str, text: str, outcome: Outcome, stored: str | None
+    session: Session, org: Org, name: str, text: str, outcome: WorkCodeOutcome, stored: str | None
 ) -> None:
-    code = open_code(session, team.author)
+    code = open_code(session, org.staff)
     assert code.id is not None
     if name == "reject":
-        result = reject(session=session, code_id=code.id, actor=team.leader, reason=text, now=LATER)
+        result = reject(session=session, code_id=code.id, actor=org.leader, reason=text, now=LATER)
     else:
         result = give_opinion(
-            session=session, code_id=code.id, actor=team.leader, text=text, now=LATER
+            session=session, code_id=code.id, actor=org.leader, text=text, now=LATER
         )
     assert result.outcome is outcome and result.code is not None
     if stored is None:
         assert result.code.status == WorkCodeStatus.OPEN
         assert len(trail(session, code)) == 1
     else:
-        assert trail(session, code)[-1] == (1, name, team.leader.id, stored)
+        assert trail(session, code)[-1] == (1, name, org.leader.id, stored)
         assert stored not in audits(session, code)[-1].details
 
 
@@ -364,60 +344,65 @@ def test_reason_and_opinion_texts(
 @pytest.mark.parametrize(
     ("who", "outcome"),
     [
-        ("colleague", Outcome.NOT_FOUND),  # same leader, someone else's code
-        ("boss", Outcome.NOT_FOUND),  # the leader's superior does not act on codes
-        ("other_leader", Outcome.NOT_FOUND),
-        ("wrong_side", Outcome.NOT_ALLOWED),  # the author responding, or the approver withdrawing
+        ("clerk", WorkCodeOutcome.NOT_FOUND),  # same leader, someone else's code
+        ("director", WorkCodeOutcome.NOT_FOUND),  # the leader's superior does not act on codes
+        ("other_leader", WorkCodeOutcome.NOT_FOUND),
+        (
+            "wrong_side",
+            WorkCodeOutcome.NOT_ALLOWED,
+        ),  # the author responding, or the approver withdrawing
     ],
 )
 def test_only_the_right_participant_acts(
-    session: Session, team: Team, name: str, who: str, outcome: Outcome
+    session: Session, org: Org, name: str, who: str, outcome: WorkCodeOutcome
 ) -> None:
-    code = open_code(session, team.author)
+    code = open_code(session, org.staff)
     if name == "resubmit":
-        act(session, "opinion", code, team.leader)
+        act(session, "opinion", code, org.leader)
     if who == "wrong_side":
-        actor = team.author if name in APPROVER_ACTIONS else team.leader
+        actor = org.staff if name in APPROVER_ACTIONS else org.leader
     else:
-        actor = getattr(team, who)
+        actor = org[who]
     result = act(session, name, code, actor)
     assert result.outcome is outcome
     # Someone who takes no part does not even learn that the code exists.
-    assert (result.code is None) == (outcome is Outcome.NOT_FOUND)
+    assert (result.code is None) == (outcome is WorkCodeOutcome.NOT_FOUND)
     assert len(trail(session, code)) == (2 if name == "resubmit" else 1)
 
 
 @pytest.mark.parametrize("name", list(ACTIONS))
-def test_unknown_code_is_not_found(session: Session, team: Team, name: str) -> None:
-    assert act(session, name, 999, actor_for(team, name)) == Result(Outcome.NOT_FOUND)
+def test_unknown_code_is_not_found(session: Session, org: Org, name: str) -> None:
+    assert act(session, name, 999, actor_for(org, name)) == WorkCodeResult(
+        WorkCodeOutcome.NOT_FOUND
+    )
 
 
 @pytest.mark.parametrize(
     ("who", "action", "cycle", "outcome"),
     [
-        ("leader", WorkCodeAction.REJECT, 1, Outcome.OK),
-        ("leader", WorkCodeAction.OPINION, None, Outcome.OK),
-        ("leader", WorkCodeAction.OPINION, 2, Outcome.ALREADY_HANDLED),
-        ("author", WorkCodeAction.REJECT, 1, Outcome.NOT_ALLOWED),
-        ("colleague", WorkCodeAction.OPINION, 1, Outcome.NOT_FOUND),
+        ("leader", WorkCodeAction.REJECT, 1, WorkCodeOutcome.OK),
+        ("leader", WorkCodeAction.OPINION, None, WorkCodeOutcome.OK),
+        ("leader", WorkCodeAction.OPINION, 2, WorkCodeOutcome.ALREADY_HANDLED),
+        ("staff", WorkCodeAction.REJECT, 1, WorkCodeOutcome.NOT_ALLOWED),
+        ("clerk", WorkCodeAction.OPINION, 1, WorkCodeOutcome.NOT_FOUND),
     ],
 )
 def test_check_response_before_asking_for_the_text(
     session: Session,
-    team: Team,
+    org: Org,
     who: str,
     action: WorkCodeAction,
     cycle: int | None,
-    outcome: Outcome,
+    outcome: WorkCodeOutcome,
 ) -> None:
-    code = open_code(session, team.author)
+    code = open_code(session, org.staff)
     assert code.id is not None
-    actor = getattr(team, who)
+    actor = org[who]
     result = check_response(
         session=session, code_id=code.id, actor=actor, action=action, cycle=cycle
     )
     assert result.outcome is outcome
-    assert (result.code is None) == (outcome is Outcome.NOT_FOUND)
+    assert (result.code is None) == (outcome is WorkCodeOutcome.NOT_FOUND)
     assert len(trail(session, code)) == 1  # a check changes nothing
     assert session.get_one(WorkCode, code.id).status == WorkCodeStatus.OPEN
 
@@ -426,50 +411,50 @@ def test_check_response_before_asking_for_the_text(
 
 
 def test_resubmit_starts_a_new_cycle_with_a_new_deadline_and_current_leader(
-    session: Session, team: Team
+    session: Session, org: Org
 ) -> None:
-    code = open_code(session, team.author)  # Monday 2/11: due Monday 9/11
+    code = open_code(session, org.staff)  # Monday 2/11: due Monday 9/11
     assert code.id is not None and code.due_day == date(2026, 11, 9)
     set_leader_message(session=session, code_id=code.id, chat_id=-100, message_id=7)
-    act(session, "opinion", code, team.leader, now=local("2026-11-04"))
-    set_leader(session, team.author, team.other_leader)
+    act(session, "opinion", code, org.leader, now=local("2026-11-04"))
+    set_leader(session, org.staff, org.other_leader)
     result = resubmit(
-        session=session, code_id=code.id, actor=team.author, now=FRIDAY, calendar=CALENDAR, days=5
+        session=session, code_id=code.id, actor=org.staff, now=FRIDAY, calendar=CALENDAR, days=5
     )
     new = result.code
-    assert result.outcome is Outcome.OK and new is not None
+    assert result.outcome is WorkCodeOutcome.OK and new is not None
     assert (new.status, new.cycle, new.cycle_started_at) == (WorkCodeStatus.OPEN, 2, FRIDAY)
     assert (new.due_day, new.deadline_at) == (date(2026, 11, 13), local("2026-11-14", 0))
-    assert (new.approver_id, new.closed_at, new.created_at) == (team.other_leader.id, None, MONDAY)
+    assert (new.approver_id, new.closed_at, new.created_at) == (org.other_leader.id, None, MONDAY)
     assert (new.leader_chat_id, new.leader_message_id) == (None, None)  # the old notice is stale
     assert trail(session, code)[1:] == [
-        (1, "opinion", team.leader.id, "Bổ sung phụ lục"),
-        (2, "resubmit", team.author.id, ""),
+        (1, "opinion", org.leader.id, "Bổ sung phụ lục"),
+        (2, "resubmit", org.staff.id, ""),
     ]
-    assert audits(session, code)[-1].details == f"cycle=2 approver={team.other_leader.id}"
+    assert audits(session, code)[-1].details == f"cycle=2 approver={org.other_leader.id}"
     # The former approver no longer sees the code; the new one has it pending.
-    assert act(session, "approve", code, team.leader) == Result(Outcome.NOT_FOUND)
-    assert pending_for(session=session, approver_id=team.other_leader.id) == [new]
+    assert act(session, "approve", code, org.leader) == WorkCodeResult(WorkCodeOutcome.NOT_FOUND)
+    assert pending_for(session=session, approver_id=org.other_leader.id) == [new]
 
 
-def test_resubmit_needs_a_leader(session: Session, team: Team) -> None:
-    code = open_code(session, team.author)
-    act(session, "opinion", code, team.leader)
-    set_leader(session, team.author, None)
-    result = act(session, "resubmit", code, team.author)
-    assert result.outcome is Outcome.NO_LEADER
+def test_resubmit_needs_a_leader(session: Session, org: Org) -> None:
+    code = open_code(session, org.staff)
+    act(session, "opinion", code, org.leader)
+    set_leader(session, org.staff, None)
+    result = act(session, "resubmit", code, org.staff)
+    assert result.outcome is WorkCodeOutcome.NO_LEADER
     assert result.code is not None and result.code.status == WorkCodeStatus.RETURNED
 
 
-def test_a_button_from_a_past_cycle_is_already_handled(session: Session, team: Team) -> None:
-    code = open_code(session, team.author)
-    act(session, "opinion", code, team.leader, cycle=1)
-    act(session, "resubmit", code, team.author)
+def test_a_button_from_a_past_cycle_is_already_handled(session: Session, org: Org) -> None:
+    code = open_code(session, org.staff)
+    act(session, "opinion", code, org.leader, cycle=1)
+    act(session, "resubmit", code, org.staff)
     for name in (*APPROVER_ACTIONS, "withdraw"):
-        result = act(session, name, code, actor_for(team, name), cycle=1)
-        assert result.outcome is Outcome.ALREADY_HANDLED
+        result = act(session, name, code, actor_for(org, name), cycle=1)
+        assert result.outcome is WorkCodeOutcome.ALREADY_HANDLED
         assert result.code is not None and (result.code.status, result.code.cycle) == ("open", 2)
-    assert act(session, "approve", code, team.leader, cycle=2).outcome is Outcome.OK
+    assert act(session, "approve", code, org.leader, cycle=2).outcome is WorkCodeOutcome.OK
     assert [action for _cycle, action, *_ in trail(session, code)] == [
         "open",
         "opinion",
@@ -479,15 +464,15 @@ def test_a_button_from_a_past_cycle_is_already_handled(session: Session, team: T
 
 
 @pytest.mark.parametrize("from_status", ["open", "returned"])
-def test_author_withdraws(session: Session, team: Team, from_status: str) -> None:
-    code = open_code(session, team.author)
+def test_author_withdraws(session: Session, org: Org, from_status: str) -> None:
+    code = open_code(session, org.staff)
     if from_status == "returned":
-        act(session, "opinion", code, team.leader)
-    result = act(session, "withdraw", code, team.author, now=FRIDAY)
-    assert result.outcome is Outcome.OK and result.code is not None
+        act(session, "opinion", code, org.leader)
+    result = act(session, "withdraw", code, org.staff, now=FRIDAY)
+    assert result.outcome is WorkCodeOutcome.OK and result.code is not None
     assert (result.code.status, result.code.closed_at) == (WorkCodeStatus.WITHDRAWN, FRIDAY)
-    assert trail(session, code)[-1] == (1, "withdraw", team.author.id, "")
-    assert pending_for(session=session, approver_id=team.leader.id) == []
+    assert trail(session, code)[-1] == (1, "withdraw", org.staff.id, "")
+    assert pending_for(session=session, approver_id=org.leader.id) == []
 
 
 @pytest.mark.parametrize("name", list(ACTIONS))
@@ -502,14 +487,16 @@ def test_author_withdraws(session: Session, team: Team, from_status: str) -> Non
     ],
 )
 def test_final_states_refuse_everything(
-    session: Session, team: Team, name: str, steps: list[str], status: WorkCodeStatus
+    session: Session, org: Org, name: str, steps: list[str], status: WorkCodeStatus
 ) -> None:
-    code = open_code(session, team.author)
+    code = open_code(session, org.staff)
     for step in steps:
-        assert act(session, step, code, actor_for(team, step), now=MONDAY).outcome is Outcome.OK
+        assert (
+            act(session, step, code, actor_for(org, step), now=MONDAY).outcome is WorkCodeOutcome.OK
+        )
     before = trail(session, code)
-    result = act(session, name, code, actor_for(team, name))
-    assert result.outcome is Outcome.ALREADY_HANDLED and result.code is not None
+    result = act(session, name, code, actor_for(org, name))
+    assert result.outcome is WorkCodeOutcome.ALREADY_HANDLED and result.code is not None
     assert (result.code.status, result.code.closed_at) == (status, MONDAY)
     assert trail(session, code) == before
 
@@ -519,51 +506,51 @@ def test_final_states_refuse_everything(
     [("opinion", "opinion"), ("opinion", "approve"), ("approve", "reject")],
 )
 def test_double_press_is_already_handled(
-    session: Session, team: Team, first: str, second: str
+    session: Session, org: Org, first: str, second: str
 ) -> None:
-    code = open_code(session, team.author)
-    assert act(session, first, code, team.leader).outcome is Outcome.OK
-    assert act(session, second, code, team.leader).outcome is Outcome.ALREADY_HANDLED
+    code = open_code(session, org.staff)
+    assert act(session, first, code, org.leader).outcome is WorkCodeOutcome.OK
+    assert act(session, second, code, org.leader).outcome is WorkCodeOutcome.ALREADY_HANDLED
     assert len(trail(session, code)) == 2
 
 
-def test_resubmit_twice_starts_one_cycle(session: Session, team: Team) -> None:
-    code = open_code(session, team.author)
-    act(session, "opinion", code, team.leader)
-    assert act(session, "resubmit", code, team.author).outcome is Outcome.OK
-    result = act(session, "resubmit", code, team.author)
-    assert result.outcome is Outcome.ALREADY_HANDLED
+def test_resubmit_twice_starts_one_cycle(session: Session, org: Org) -> None:
+    code = open_code(session, org.staff)
+    act(session, "opinion", code, org.leader)
+    assert act(session, "resubmit", code, org.staff).outcome is WorkCodeOutcome.OK
+    result = act(session, "resubmit", code, org.staff)
+    assert result.outcome is WorkCodeOutcome.ALREADY_HANDLED
     assert result.code is not None and result.code.cycle == 2
 
 
 # --- The trail -----------------------------------------------------------------------------------
 
 
-def test_the_audit_trail_holds_ids_only(session: Session, team: Team) -> None:
+def test_the_audit_trail_holds_ids_only(session: Session, org: Org) -> None:
     secret = "Bí mật <b>quốc gia</b>"
-    code = open_code(session, team.author, title=secret)
+    code = open_code(session, org.staff, title=secret)
     assert code.id is not None
     steps = [
-        ("opinion", team.leader, local("2026-11-03")),
-        ("resubmit", team.author, local("2026-11-04")),
-        ("reject", team.leader, local("2026-11-05")),
+        ("opinion", org.leader, local("2026-11-03")),
+        ("resubmit", org.staff, local("2026-11-04")),
+        ("reject", org.leader, local("2026-11-05")),
     ]
     for name, actor, now in steps:
-        assert act(session, name, code, actor, now=now).outcome is Outcome.OK
+        assert act(session, name, code, actor, now=now).outcome is WorkCodeOutcome.OK
     assert [
         (e.cycle, e.action, e.actor_id, e.at) for e in events_of(session=session, code_id=code.id)
     ] == [
-        (1, "open", team.author.id, MONDAY),
-        (1, "opinion", team.leader.id, local("2026-11-03")),
-        (2, "resubmit", team.author.id, local("2026-11-04")),
-        (2, "reject", team.leader.id, local("2026-11-05")),
+        (1, "open", org.staff.id, MONDAY),
+        (1, "opinion", org.leader.id, local("2026-11-03")),
+        (2, "resubmit", org.staff.id, local("2026-11-04")),
+        (2, "reject", org.leader.id, local("2026-11-05")),
     ]
     records = audits(session, code)
     assert [(a.action, a.actor_id) for a in records] == [
-        ("workcode.open", team.author.id),
-        ("workcode.opinion", team.leader.id),
-        ("workcode.resubmit", team.author.id),
-        ("workcode.reject", team.leader.id),
+        ("workcode.open", org.staff.id),
+        ("workcode.opinion", org.leader.id),
+        ("workcode.resubmit", org.staff.id),
+        ("workcode.reject", org.leader.id),
     ]
     assert all(re.fullmatch(r"cycle=\d approver=\d+", a.details) for a in records)
 
@@ -571,20 +558,20 @@ def test_the_audit_trail_holds_ids_only(session: Session, team: Team) -> None:
 # --- Lists ---------------------------------------------------------------------------------------
 
 
-def test_codes_of_newest_first_and_pending_by_deadline(session: Session, team: Team) -> None:
-    first = open_code(session, team.author, "Một", now=local("2026-11-03"))
-    second = open_code(session, team.author, "Hai", now=MONDAY)  # older deadline, newer row
-    third = open_code(session, team.author, "Ba", now=local("2026-11-04"))
-    other = open_code(session, team.colleague, "Của Bình", now=local("2026-11-05"))
-    act(session, "opinion", third, team.leader)
-    assert codes_of(session=session, employee_id=team.author.id) == [third, first, second]
-    assert codes_of(session=session, employee_id=team.author.id, limit=2) == [third, first]
-    assert pending_for(session=session, approver_id=team.leader.id) == [second, first, other]
-    assert pending_for(session=session, approver_id=team.other_leader.id) == []
+def test_codes_of_newest_first_and_pending_by_deadline(session: Session, org: Org) -> None:
+    first = open_code(session, org.staff, "Một", now=local("2026-11-03"))
+    second = open_code(session, org.staff, "Hai", now=MONDAY)  # older deadline, newer row
+    third = open_code(session, org.staff, "Ba", now=local("2026-11-04"))
+    other = open_code(session, org.clerk, "Của Bình", now=local("2026-11-05"))
+    act(session, "opinion", third, org.leader)
+    assert codes_of(session=session, employee_id=org.staff.id) == [third, first, second]
+    assert codes_of(session=session, employee_id=org.staff.id, limit=2) == [third, first]
+    assert pending_for(session=session, approver_id=org.leader.id) == [second, first, other]
+    assert pending_for(session=session, approver_id=org.other_leader.id) == []
 
 
-def test_set_leader_message(session: Session, team: Team) -> None:
-    code = open_code(session, team.author)
+def test_set_leader_message(session: Session, org: Org) -> None:
+    code = open_code(session, org.staff)
     assert code.id is not None
     set_leader_message(session=session, code_id=code.id, chat_id=-1001234567890, message_id=42)
     session.expire_all()
@@ -596,51 +583,28 @@ def test_set_leader_message(session: Session, team: Team) -> None:
 
 
 def test_reassign_moves_open_codes_to_the_new_leader_and_keeps_the_deadline(
-    session: Session, team: Team
+    session: Session, org: Org
 ) -> None:
-    opened = open_code(session, team.author, "Mở")
-    returned = open_code(session, team.author, "Trả lại")
-    approved = open_code(session, team.author, "Đã duyệt")
-    act(session, "opinion", returned, team.leader)
-    act(session, "approve", approved, team.leader)
-    kept = open_code(session, team.colleague, "Giữ nguyên")
-    orphan = open_code(session, team.leader, "Của trưởng phòng")  # approver: the boss
-    set_leader(session, team.author, team.other_leader)
-    set_leader(session, team.leader, None)  # a code never loses its approver
+    opened = open_code(session, org.staff, "Mở")
+    returned = open_code(session, org.staff, "Trả lại")
+    approved = open_code(session, org.staff, "Đã duyệt")
+    act(session, "opinion", returned, org.leader)
+    act(session, "approve", approved, org.leader)
+    kept = open_code(session, org.clerk, "Giữ nguyên")
+    orphan = open_code(session, org.leader, "Của trưởng phòng")  # approver: the boss
+    set_leader(session, org.staff, org.other_leader)
+    set_leader(session, org.leader, None)  # a code never loses its approver
     deadline = opened.deadline_at
     assert reassign_open_codes(session=session) == 2
     session.commit()
-    assert opened.approver_id == returned.approver_id == team.other_leader.id  # refreshed
-    assert approved.approver_id == kept.approver_id == team.leader.id
-    assert orphan.approver_id == team.boss.id
+    assert opened.approver_id == returned.approver_id == org.other_leader.id  # refreshed
+    assert approved.approver_id == kept.approver_id == org.leader.id
+    assert orphan.approver_id == org.director.id
     assert (opened.deadline_at, opened.cycle, opened.status) == (deadline, 1, "open")
     assert reassign_open_codes(session=session) == 0
 
 
 # --- Races ---------------------------------------------------------------------------------------
-
-
-def race(db: sessionmaker[Session], *calls: Callable[[Session], Result]) -> list[Outcome]:
-    """Run each call in its own thread and session, released together by a barrier."""
-    barrier = threading.Barrier(len(calls))
-    outcomes: list[Outcome | None] = [None] * len(calls)
-    errors: list[BaseException] = []
-
-    def run(index: int, call: Callable[[Session], Result]) -> None:
-        try:
-            with db() as session:
-                barrier.wait(timeout=10)
-                outcomes[index] = call(session).outcome
-        except BaseException as exc:  # reported by the main thread
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=item) for item in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert errors == []
-    return [outcome for outcome in outcomes if outcome is not None]
 
 
 @pytest.mark.parametrize(
@@ -653,16 +617,17 @@ def race(db: sessionmaker[Session], *calls: Callable[[Session], Result]) -> list
     ],
 )
 def test_racing_transitions_have_one_winner(
-    db: sessionmaker[Session], session: Session, team: Team, first: str, second: str, returned: bool
+    db: sessionmaker[Session], session: Session, org: Org, first: str, second: str, returned: bool
 ) -> None:
     for _round in range(5):
-        code = open_code(session, team.author)
+        code = open_code(session, org.staff)
         assert code.id is not None
         if returned:
-            act(session, "opinion", code, team.leader)
-        outcomes = race(db, press(team, first, code.id), press(team, second, code.id))
-        assert sorted(outcomes) == sorted([Outcome.OK, Outcome.ALREADY_HANDLED])
-        winner = (first, second)[outcomes.index(Outcome.OK)]
+            act(session, "opinion", code, org.leader)
+        results = race(db, press(org, first, code.id), press(org, second, code.id))
+        outcomes = [result.outcome for result in results]
+        assert sorted(outcomes) == sorted([WorkCodeOutcome.OK, WorkCodeOutcome.ALREADY_HANDLED])
+        winner = (first, second)[outcomes.index(WorkCodeOutcome.OK)]
         session.expire_all()
         events = events_of(session=session, code_id=code.id)
         # Besides the opening (and the opinion before it), exactly one transition is recorded.
@@ -681,19 +646,19 @@ WINNER_STATUS = {
 }
 
 
-def press(team: Team, name: str, code_id: int) -> Callable[[Session], Result]:
+def press(org: Org, name: str, code_id: int) -> Callable[[Session], WorkCodeResult]:
     """A press of `name` by the right participant, with the button's cycle, in its own session."""
-    actor_id = actor_for(team, name).id
+    actor_id = actor_for(org, name).id
     return lambda session: act(session, name, code_id, session.get_one(Employee, actor_id), cycle=1)
 
 
 @pytest.mark.parametrize(("name", "rival"), [("withdraw", "approve"), ("approve", "opinion")])
 def test_a_change_between_read_and_update_loses(
-    db: sessionmaker[Session], session: Session, team: Team, name: str, rival: str
+    db: sessionmaker[Session], session: Session, org: Org, name: str, rival: str
 ) -> None:
-    code = open_code(session, team.author)
+    code = open_code(session, org.staff)
     assert code.id is not None
-    code_id, rivals, rival_id = code.id, [rival], actor_for(team, rival).id
+    code_id, rivals, rival_id = code.id, [rival], actor_for(org, rival).id
 
     @event.listens_for(session, "do_orm_execute")
     def interleave(state: ORMExecuteState) -> None:
@@ -702,9 +667,9 @@ def test_a_change_between_read_and_update_loses(
             rivals.pop()
             with db() as other:
                 rival_actor = other.get_one(Employee, rival_id)
-                assert act(other, rival, code_id, rival_actor).outcome is Outcome.OK
+                assert act(other, rival, code_id, rival_actor).outcome is WorkCodeOutcome.OK
 
-    result = act(session, name, code_id, actor_for(team, name))
-    assert result.outcome is Outcome.ALREADY_HANDLED and result.code is not None
+    result = act(session, name, code_id, actor_for(org, name))
+    assert result.outcome is WorkCodeOutcome.ALREADY_HANDLED and result.code is not None
     assert result.code.status == WINNER_STATUS[rival]  # the row as it now stands
     assert [e.action for e in events_of(session=session, code_id=code_id)] == ["open", rival]

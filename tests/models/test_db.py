@@ -6,9 +6,10 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, text
-from sqlmodel import SQLModel
+from sqlmodel import Session, SQLModel, select
 
-from models.db import alembic_config, normalize_url, upgrade
+from models import SweepMark
+from models.db import alembic_config, insert_ignoring_duplicates, normalize_url, upgrade
 
 
 def schema_drift(engine: Engine) -> list[object]:
@@ -46,3 +47,14 @@ def test_sqlite_runs_with_wal_and_foreign_keys(engine: Engine) -> None:
 def test_plain_postgresql_urls_use_psycopg_3() -> None:
     assert normalize_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
     assert normalize_url("sqlite:///x.db") == "sqlite:///x.db"
+
+
+def test_an_insert_skips_rows_whose_unique_key_exists(session: Session) -> None:
+    first = [{"name": "digest", "day": "2026-11-02"}, {"name": "other", "day": "2026-11-02"}]
+    assert insert_ignoring_duplicates(session, SweepMark, first) == 2
+    again = [{"name": "digest", "day": "2026-11-03"}, {"name": "third", "day": "2026-11-03"}]
+    assert insert_ignoring_duplicates(session, SweepMark, again) == 1
+    assert insert_ignoring_duplicates(session, SweepMark, []) == 0
+    session.commit()
+    days = {mark.name: mark.day for mark in session.exec(select(SweepMark))}
+    assert days == {"digest": "2026-11-02", "other": "2026-11-02", "third": "2026-11-03"}

@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from sandbox.server import Options, Sandbox, background
+from tests.factories import local
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -35,7 +34,7 @@ pytestmark = pytest.mark.skipif(
     bool(os.environ.get("KPIBOT_TEST_DATABASE_URL")),
     reason="the sandbox uses its own SQLite file; covered by the SQLite pass",
 )
-MONDAY = datetime(2026, 11, 2, 9, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
+MONDAY = local("2026-11-02", 9)
 
 
 def _require_browser() -> None:

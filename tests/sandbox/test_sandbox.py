@@ -9,10 +9,8 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -21,15 +19,15 @@ from sandbox.botapi import FakeBotAPI
 from sandbox.chat import entities_html, message_view
 from sandbox.people import GUEST_ID
 from sandbox.server import Options, Sandbox, background
+from tests.factories import HANOI, local
 
 T = TypeVar("T")
-HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 # The sandbox always runs on a SQLite file of its own: the PostgreSQL pass adds nothing.
 pytestmark = pytest.mark.skipif(
     bool(os.environ.get("KPIBOT_TEST_DATABASE_URL")),
     reason="the sandbox uses its own SQLite file; covered by the SQLite pass",
 )
-MONDAY = datetime(2026, 11, 2, 9, 0, tzinfo=HANOI)  # a working Monday morning
+MONDAY = local("2026-11-02", 9)  # a working Monday morning
 STATIC = Path(__file__).resolve().parents[2] / "sandbox" / "static"
 
 

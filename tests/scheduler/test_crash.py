@@ -14,9 +14,8 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import Engine, func, insert, make_url, text
@@ -26,11 +25,11 @@ from sqlmodel import Session, col, select
 from models import Deduction, Employee, OutboxMessage, OutboxStatus, Position, Unit, WorkCode
 from sandbox.botapi import FakeBotAPI
 from tests.conftest import TOKEN
+from tests.factories import local
 
-HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
-T = datetime(2026, 11, 11, 7, 30, tzinfo=HANOI)  # Wednesday: after quiet hours, before the digest
-STARTED = datetime(2026, 11, 3, 9, 0, tzinfo=HANOI)  # five working days before Tuesday 10/11
-DEADLINE = datetime(2026, 11, 11, 0, 0, tzinfo=HANOI)  # the end of Tuesday 10/11
+T = local("2026-11-11", 7, 30)  # Wednesday: after quiet hours, before the digest
+STARTED = local("2026-11-03", 9)  # five working days before Tuesday 10/11
+DEADLINE = local("2026-11-11", 0)  # the end of Tuesday 10/11
 KPIBOT = str(Path(sys.executable).parent / "kpibot")
 TICK = os.sysconf("SC_CLK_TCK")
 Popen = subprocess.Popen[str]

@@ -2,52 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
-import pytest
-from sqlalchemy.orm import sessionmaker
-from sqlmodel import Session, select
+from sqlmodel import select
 from telegram.ext import Application
 
-from bot.services import Services
 from kpi.calendar import WorkCalendar
 from kpi.workcodes import open_work_code
 from models import Deduction, Employee, OutboxMessage, WorkCode
 from sandbox.botapi import FakeBotAPI
 from scheduler.jobs import DELIVERER
 from scheduler.sweep import run_sweep
+from services.container import Services
 from tests.conftest import Clock
-from tests.factories import make_employee
+from tests.factories import HANOI, ORG_CHATS, local
 
-HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
-LEADER, STAFF, DIRECTOR, ADMIN = 700, 701, 800, 900
-
-
-def local(year: int, month: int, day: int, hour: int, minute: int) -> datetime:
-    return datetime(year, month, day, hour, minute, tzinfo=HANOI).astimezone(UTC)
-
-
-@pytest.fixture
-def people(db: sessionmaker[Session]) -> dict[str, Employee]:
-    with db() as session:
-        director = make_employee(
-            session, "GD01", "Nguyễn Văn Giám", position="giam_doc", telegram_id=DIRECTOR
-        )
-        leader = make_employee(
-            session,
-            "TP01",
-            "Trần Thị Phương",
-            position="truong_phong",
-            leader=director,
-            telegram_id=LEADER,
-        )
-        staff = make_employee(session, "CV01", "Lê Văn Hùng", leader=leader, telegram_id=STAFF)
-        admin = make_employee(
-            session, "HR01", "Đỗ Thị Nhân", role="admin", leader=director, telegram_id=ADMIN
-        )
-    return {"director": director, "leader": leader, "staff": staff, "admin": admin}
+LEADER, STAFF, DIRECTOR, ADMIN = (
+    ORG_CHATS[name] for name in ("leader", "staff", "director", "admin")
+)
 
 
 def open_code(db, services: Services, author: Employee, at: datetime, title: str) -> WorkCode:
@@ -80,15 +53,15 @@ def texts(fake: FakeBotAPI, chat_id: int) -> list[str]:
 
 
 async def test_a_whole_cycle_across_a_weekend_and_holidays(
-    application: Application, bot: FakeBotAPI, services: Services, clock: Clock, db, people
+    application: Application, bot: FakeBotAPI, services: Services, clock: Clock, db, org
 ) -> None:
     # The service runs all along: the morning's sweep finds nothing pending.
-    await sweep_and_deliver(application, services, clock, local(2026, 8, 27, 8, 0))
+    await sweep_and_deliver(application, services, clock, local("2026-08-27", 8))
     # Opened Thursday 27/8/2026: due end of Tuesday 8/9 (weekend, 31/8 and 1-2/9 skipped).
-    code = open_code(db, services, people["staff"], local(2026, 8, 27, 9, 0), "Báo cáo sơ kết")
+    code = open_code(db, services, org.staff, local("2026-08-27", 9), "Báo cáo sơ kết")
     assert code.due_day.isoformat() == "2026-09-08"
-    instant = local(2026, 8, 27, 9, 30)
-    while instant < local(2026, 9, 10, 12, 0):
+    instant = local("2026-08-27", 9, 30)
+    while instant < local("2026-09-10", 12):
         await sweep_and_deliver(application, services, clock, instant)
         await sweep_and_deliver(application, services, clock, instant)  # twice: nothing new
         instant += timedelta(minutes=30)
@@ -120,21 +93,21 @@ async def test_a_whole_cycle_across_a_weekend_and_holidays(
 
     with db() as session:
         [deduction] = session.exec(select(Deduction)).all()
-    assert deduction.employee_id == people["leader"].id
+    assert deduction.employee_id == org.leader.id
     assert deduction.criterion == "approval_timeliness"
     assert deduction.points == Decimal("5.00")
     # Dated on the deadline day itself, at its last moment (not at 24:00, the next day).
-    assert deduction.occurred_at == local(2026, 9, 9, 0, 0) - timedelta(microseconds=1)
+    assert deduction.occurred_at == local("2026-09-09", 0) - timedelta(microseconds=1)
     sent = next(m for m in bot.calls_of("sendMessage") if "Quá hạn phê duyệt" in m.params["text"])
     assert sent.time is not None
 
 
 async def test_several_codes_in_one_slot_make_one_reminder(
-    application: Application, bot: FakeBotAPI, services: Services, clock: Clock, db, people
+    application: Application, bot: FakeBotAPI, services: Services, clock: Clock, db, org
 ) -> None:
     for title in ("Tờ trình A", "Tờ trình B"):
-        open_code(db, services, people["staff"], local(2026, 11, 2, 9, 0), title)
-    report = await sweep_and_deliver(application, services, clock, local(2026, 11, 9, 15, 0))
+        open_code(db, services, org.staff, local("2026-11-02", 9), title)
+    report = await sweep_and_deliver(application, services, clock, local("2026-11-09", 15))
     assert report.reminders == 1
     [reminder] = [t for t in texts(bot, LEADER) if t.startswith("🔔")]
     assert "có 2 mã công việc" in reminder
@@ -144,42 +117,42 @@ async def test_several_codes_in_one_slot_make_one_reminder(
 
 
 async def test_after_downtime_only_the_latest_missed_slot_is_sent(
-    application: Application, services: Services, clock: Clock, db, people
+    application: Application, services: Services, clock: Clock, db, org
 ) -> None:
-    open_code(db, services, people["staff"], local(2026, 11, 2, 9, 0), "Kế hoạch")
+    open_code(db, services, org.staff, local("2026-11-02", 9), "Kế hoạch")
     # Down from Monday until Monday 9/11 at 16:00: the 15:00 slot is the latest missed one.
-    report = await sweep_and_deliver(application, services, clock, local(2026, 11, 9, 16, 0))
+    report = await sweep_and_deliver(application, services, clock, local("2026-11-09", 16))
     assert report.reminders == 1 and report.breaches == 0
     # Down again until after the deadline: no reminder any more, the breach dated on the day.
-    report = await sweep_and_deliver(application, services, clock, local(2026, 11, 12, 10, 0))
+    report = await sweep_and_deliver(application, services, clock, local("2026-11-12", 10))
     assert report.reminders == 0 and report.breaches == 1
     with db() as session:
         [deduction] = session.exec(select(Deduction)).all()
-    assert deduction.occurred_at == local(2026, 11, 10, 0, 0) - timedelta(microseconds=1)
+    assert deduction.occurred_at == local("2026-11-10", 0) - timedelta(microseconds=1)
 
 
 async def test_quiet_hours_hold_the_breach_notice_until_seven(
-    application: Application, bot: FakeBotAPI, services: Services, clock: Clock, db, people
+    application: Application, bot: FakeBotAPI, services: Services, clock: Clock, db, org
 ) -> None:
-    open_code(db, services, people["staff"], local(2026, 11, 2, 9, 0), "Kế hoạch")
-    report = await sweep_and_deliver(application, services, clock, local(2026, 11, 10, 0, 1))
+    open_code(db, services, org.staff, local("2026-11-02", 9), "Kế hoạch")
+    report = await sweep_and_deliver(application, services, clock, local("2026-11-10", 0, 1))
     assert report.breaches == 1
     assert not [t for t in texts(bot, LEADER) if "Quá hạn" in t]
-    await sweep_and_deliver(application, services, clock, local(2026, 11, 10, 6, 59))
+    await sweep_and_deliver(application, services, clock, local("2026-11-10", 6, 59))
     assert not [t for t in texts(bot, LEADER) if "Quá hạn" in t]
-    await sweep_and_deliver(application, services, clock, local(2026, 11, 10, 7, 0))
+    await sweep_and_deliver(application, services, clock, local("2026-11-10", 7))
     assert len([t for t in texts(bot, LEADER) if "Quá hạn phê duyệt" in t]) == 1
 
 
 async def test_the_digest_groups_and_pages(
-    application: Application, bot: FakeBotAPI, services: Services, clock: Clock, db, people
+    application: Application, bot: FakeBotAPI, services: Services, clock: Clock, db, org
 ) -> None:
-    opened = [local(2026, 10, 26, 9, 0)] * 3 + [local(2026, 11, 2, 9, 0)] * 4
-    opened += [local(2026, 11, 4, 9, 0)] * 2 + [local(2026, 11, 6, 9, 0)] * 3
+    opened = [local("2026-10-26", 9)] * 3 + [local("2026-11-02", 9)] * 4
+    opened += [local("2026-11-04", 9)] * 2 + [local("2026-11-06", 9)] * 3
     for number, at in enumerate(opened, start=1):
-        open_code(db, services, people["staff"], at, f"Việc {number}")
+        open_code(db, services, org.staff, at, f"Việc {number}")
     # Monday 9/11 at 08:00: 3 overdue (due 2/11), 4 due today, 2 due 11/11, 3 due 13/11.
-    report = await sweep_and_deliver(application, services, clock, local(2026, 11, 9, 8, 0))
+    report = await sweep_and_deliver(application, services, clock, local("2026-11-09", 8))
     assert report.digests == 1
     first, second = [t for t in texts(bot, LEADER) if t.startswith("Tổng hợp")]
     assert "(trang 1/2)" in first and "(trang 2/2)" in second
@@ -196,29 +169,29 @@ async def test_the_digest_groups_and_pages(
     pages = [m for m in bot.messages(LEADER) if m["text"].startswith("Tổng hợp")]
     assert [len(m["reply_markup"]["inline_keyboard"]) for m in pages] == [10, 2]
     assert len([t for t in texts(bot, LEADER) if t.startswith("⚠️")]) == 3  # the overdue ones
-    again = await sweep_and_deliver(application, services, clock, local(2026, 11, 9, 9, 0))
+    again = await sweep_and_deliver(application, services, clock, local("2026-11-09", 9))
     assert again.digests == 0
     assert not [t for t in texts(bot, DIRECTOR) if t.startswith("Tổng hợp")]  # nothing pending
 
 
 async def test_a_leader_who_blocked_the_bot_is_reported_and_gets_the_messages_back(
-    application: Application, bot: FakeBotAPI, services: Services, clock: Clock, db, people
+    application: Application, bot: FakeBotAPI, services: Services, clock: Clock, db, org
 ) -> None:
-    open_code(db, services, people["staff"], local(2026, 11, 2, 9, 0), "Kế hoạch")
+    open_code(db, services, org.staff, local("2026-11-02", 9), "Kế hoạch")
     bot.block(LEADER)
-    await sweep_and_deliver(application, services, clock, local(2026, 11, 9, 15, 0))
+    await sweep_and_deliver(application, services, clock, local("2026-11-09", 15))
     with db() as session:
-        assert session.get_one(Employee, people["leader"].id).unreachable_since is not None
+        assert session.get_one(Employee, org.leader.id).unreachable_since is not None
         statuses = [m.status for m in session.exec(select(OutboxMessage))]
     assert "blocked" in statuses
-    await sweep_and_deliver(application, services, clock, local(2026, 11, 10, 8, 0))
+    await sweep_and_deliver(application, services, clock, local("2026-11-10", 8))
     report = [t for t in texts(bot, ADMIN) if "đã chặn bot" in t]
     assert report == [
-        "Các cán bộ sau đã chặn bot nên không nhận được thông báo: Trần Thị Phương (TP01)"
+        "Các cán bộ sau đã chặn bot nên không nhận được thông báo: Trần Thị Phương (TP)"
     ]
 
     bot.unblock(LEADER)
     bot.send_text(bot.user(LEADER, "Phương"), "/help")
     await bot.wait_for(lambda: any("Quá hạn phê duyệt" in t for t in texts(bot, LEADER)))
     with db() as session:
-        assert session.get_one(Employee, people["leader"].id).unreachable_since is None
+        assert session.get_one(Employee, org.leader.id).unreachable_since is None

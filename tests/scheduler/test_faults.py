@@ -6,7 +6,6 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy.orm import sessionmaker
@@ -17,15 +16,14 @@ from kpi.calendar import WorkCalendar
 from kpi.outbox import Draft, post
 from kpi.policy import Policy
 from kpi.workcodes import open_work_code
-from models import OutboxMessage, OutboxStatus
+from models import OutboxKind, OutboxMessage, OutboxStatus
 from sandbox.botapi import FakeBotAPI
 from scheduler import delivery
 from scheduler.delivery import LONG_WAIT, Deliverer, Pacer
 from scheduler.sweep import run_sweep
 from tests.conftest import TOKEN, Clock
-from tests.factories import make_employee
+from tests.factories import HANOI, ORG_CHATS, Org, local
 
-HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = datetime(2026, 11, 9, 2, 0, tzinfo=UTC)  # Monday 09:00 in Hà Nội
 CHAT = 5_000
 
@@ -63,7 +61,13 @@ async def worker(
 def queue(db: sessionmaker[Session], messages: list[tuple[int, str]], **extra: object) -> None:
     """Put one message per (chat, text) in the outbox, due now."""
     drafts = [
-        Draft(key=f"test:{chat}:{text}", kind="notice", chat_id=chat, text=text, not_before=NOW)
+        Draft(
+            key=f"test:{chat}:{text}",
+            kind=OutboxKind.NOTICE,
+            chat_id=chat,
+            text=text,
+            not_before=NOW,
+        )
         for chat, text in messages
     ]
     with db() as session:
@@ -214,23 +218,20 @@ async def test_a_refusal_is_recorded_and_holds_back_no_one(
     assert (await worker.deliver_due()).sent == 0  # a refusal is final
 
 
-def local(day: int, hour: int, minute: int = 0) -> datetime:
-    """An instant of November 2026 in Hà Nội."""
-    return datetime(2026, 11, day, hour, minute, tzinfo=HANOI).astimezone(UTC)
-
-
 async def test_a_late_reminder_expires_but_breach_notices_never_do(
-    fake: FakeBotAPI, worker: Deliverer, db: sessionmaker[Session], now: Clock, policy: Policy
+    fake: FakeBotAPI,
+    worker: Deliverer,
+    db: sessionmaker[Session],
+    now: Clock,
+    policy: Policy,
+    org: Org,
 ) -> None:
     with db() as session:
-        director = make_employee(session, "GD01", "Nguyễn Văn Giám", telegram_id=800)
-        leader = make_employee(session, "TP01", "Trần Thị Phương", leader=director, telegram_id=700)
-        staff = make_employee(session, "CV01", "Lê Văn Hùng", leader=leader, telegram_id=701)
         opened = open_work_code(
             session=session,
-            author=staff,
+            author=org.staff,
             title="Kế hoạch",
-            now=local(2, 9),
+            now=local("2026-11-02", 9),
             calendar=WorkCalendar(tz=HANOI),
             days=policy.deadline_days,
         )
@@ -239,9 +240,9 @@ async def test_a_late_reminder_expires_but_breach_notices_never_do(
     def sweep(at: datetime) -> None:
         run_sweep(db=db, policy=policy, tz=HANOI, now=at, default_locale="vi")
 
-    sweep(local(9, 15))  # the 15:00 reminder is queued, but the worker is down
-    sweep(local(10, 0, 30))  # past the deadline: the breach, its notices held until 07:00
-    now.now = local(16, 9)  # the worker comes back a week later
+    sweep(local("2026-11-09", 15))  # the 15:00 reminder is queued, but the worker is down
+    sweep(local("2026-11-10", 0, 30))  # past the deadline: the breach, its notices held until 07:00
+    now.now = local("2026-11-16", 9)  # the worker comes back a week later
     report = await worker.deliver_due()
     statuses = {(row.kind, row.status) for row in rows(db)}
     assert statuses == {
@@ -250,6 +251,7 @@ async def test_a_late_reminder_expires_but_breach_notices_never_do(
         ("breach", OutboxStatus.SENT),
     }
     assert report.sent == 3
-    assert not [m for m in fake.messages(700) if "Nhắc việc" in m["text"]]
-    assert [len(fake.messages(chat)) for chat in (700, 701, 800)] == [1, 1, 1]
-    assert "Quá hạn phê duyệt" in fake.messages(700)[0]["text"]
+    assert not [m for m in fake.messages(ORG_CHATS["leader"]) if "Nhắc việc" in m["text"]]
+    chats = [ORG_CHATS[name] for name in ("leader", "staff", "director")]
+    assert [len(fake.messages(chat)) for chat in chats] == [1, 1, 1]
+    assert "Quá hạn phê duyệt" in fake.messages(ORG_CHATS["leader"])[0]["text"]

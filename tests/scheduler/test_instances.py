@@ -22,7 +22,8 @@ from sandbox.botapi import FakeBotAPI
 from scheduler.delivery import Deliverer, DeliveryReport, Pacer
 from scheduler.sweep import SweepReport, run_sweep
 from tests.conftest import TEST_DATABASE_URL, TOKEN
-from tests.scheduler.test_crash import HANOI, T, deductions, fill_breached, sent
+from tests.factories import HANOI
+from tests.scheduler.test_crash import T, deductions, fill_breached, sent
 
 R = TypeVar("R")
 # 1,150 due codes, 300 messages to 100 chats, three each: more than a batch of either worker,

@@ -1,4 +1,4 @@
-"""How work codes read in a chat: notices, lists and the approver's buttons."""
+"""How a work code reads in a chat: its card, its line in a list, the approver's buttons."""
 
 from __future__ import annotations
 
@@ -8,13 +8,20 @@ from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.i18n import N_, Translator
 from kpi.calendar import WorkCalendar
 from kpi.days import DayKind
 from kpi.deadlines import Run, explanation_for
-from kpi.workcodes import Outcome
+from locales.i18n import N_, Translator
 from models import Employee, WorkCode, WorkCodeAction, WorkCodeStatus
+from notices.callbacks import WorkCodeButton
+from notices.occasion import Occasion
 
+# The approver's buttons: on a message about one code, and on a list (where each names its code).
+_RESPONSE_BUTTONS = (
+    (WorkCodeAction.APPROVE, N_("Approve"), N_("Approve #{id}")),
+    (WorkCodeAction.REJECT, N_("Reject"), N_("Reject #{id}")),
+    (WorkCodeAction.OPINION, N_("Opinion"), N_("Opinion #{id}")),
+)
 STATUS_LABELS = {
     WorkCodeStatus.OPEN: N_("pending approval"),
     WorkCodeStatus.RETURNED: N_("returned with an opinion"),
@@ -22,29 +29,26 @@ STATUS_LABELS = {
     WorkCodeStatus.REJECTED: N_("rejected"),
     WorkCodeStatus.WITHDRAWN: N_("withdrawn"),
 }
-APPROVE, REJECT, OPINION = "ap", "rj", "op"
-
-
-def callback(action: str, code: WorkCode, source: str = "c") -> str:
-    """Button data: what to do, to which code, in which cycle (no authority; re-checked).
-
-    `source` is "c" on a message about one code, "l" on a list (a digest, a reminder), whose
-    text must not be replaced by one code's state.
-    """
-    return f"w{source}:{action}:{code.id}:{code.cycle}"
 
 
 def approver_keyboard(tr: Translator, code: WorkCode) -> InlineKeyboardMarkup:
     """Approve / Reject / Opinion for one code."""
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(tr._("Approve"), callback_data=callback(APPROVE, code)),
-                InlineKeyboardButton(tr._("Reject"), callback_data=callback(REJECT, code)),
-                InlineKeyboardButton(tr._("Opinion"), callback_data=callback(OPINION, code)),
-            ]
-        ]
-    )
+    return InlineKeyboardMarkup([_buttons(tr, code, on_list=False)])
+
+
+def list_keyboard(tr: Translator, codes: Sequence[WorkCode]) -> InlineKeyboardMarkup:
+    """One row of Approve / Reject / Opinion buttons per code of a list."""
+    return InlineKeyboardMarkup([_buttons(tr, code, on_list=True) for code in codes])
+
+
+def _buttons(tr: Translator, code: WorkCode, *, on_list: bool) -> list[InlineKeyboardButton]:
+    return [
+        InlineKeyboardButton(
+            tr._(on_a_list if on_list else alone, id=code.id),
+            callback_data=WorkCodeButton.of(action, code, on_list=on_list).pack(),
+        )
+        for action, alone, on_a_list in _RESPONSE_BUTTONS
+    ]
 
 
 def status(tr: Translator, code: WorkCode) -> str:
@@ -96,15 +100,7 @@ def _run(tr: Translator, run: Run) -> str:
     return f"{escape(name)} ({span})"
 
 
-def notice(
-    tr: Translator,
-    code: WorkCode,
-    author: Employee,
-    calendar: WorkCalendar,
-    *,
-    today: date,
-    days: int,
-) -> str:
+def card(tr: Translator, code: WorkCode, author: Employee, occasion: Occasion) -> str:
     """The approver's message about a code: title, employee, deadline and its explanation."""
     lines = [
         tr._("<b>Work code #{id}</b> — {status}", id=code.id, status=status(tr, code)),
@@ -112,11 +108,16 @@ def notice(
         tr._("Employee: {name} ({code})", name=escape(author.full_name), code=escape(author.code)),
     ]
     if code.status == WorkCodeStatus.OPEN:
-        lines.append(tr._("Deadline: {deadline}", deadline=deadline(tr, code, calendar, today)))
-        explanation = skipped(tr, code, calendar, days)
-        if explanation:
-            lines.append(f"<i>{explanation}</i>")
+        lines += deadline_lines(tr, code, occasion)
     return "\n".join(lines)
+
+
+def deadline_lines(tr: Translator, code: WorkCode, occasion: Occasion) -> list[str]:
+    """`Deadline: end of 13/11/2026 (3 working days left)`, and the days off it skipped."""
+    due = deadline(tr, code, occasion.calendar, occasion.today)
+    explanation = skipped(tr, code, occasion.calendar, occasion.policy.deadline_days)
+    lines = [tr._("Deadline: {deadline}", deadline=due)]
+    return lines + ([f"<i>{explanation}</i>"] if explanation else [])
 
 
 def code_line(tr: Translator, code: WorkCode, calendar: WorkCalendar, today: date) -> str:
@@ -127,26 +128,6 @@ def code_line(tr: Translator, code: WorkCode, calendar: WorkCalendar, today: dat
     return line
 
 
-REFUSALS = {
-    Outcome.NOT_FOUND: N_("Work code #{id} was not found among your codes."),
-    Outcome.NOT_ALLOWED: N_("You may not do this with work code #{id}."),
-    Outcome.ALREADY_HANDLED: N_("Work code #{id} has already been handled."),
-    Outcome.NO_LEADER: N_(
-        "You have no direct leader in the roster, so you cannot open work codes yet. "
-        "Please ask HR to update the roster."
-    ),
-    Outcome.EMPTY_TITLE: N_("The title is empty. Please write what the work is about."),
-    Outcome.TITLE_TOO_LONG: N_("The title is longer than 200 characters. Please shorten it."),
-    Outcome.COMMAND_AS_TITLE: N_("A title cannot start with /. Please write the title as text."),
-    Outcome.DESCRIPTION_TOO_LONG: N_("The description is longer than 2,000 characters."),
-    Outcome.TEXT_REQUIRED: N_("Please write the text; it cannot be empty."),
-    Outcome.TEXT_TOO_LONG: N_("The text is longer than 2,000 characters. Please shorten it."),
-}
-PROMPTS = {
-    WorkCodeAction.OPEN: N_("Send the title of the new work code (or /cancel)."),
-    WorkCodeAction.REJECT: N_("Send the reason for rejecting work code #{id} (or /cancel)."),
-    WorkCodeAction.OPINION: N_("Send your opinion on work code #{id} (or /cancel)."),
-}
 AUTHOR_NEWS = {
     WorkCodeAction.APPROVE: N_("Work code #{id} «{title}» was approved by {leader}."),
     WorkCodeAction.REJECT: N_("Work code #{id} «{title}» was rejected by {leader}. Reason: {text}"),
@@ -161,16 +142,6 @@ RESPONSE_NOTES = {
     WorkCodeAction.OPINION: N_("Opinion of {leader} at {at}: {text}"),
     WorkCodeAction.WITHDRAW: N_("Withdrawn by the employee at {at}."),
 }
-
-
-def refusal(tr: Translator, outcome: Outcome, code_id: int | None = None) -> str:
-    """Why a request on a work code changed nothing."""
-    return tr._(REFUSALS[outcome], id=code_id)
-
-
-def prompt(tr: Translator, action: WorkCodeAction, code_id: int | None = None) -> str:
-    """The question asked before a title, a reason or an opinion."""
-    return tr._(PROMPTS[action], id=code_id)
 
 
 def author_news(
@@ -195,39 +166,6 @@ def response_note(
         leader=escape(leader.full_name),
         at=tr.datetime(at),
         text=escape(text),
-    )
-
-
-DONE = {
-    WorkCodeAction.APPROVE: N_("Work code #{id} is approved."),
-    WorkCodeAction.REJECT: N_("Work code #{id} is rejected."),
-    WorkCodeAction.OPINION: N_("Your opinion on work code #{id} was sent to the employee."),
-    WorkCodeAction.WITHDRAW: N_("Work code #{id} is withdrawn."),
-}
-
-
-def done(tr: Translator, action: WorkCodeAction, code_id: int) -> str:
-    """The confirmation of a transition the caller made."""
-    return tr._(DONE[action], id=code_id)
-
-
-def list_keyboard(tr: Translator, codes: Sequence[WorkCode]) -> InlineKeyboardMarkup:
-    """One row of Approve / Reject / Opinion buttons per code of a list."""
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(
-                    tr._("Approve #{id}", id=c.id), callback_data=callback(APPROVE, c, "l")
-                ),
-                InlineKeyboardButton(
-                    tr._("Reject #{id}", id=c.id), callback_data=callback(REJECT, c, "l")
-                ),
-                InlineKeyboardButton(
-                    tr._("Opinion #{id}", id=c.id), callback_data=callback(OPINION, c, "l")
-                ),
-            ]
-            for c in codes
-        ]
     )
 
 

@@ -1,17 +1,18 @@
-"""What handlers and the scheduler need, built once by main() and passed down."""
+"""What handlers and the scheduler need, built once by the assembly and passed down."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
-from bot.config import Settings
 from kpi.calendar import WorkCalendar, load_calendar
 from kpi.policy import Policy
+from services.doorbell import Doorbell
 
 
 def system_clock() -> datetime:
@@ -21,15 +22,18 @@ def system_clock() -> datetime:
 
 @dataclass(frozen=True)
 class Services:
-    """Settings, database, policy and clock for one running bot."""
+    """Database, policy, clock, the organisation's zone and default language of one running bot.
 
-    settings: Settings
+    The assembly (`bot/`) fills it from the settings, so nothing below it reads them.
+    """
+
     db: sessionmaker[Session]
     policy: Policy
+    tz: ZoneInfo
+    default_locale: str
     clock: Callable[[], datetime] = field(default=system_clock)
+    doorbell: Doorbell = field(default_factory=Doorbell)
 
     def calendar(self, session: Session) -> WorkCalendar:
         """The working calendar as the database declares it now."""
-        return load_calendar(
-            session=session, tz=self.settings.tz, calendar_days=self.policy.calendar_days
-        )
+        return load_calendar(session=session, tz=self.tz, calendar_days=self.policy.calendar_days)

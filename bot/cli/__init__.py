@@ -1,0 +1,34 @@
+"""The `kpibot` command line: one module per command or group of commands."""
+
+from __future__ import annotations
+
+import logging
+from importlib.metadata import entry_points
+
+import typer
+
+from bot.cli import calendar, db, deductions, invites, report, roster, service
+
+app = typer.Typer(
+    help="kpibot: the KPI bot for public administration.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command()(service.run)
+app.command()(invites.invite)
+app.command()(service.sweep)
+app.command()(report.report)
+# Commands of other packages, such as `kpibot sandbox` (declared in pyproject.toml).
+for command in entry_points(group="kpibot.commands"):
+    app.command(name=command.name)(command.load())
+app.add_typer(db.app, name="db")
+app.add_typer(roster.app, name="roster")
+app.add_typer(calendar.app, name="calendar")
+app.add_typer(deductions.app, name="deductions")
+
+
+def main() -> None:
+    """Entry point of the `kpibot` console script."""
+    logging.captureWarnings(True)
+    app()

@@ -1,0 +1,104 @@
+"""Running the service: `run` serves the bot; `sweep` does its time-driven work once."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session
+
+from bot.cli.resources import fail, open_engine, policy, settings
+from bot.config import Settings, SettingsError
+from bot.logs import configure_logging
+from models.db import make_session_factory
+from services.container import system_clock
+
+if TYPE_CHECKING:
+    from scheduler.delivery import DeliveryReport
+
+
+def run() -> None:
+    """Upgrade the database, then serve (by webhook when KPIBOT_WEBHOOK_URL is set)."""
+    # The bot stack loads only for the commands that need it.
+    from bot.app import services_for
+    from bot.serve import serve
+
+    config = settings()
+    try:
+        token = config.require_token()
+        if config.webhook_url:
+            config.require_webhook_secret()
+    except SettingsError as exc:
+        fail(str(exc))
+    configure_logging(token)
+    active_policy = policy(config)
+    engine = open_engine(config)
+    serve(config, services_for(config, make_session_factory(engine), active_policy))
+
+
+def sweep(
+    at: Annotated[
+        str | None,
+        typer.Option(
+            "--at",
+            help="The instant, ISO-8601 (e.g. 2026-11-09T15:00+07:00; without a zone, "
+            "KPIBOT_TIMEZONE). Default: now.",
+        ),
+    ] = None,
+    no_send: Annotated[
+        bool, typer.Option("--no-send", help="Queue messages; send nothing.")
+    ] = False,
+) -> None:
+    """Do once all time-driven work due at an instant: reminders, breaches, digests; then send."""
+    from scheduler.sweep import run_sweep
+
+    config = settings()
+    now = _instant(at, config) if at else system_clock()
+    active_policy = policy(config)
+    engine = open_engine(config)
+    db = make_session_factory(engine)
+    report = run_sweep(
+        db=db, policy=active_policy, tz=config.tz, now=now, default_locale=config.default_locale
+    )
+    typer.echo(
+        f"{now.astimezone(config.tz).isoformat()}: {report.reminders} reminders, "
+        f"{report.breaches} breaches, {report.digests} digests; {report.queued} messages queued."
+    )
+    if not no_send:
+        delivered = asyncio.run(_deliver(config, db, now))
+        typer.echo(
+            f"Delivered {delivered.sent}; {delivered.later} wait for a retry, "
+            f"{delivered.blocked} blocked, {delivered.failed} refused."
+        )
+    engine.dispose()
+
+
+def _instant(text: str, config: Settings) -> datetime:
+    try:
+        instant = datetime.fromisoformat(text)
+    except ValueError:
+        fail(f"{text!r} is not an ISO-8601 date and time, e.g. 2026-11-09T15:00+07:00")
+    return instant if instant.tzinfo else instant.replace(tzinfo=config.tz)
+
+
+async def _deliver(config: Settings, db: sessionmaker[Session], now: datetime) -> DeliveryReport:
+    """Send what is due at `now` with a bot of our own, as the running service would."""
+    from telegram import Bot
+    from telegram.error import TelegramError
+
+    from scheduler.delivery import Deliverer
+
+    try:
+        token = config.require_token()
+    except SettingsError as exc:
+        fail(f"{exc} (or use --no-send)")
+    configure_logging(token, logging.WARNING)
+    try:
+        async with Bot(token, base_url=config.telegram_base_url.rstrip("/")) as bot:
+            return await Deliverer(db=db, bot=bot, clock=lambda: now).deliver_due()
+    except TelegramError as exc:
+        fail(f"cannot reach Telegram: {exc}")

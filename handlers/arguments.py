@@ -1,0 +1,22 @@
+"""What follows a command, as the user typed it."""
+
+from __future__ import annotations
+
+from telegram import Message
+
+
+def words(message: Message, count: int) -> list[str]:
+    """The command's arguments: `count - 1` words, then the rest of the text as typed."""
+    return (message.text or "").split(maxsplit=count)[1:]
+
+
+def rest(message: Message) -> str:
+    """The whole text after the command, as typed ("" when there is none)."""
+    found = words(message, 1)
+    return found[0] if found else ""
+
+
+def number(word: str) -> str | None:
+    """The digits of a record number written `12` or `#12`; None when it is not one."""
+    digits = word.strip().removeprefix("#")
+    return digits if digits.isdigit() and len(digits) <= 12 else None

@@ -1,0 +1,64 @@
+"""Messages about approving a code: the approver's notice, the author's news, the handled card."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from sqlmodel import Session
+
+from kpi import workcodes
+from kpi.outbox import Draft
+from models import Employee, OutboxKind, WorkCode, WorkCodeAction
+from notices.occasion import Occasion
+from notices.workcodes import RESPONSE_NOTES, approver_keyboard, author_news, card, response_note
+
+
+def new_code_notice(session: Session, occasion: Occasion, code: WorkCode) -> Draft | None:
+    """The approver's message about a new code (or cycle), with Approve / Reject / Opinion."""
+    approver = session.get_one(Employee, code.approver_id)
+    if approver.telegram_id is None:
+        return None  # not linked yet: /pending shows the code once they are
+    tr = occasion.tr(approver)
+    author = session.get_one(Employee, code.employee_id)
+    return occasion.draft(
+        approver,
+        f"notice:{code.id}:{code.cycle}",
+        OutboxKind.NOTICE,
+        card(tr, code, author, occasion),
+        buttons=approver_keyboard(tr, code),
+        work_code_id=code.id,
+    )
+
+
+def response_notice(
+    session: Session,
+    occasion: Occasion,
+    code: WorkCode,
+    action: WorkCodeAction,
+    leader: Employee,
+    text: str,
+) -> Draft | None:
+    """The author is told of the approver's response (approved, rejected, an opinion)."""
+    author = session.get_one(Employee, code.employee_id)
+    if author.telegram_id is None:
+        return None
+    return occasion.draft(
+        author,
+        f"outcome:{code.id}:{code.cycle}:{action.value}",
+        OutboxKind.OUTCOME,
+        author_news(occasion.tr(author), action, code, leader, text),
+        work_code_id=code.id,
+    )
+
+
+def handled_card(session: Session, occasion: Occasion, code: WorkCode) -> str:
+    """The approver's card of the code as it now stands, with the last response under it."""
+    approver = session.get_one(Employee, code.approver_id)
+    author = session.get_one(Employee, code.employee_id)
+    tr = occasion.tr(approver)
+    text = card(tr, code, author, occasion)
+    last = workcodes.events_of(session=session, code_id=cast(int, code.id))[-1]
+    if last.action in RESPONSE_NOTES:
+        actor = session.get_one(Employee, last.actor_id)
+        text += "\n" + response_note(tr, WorkCodeAction(last.action), actor, last.at, last.text)
+    return text

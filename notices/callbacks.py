@@ -1,0 +1,110 @@
+"""Button data: for each family of buttons one small codec builds the string and reads it back.
+
+Data carries no authority: the handler re-checks who pressed, and what is still allowed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import ClassVar, Self, cast
+
+from kpi.scoring import Quarter
+from models import WorkCode, WorkCodeAction
+
+
+class CallbackData:
+    """A family of buttons: `pack` writes one's data, `parse` reads it (None if it is not one)."""
+
+    ROUTE: ClassVar[str]  # what the handler is routed by: every data of the family, valid or not
+    SHAPE: ClassVar[re.Pattern[str]]  # a valid data, its fields in groups
+
+    def pack(self) -> str:
+        """The button's callback data."""
+        raise NotImplementedError
+
+    @classmethod
+    def parse(cls, data: str | None) -> Self | None:
+        """The button behind `data`, or None when the data is not a valid one of this family."""
+        match = cls.SHAPE.fullmatch(data or "")
+        return None if match is None else cls.unpack(match)
+
+    @classmethod
+    def unpack(cls, match: re.Match[str]) -> Self:
+        """The button from the groups of a valid data."""
+        raise NotImplementedError
+
+
+_RESPONSES = {
+    WorkCodeAction.APPROVE: "ap",
+    WorkCodeAction.REJECT: "rj",
+    WorkCodeAction.OPINION: "op",
+}
+_RESPONSE_OF = {short: action for action, short in _RESPONSES.items()}
+
+
+@dataclass(frozen=True)
+class WorkCodeButton(CallbackData):
+    """Approve, Reject or Opinion on a code in one cycle: `wc:ap:12:1`, or `wl:...` on a list."""
+
+    ROUTE = r"^w[cl]:"
+    SHAPE = re.compile(r"w([cl]):(ap|rj|op):(\d{1,12}):(\d{1,6})")
+
+    action: WorkCodeAction
+    code_id: int
+    cycle: int
+    on_list: bool = False  # a list (a digest, a reminder) keeps its text when a button is pressed
+
+    @classmethod
+    def of(cls, action: WorkCodeAction, code: WorkCode, *, on_list: bool = False) -> Self:
+        """The button for `action` on the code's current cycle."""
+        return cls(action, cast(int, code.id), code.cycle, on_list)
+
+    def pack(self) -> str:
+        """`w`, the source (c: one code's message, l: a list), the action, the code, the cycle."""
+        source = "l" if self.on_list else "c"
+        return f"w{source}:{_RESPONSES[self.action]}:{self.code_id}:{self.cycle}"
+
+    @classmethod
+    def unpack(cls, match: re.Match[str]) -> Self:
+        """The button from the groups of a valid data."""
+        return cls(_RESPONSE_OF[match[2]], int(match[3]), int(match[4]), match[1] == "l")
+
+
+@dataclass(frozen=True)
+class AppealButton(CallbackData):
+    """Accept or reject an appeal: `ap:acc:5`, `ap:rej:5`."""
+
+    ROUTE = r"^ap:"
+    SHAPE = re.compile(r"ap:(acc|rej):(\d{1,12})")
+
+    appeal_id: int
+    accept: bool
+
+    def pack(self) -> str:
+        """`ap`, the decision, the appeal."""
+        return f"ap:{'acc' if self.accept else 'rej'}:{self.appeal_id}"
+
+    @classmethod
+    def unpack(cls, match: re.Match[str]) -> Self:
+        """The button from the groups of a valid data."""
+        return cls(int(match[2]), match[1] == "acc")
+
+
+@dataclass(frozen=True)
+class ChartButton(CallbackData):
+    """The score chart of a quarter: `sc:chart:2026Q4`."""
+
+    ROUTE = r"^sc:"
+    SHAPE = re.compile(r"sc:chart:(\d{4}Q[1-4])")
+
+    quarter: Quarter
+
+    def pack(self) -> str:
+        """`sc:chart` and the quarter."""
+        return f"sc:chart:{self.quarter}"
+
+    @classmethod
+    def unpack(cls, match: re.Match[str]) -> Self:
+        """The button from the groups of a valid data."""
+        return cls(Quarter.parse(match[1]))

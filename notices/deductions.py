@@ -1,0 +1,72 @@
+"""Messages about deductions: one logged (by a leader, HR or a file import), one cancelled."""
+
+from __future__ import annotations
+
+from html import escape
+
+from sqlmodel import Session, col, select
+
+from kpi import org
+from kpi.appeals import appeal_last_day
+from kpi.outbox import Draft
+from locales.i18n import N_
+from models import Deduction, DeductionSource, Employee, OutboxKind
+from notices.occasion import Occasion
+
+DEDUCTION_BY_LEADER = N_(
+    "{author} logged deduction #{id}: −{points} points on «{criterion}» ({day}). Reason: {reason}"
+)
+DEDUCTION_BY_HR = N_(
+    "HR logged deduction #{id}: −{points} points on «{criterion}» ({day}). Reason: {reason}"
+)
+APPEAL_HINT = N_("If you disagree, send /appeal {id} REASON by the end of {day}.")
+
+
+def deduction_notice(
+    occasion: Occasion, employee: Employee, deduction: Deduction, author: Employee | None
+) -> Draft | None:
+    """The employee is told of a deduction, and until when they may appeal it."""
+    if employee.telegram_id is None:
+        return None
+    tr, calendar = occasion.tr(employee), occasion.calendar
+    values = {
+        "id": deduction.id,
+        "points": tr.number(deduction.points),
+        "criterion": escape(occasion.policy.criterion_name(deduction.criterion, tr.locale)),
+        "reason": escape(deduction.reason),
+        "day": tr.date(calendar.local_day(deduction.occurred_at)),
+    }
+    if author is None:
+        lines = [tr._(DEDUCTION_BY_HR, **values)]
+    else:
+        lines = [tr._(DEDUCTION_BY_LEADER, author=escape(author.full_name), **values)]
+    last_day = appeal_last_day(deduction=deduction, calendar=calendar, policy=occasion.policy)
+    if last_day >= occasion.today:
+        lines.append(tr._(APPEAL_HINT, id=deduction.id, day=tr.date(last_day)))
+    return occasion.draft(
+        employee, f"deduction:{deduction.id}", OutboxKind.DEDUCTION, "\n".join(lines)
+    )
+
+
+def import_notices(session: Session, occasion: Occasion) -> list[Draft]:
+    """A notice to each employee of a deduction that a file import added at `occasion.now`."""
+    query = select(Deduction).where(
+        col(Deduction.source) == DeductionSource.IMPORT, col(Deduction.created_at) == occasion.now
+    )
+    added = session.exec(query).all()
+    people = org.employees_by_id(session, {deduction.employee_id for deduction in added})
+    drafts = [deduction_notice(occasion, people[d.employee_id], d, None) for d in added]
+    return [draft for draft in drafts if draft is not None]
+
+
+def cancellation_notice(
+    occasion: Occasion, employee: Employee, deduction: Deduction, reason: str
+) -> Draft | None:
+    """The employee is told that HR cancelled one of their deductions, and why."""
+    if employee.telegram_id is None:
+        return None
+    tr = occasion.tr(employee)
+    text = tr._(
+        "HR cancelled deduction #{id}. Reason: {reason}", id=deduction.id, reason=escape(reason)
+    )
+    return occasion.draft(employee, f"reversed:{deduction.id}", OutboxKind.DEDUCTION, text)

@@ -1,0 +1,1 @@
+"""What handlers and the scheduler share at run time: the Services container, the doorbell."""

@@ -1,0 +1,42 @@
+"""What follows a command, as typed: words, the rest of the text, record numbers."""
+
+from __future__ import annotations
+
+import pytest
+from telegram import Chat, Message
+
+from handlers.arguments import number, rest, words
+from tests.factories import local
+
+
+def message(text: str) -> Message:
+    return Message(1, local("2026-11-02"), Chat(1, Chat.PRIVATE), text=text)
+
+
+@pytest.mark.parametrize(
+    ("text", "count", "expected"),
+    [
+        (
+            "/deduct NV1 task_quality 2 Nộp  chậm\nhai lần",
+            3,
+            ["NV1", "task_quality", "2 Nộp  chậm\nhai lần"],
+        ),
+        ("/deduct NV1", 3, ["NV1"]),
+        ("/appeal", 2, []),
+    ],
+)
+def test_words_then_the_rest_as_typed(text: str, count: int, expected: list[str]) -> None:
+    assert words(message(text), count) == expected
+
+
+def test_the_rest_of_the_text() -> None:
+    assert rest(message("/open  Báo cáo <quý IV>  ")) == "Báo cáo <quý IV>  "
+    assert rest(message("/open")) == ""
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [("12", "12"), ("#12", "12"), (" #007 ", "007"), ("12a", None), ("", None), ("1" * 13, None)],
+)
+def test_record_numbers(word: str, expected: str | None) -> None:
+    assert number(word) == expected
