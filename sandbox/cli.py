@@ -110,10 +110,11 @@ def _announce(sandbox: Sandbox, options: Options) -> None:
             f"the demo organisation {UNIT}: {seeded.employees} people, "
             f"{seeded.codes} work codes, {seeded.deductions} deductions"
         )
+    spec_path = resolve_spec_path()
     spec = (
-        f"checked against {resolve_spec_path()}"
+        f"checked against {spec_path}"
         if sandbox.fake.spec_source == "api.json"
-        else "given built-in checks (api.json not found)"
+        else f"given built-in checks ({spec_path} not found)"
     )
     typer.echo(f"kpibot sandbox: {sandbox.url}")
     typer.echo(f"  People: {people}.")

@@ -19,7 +19,7 @@ from bot.app import build_application, services_for
 from bot.config import Settings
 from kpi.policy import Policy, load_policy
 from models.db import make_engine, make_session_factory, upgrade
-from sandbox.botapi import FakeBotAPI
+from sandbox.botapi import FakeBotAPI, resolve_spec_path
 from scheduler.delivery import Pacer
 from scheduler.jobs import DELIVERER
 from services.container import Services
@@ -27,6 +27,16 @@ from tests.factories import Org, make_org
 
 TEST_DATABASE_URL = os.environ.get("KPIBOT_TEST_DATABASE_URL")
 TOKEN = "123456:TEST-token-for-the-fake"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say when the Bot API calls were checked by the built-in checks, not the official spec."""
+    path = resolve_spec_path()
+    if not path.is_file():
+        terminalreporter.write_line(
+            f"Bot API calls were checked by the emulator's built-in checks: {path} not found "
+            "(clone next to ../shared or set KPIBOT_BOT_API_SPEC for the official spec)"
+        )
 
 
 def reset_postgres(url: str) -> None:

@@ -25,14 +25,17 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from telegram.request import HTTPXRequest
 
 from sandbox.botapi import (
+    DEFAULT_SPEC_PATH,
     SECRET_HEADER,
     SPEC_ENV_VAR,
     FakeBotAPI,
     TelegramHtmlParser,
+    resolve_spec_path,
     utf16_len,
 )
 
 CHAT = 1001
+ROOT = Path(__file__).resolve().parents[2]
 # Every new httpx client loads the CA bundle (~50 ms) unless it is handed a ready SSL context.
 TLS = ssl.create_default_context()
 
@@ -41,6 +44,35 @@ TLS = ssl.create_default_context()
 def fake() -> Iterator[FakeBotAPI]:
     with FakeBotAPI() as server:
         yield server
+
+
+@pytest.fixture
+def small_spec(tmp_path: Path) -> Path:
+    """A spec file in api.json's shape describing two methods, for tests of the api.json mode."""
+    text = {"name": "text", "types": ["String"], "required": True, "description": ""}
+    chat_id = {"name": "chat_id", "types": ["Integer", "String"], "required": True}
+    methods = {
+        "getMe": {"name": "getMe", "fields": []},
+        "sendMessage": {"name": "sendMessage", "fields": [chat_id, text]},
+    }
+    path = tmp_path / "api.json"
+    path.write_text(json.dumps({"methods": methods, "types": {}}), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def official_spec() -> Path:
+    """The official spec's path; the test is skipped where it is absent (a clone on its own)."""
+    path = resolve_spec_path()
+    if not path.is_file():
+        pytest.skip(f"needs the official Bot API spec, not found at {path}")
+    return path
+
+
+@pytest.fixture(params=["small_spec", "official_spec"])
+def api_json(request: pytest.FixtureRequest) -> Path:
+    """A spec in api.json's shape: the tests' own small one, and the official one where present."""
+    return Path(request.getfixturevalue(request.param))
 
 
 @pytest.fixture(scope="module")
@@ -397,13 +429,24 @@ def test_requests_are_decoded_like_the_bot_api(fake: FakeBotAPI, api: httpx.Clie
     fake.assert_no_invalid_calls()
 
 
-def test_unknown_method_and_wrong_token(fake: FakeBotAPI, api: httpx.Client) -> None:
-    response = api.post("sendMesage", data={"chat_id": 1, "text": "x"})
-    assert (response.status_code, response.json()["description"]) == (404, "Not Found")
+def test_wrong_token(fake: FakeBotAPI, api: httpx.Client) -> None:
     wrong = api.post(f"{fake.base_url}999:WRONG/getMe")
     assert wrong.status_code == 401
     assert wrong.json() == {"ok": False, "error_code": 401, "description": "Unauthorized"}
-    assert [c.status for c in fake.invalid_calls] == [404, 401]
+    assert [c.status for c in fake.invalid_calls] == [401]
+
+
+def test_unknown_method_with_an_api_json_spec(api_json: Path, http: httpx.Client) -> None:
+    with FakeBotAPI(spec_path=api_json) as fake:
+        api = api_client(http, fake)
+        response = api.post("sendMesage", data={"chat_id": 1, "text": "x"})
+        known = api.post("sendMessage", data={"chat_id": 1, "text": "x"})
+        with pytest.raises(ValueError, match="unknown Bot API method"):
+            fake.fail_next("sendMesage")
+    assert fake.spec_source == "api.json"
+    assert (response.status_code, response.json()["description"]) == (404, "Not Found")
+    assert known.status_code == 200
+    assert [c.status for c in fake.invalid_calls] == [404]
 
 
 # ---- updates: long polling and webhooks --------------------------------------------------
@@ -538,8 +581,6 @@ async def test_injected_faults(
 
     assert [c.status for c in fake.rejected_calls] == [429, 429, 500, 500, 502, 403, 403]
     fake.assert_no_invalid_calls()
-    with pytest.raises(ValueError, match="unknown Bot API method"):
-        fake.fail_next("sendMesage")
 
 
 def test_rate_limits_answer_429_per_private_chat(http: httpx.Client) -> None:
@@ -575,9 +616,14 @@ def test_builtin_spec_when_the_official_one_is_missing(
     assert bad.status_code == 400 and missing.status_code == 400
     assert len(fake.invalid_calls) == 2
     assert "spec not found" in caplog.text and "built-in" in caplog.text
+    assert str(tmp_path / "none.json") in caplog.text
 
 
-def test_spec_path_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_spec_path_from_environment(
+    small_spec: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert DEFAULT_SPEC_PATH == ROOT.parent / "shared" / "telegram-bot-api" / "api.json"
+    monkeypatch.setenv(SPEC_ENV_VAR, str(small_spec))
     assert FakeBotAPI().spec_source == "api.json"
     monkeypatch.setenv(SPEC_ENV_VAR, str(tmp_path / "absent.json"))
     assert FakeBotAPI().spec_source == "built-in"
