@@ -31,6 +31,16 @@ STATUS_LABELS = {
 }
 
 
+TITLE_IN_LIST = 60  # characters of a title where a message names a code among other things
+
+
+def short_title(title: str) -> str:
+    """A code's title to name it in a line, HTML-escaped; a long one is cut and ends in "…"."""
+    if len(title) > TITLE_IN_LIST:
+        title = title[: TITLE_IN_LIST - 1].rstrip() + "…"
+    return escape(title)
+
+
 def approver_keyboard(tr: Translator, code: WorkCode) -> InlineKeyboardMarkup:
     """Approve / Reject / Opinion for one code."""
     return InlineKeyboardMarkup([_buttons(tr, code, on_list=False)])
