@@ -1,22 +1,34 @@
-"""The calendar in the sweep's messages: a breach told on its deadline day."""
+"""The calendar in the sweep's messages: a breach told on its deadline day, an estimated year."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlmodel import select
 from telegram.ext import Application
 
+from kpi.calendar import WorkCalendar
+from kpi.decisions import parse_decision
+from kpi.policy import Policy
+from kpi.replanning import Planning, import_decision
 from models import Deduction
+from notices.digests import admins_report
+from notices.occasion import Occasion
 from sandbox.botapi import FakeBotAPI
 from services.container import Services
 from tests.conftest import Clock
-from tests.factories import ORG_CHATS, Org, local
+from tests.factories import HANOI, ORG_CHATS, Org, local
+from tests.kpi.test_decisions import GOOD
 from tests.scheduler.test_engine import open_code, sweep_and_deliver, texts
 
-LEADER, STAFF, DIRECTOR = (ORG_CHATS[name] for name in ("leader", "staff", "director"))
+LEADER, STAFF, DIRECTOR, ADMIN = (
+    ORG_CHATS[name] for name in ("leader", "staff", "director", "admin")
+)
 TITLE = "Báo cáo tổng kết công tác năm 2026 và phương hướng nhiệm vụ năm 2027 của Sở Nội vụ"
 SHORT = "Báo cáo tổng kết công tác năm 2026 và phương hướng nhiệm vụ…"
+# A decision for 2029: the Tết break of the test decision for 2027, moved two years on.
+DECISION_2029 = GOOD.split("[[days]]\nday = 2027-02-20")[0].replace("2027", "2029")
 
 
 async def test_a_breach_on_31_december_is_told_with_that_day_and_counts_in_the_fourth_quarter(
@@ -52,3 +64,49 @@ async def test_a_breach_on_31_december_is_told_with_that_day_and_counts_in_the_f
     [first] = (await bot.wait_for_messages(LEADER, len(bot.messages(LEADER)) + 1))[-1:]
     assert first["text"].startswith("Điểm KPI Quý I/2027")
     assert "Không có điểm trừ trong quý." in first["text"]
+
+
+@pytest.mark.usefixtures("org")
+async def test_admins_are_warned_from_1_november_while_next_year_is_estimated(
+    application: Application, bot: FakeBotAPI, services: Services, clock: Clock, db
+) -> None:
+    def warnings() -> list[str]:
+        return [t for t in texts(bot, ADMIN) if t.startswith("📅 Năm 2029")]
+
+    await sweep_and_deliver(application, services, clock, local("2028-10-31", 8))
+    assert warnings() == []
+    await sweep_and_deliver(application, services, clock, local("2028-11-01", 8))
+    assert warnings() == [
+        "📅 Năm 2029 chưa có văn bản chính thức về lịch nghỉ lễ, Tết, nên thời hạn trong năm "
+        "2029 đang được tính theo lịch dự kiến. Đề nghị đồng chí nhập văn bản khi được ban hành "
+        "(kpibot calendar import FILE) hoặc nâng cấp kpibot lên phiên bản đã có lịch năm 2029."
+    ]
+    assert not [t for t in texts(bot, LEADER) if "2029" in t]  # admins only
+    with db() as session:
+        import_decision(
+            session=session,
+            planning=Planning(tz=HANOI, days=5, calendar_days=False),
+            decision=parse_decision(DECISION_2029, imported=True),
+            now=local("2028-11-01", 10),
+        )
+    await sweep_and_deliver(application, services, clock, local("2028-11-02", 8))
+    assert len(warnings()) == 1
+
+
+@pytest.mark.parametrize("blocked", [False, True])
+def test_the_admins_report_in_english(org: Org, policy: Policy, blocked: bool) -> None:
+    org.admin.chosen_locale = "en"
+    occasion = Occasion(WorkCalendar(tz=HANOI), policy, local("2026-11-02", 8), "vi")
+    unreachable = [org.leader] if blocked else []
+    draft = admins_report(occasion, org.admin, unreachable, 2027, local("2026-11-02", 21))
+    lines = draft.text.splitlines()
+    assert lines[0] == (
+        "📅 2027 has no official decision on holidays and days off yet, so its deadlines are "
+        "counted on an estimated calendar. Import the decision once it is published "
+        "(<code>kpibot calendar import FILE</code>) or upgrade kpibot to a release that ships it."
+    )
+    assert lines[1:] == (
+        ["These employees blocked the bot and receive no messages: Trần Thị Phương (TP)"]
+        if blocked
+        else []
+    )
