@@ -32,6 +32,7 @@ class OutboxKind(StrEnum):
     DIGEST = "digest"  # the morning list, and the admins' morning report
     DEDUCTION = "deduction"  # a deduction logged, imported or cancelled
     APPEAL = "appeal"  # an appeal for its decider, and the decision for the appellant
+    REPLAN = "replan"  # deadlines a calendar change moved, for the codes' approvers and authors
 
 
 class OutboxMessage(SQLModel, table=True):
