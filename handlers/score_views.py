@@ -11,7 +11,7 @@ from kpi.policy import Policy
 from kpi.scoring import DeductionLine, Quarter, ScoreCard, ScoreRow
 from locales.i18n import N_, Translator
 from models import DeductionSource, Employee, WorkCode
-from notices.workcodes import deadline
+from notices.workcodes import deadline, short_title
 
 TYPES = {"spearhead": N_("spearhead KPI"), "hard": N_("hard KPI"), "soft": N_("soft KPI")}
 ROMAN = ("I", "II", "III", "IV")
@@ -58,18 +58,22 @@ def deductions(tr: Translator, score: ScoreCard, policy: Policy) -> list[str]:
 
 
 def deduction_line(tr: Translator, line: DeductionLine, policy: Policy) -> str:
-    """`#12 05/11/2026: −2 points, Training — reason`."""
+    """`#12 05/11/2026: −2 points, Training — reason`; a breach names its work code."""
     name = policy.criterion_name(line.criterion, tr.locale)
-    reason = line.reason
-    if line.source == DeductionSource.DEADLINE_BREACH:
-        reason = tr._("a work code was not answered within its deadline")
+    reason = escape(line.reason)
+    if line.source == DeductionSource.DEADLINE_BREACH and line.work_code_id is not None:
+        reason = tr._(
+            "work code #{id} «{title}» was not answered within its deadline",
+            id=line.work_code_id,
+            title=short_title(line.work_code_title),
+        )
     text = tr._(
         "#{id} {day}: −{points} points, {criterion} — {reason}",
         id=line.id,
         day=tr.date(line.occurred_at.astimezone(tr.tz).date()),
         points=tr.number(line.points),
         criterion=escape(name),
-        reason=escape(reason),
+        reason=reason,
     )
     return "• " + text + ("" if line.counted else " " + tr._("(not in your position's criteria)"))
 

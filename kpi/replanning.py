@@ -3,7 +3,8 @@
 A change (a day the agency declares or stops declaring, an imported official decision) is
 applied, then every open code whose deadline span it touches gets its deadline recomputed from
 the day its cycle started; a deadline never moves earlier than the one people were told. Each
-moved code is audited and returned, so the caller can tell its approver and author once each.
+moved code is audited and returned, and the caller's messages to its approver and author (one
+each) are queued in the same transaction.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from sqlmodel import Session, col, select
 
 from kpi.audit import record
 from kpi.calendar import WorkCalendar, load_calendar
-from kpi.deadlines import deadline_columns, explanation_of
+from kpi.deadlines import Explanation, deadline_columns, explain, explanation_of
 from kpi.decisions import Decision, store_decision
+from kpi.outbox import Draft, enqueue
 from models import CalendarDay, WorkCode, WorkCodeStatus
 
 
@@ -46,19 +48,22 @@ class Replanned:
     old_due_day: date
     new_due_day: date
     new_deadline_at: datetime
+    new_explanation: Explanation
 
 
 @dataclass(frozen=True)
 class CalendarChange:
-    """The days whose status was (re)declared and the codes that moved because of them."""
+    """The days whose status was (re)declared, the codes that moved, the messages queued."""
 
     days: tuple[date, ...]
     replanned: tuple[Replanned, ...]
+    told: int = 0
 
 
-# Called in the change's own transaction, before it commits, to queue the messages about the
-# moved codes: they are sent if and only if the change is kept.
-Notify = Callable[[Session, Sequence[Replanned]], object]
+# Drafts the messages about the moved codes, when some moved. It is called in the change's own
+# transaction, before it commits, and its drafts are queued there: they are sent if and only if
+# the change is kept.
+Notify = Callable[[Session, Sequence[Replanned]], Sequence[Draft]]
 
 
 def declare_day(
@@ -116,10 +121,9 @@ def _replan_and_commit(
 ) -> CalendarChange:
     session.flush()
     replanned = replan_open_codes(session=session, planning=planning, days=days, now=now)
-    if notify is not None:
-        notify(session, replanned)
+    told = enqueue(session, notify(session, replanned), now=now) if notify and replanned else 0
     session.commit()
-    return CalendarChange(tuple(days), tuple(replanned))
+    return CalendarChange(tuple(days), tuple(replanned), told)
 
 
 def replan_open_codes(
@@ -186,6 +190,7 @@ def _replan(
         code.due_day,
         deadline.due_day,
         deadline.due_at,
+        explain(deadline),
     )
     updated = cast(CursorResult[Any], session.execute(statement)).rowcount == 1
     session.expire(code)  # the UPDATE bypassed the identity map

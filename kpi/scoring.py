@@ -27,7 +27,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from kpi.policy import Classification, Criterion, Policy
-from models import Deduction, Employee, Unit
+from models import Deduction, Employee, Unit, WorkCode
 from models import Position as PositionRow
 
 MIN_YEAR, MAX_YEAR = 2000, 2100
@@ -117,6 +117,8 @@ class DeductionLine:
     occurred_at: datetime
     source: str
     counted: bool
+    work_code_id: int | None = None  # the code a breach comes from, and its title
+    work_code_title: str = ""
 
 
 @dataclass(frozen=True)
@@ -308,7 +310,8 @@ def _latest_lines(
 ) -> tuple[DeductionLine, ...]:
     """The newest `latest` deductions matching `where`; `own` are the criteria that count."""
     rows = session.exec(
-        select(Deduction, _CENTS)
+        select(Deduction, _CENTS, WorkCode.title)
+        .outerjoin(WorkCode, col(WorkCode.id) == col(Deduction.work_code_id))
         .where(*where)
         .order_by(col(Deduction.occurred_at).desc(), col(Deduction.id).desc())
         .limit(latest)
@@ -322,8 +325,10 @@ def _latest_lines(
             occurred_at=row.occurred_at,
             source=row.source,
             counted=row.criterion in own,
+            work_code_id=row.work_code_id,
+            work_code_title=title or "",
         )
-        for row, cents in rows
+        for row, cents, title in rows
     )
 
 

@@ -29,9 +29,10 @@ class OutboxKind(StrEnum):
     OUTCOME = "outcome"  # the approver's response, for the code's author
     REMINDER = "reminder"
     BREACH = "breach"
-    DIGEST = "digest"  # the morning list, and the admins' list of who blocked the bot
+    DIGEST = "digest"  # the morning list, and the admins' morning report
     DEDUCTION = "deduction"  # a deduction logged, imported or cancelled
     APPEAL = "appeal"  # an appeal for its decider, and the decision for the appellant
+    REPLAN = "replan"  # deadlines a calendar change moved, for the codes' approvers and authors
 
 
 class OutboxMessage(SQLModel, table=True):

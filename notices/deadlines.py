@@ -10,7 +10,7 @@ from kpi.outbox import Draft
 from locales.i18n import N_
 from models import Employee, OutboxKind, WorkCode
 from notices.occasion import Occasion
-from notices.workcodes import list_keyboard, pending_line
+from notices.workcodes import list_keyboard, pending_line, short_title
 
 BREACH_TEXTS = {
     "leader": N_(
@@ -85,8 +85,8 @@ def _breach_notice(
     text = tr._(
         BREACH_TEXTS[role],
         id=code.id,
-        title=escape(code.title),
-        day=tr.date(code.due_day),
+        title=short_title(code.title),
+        day=tr.date(code.due_day),  # the deadline day, which the breach is dated on
         leader=escape(leader.full_name),
         employee=escape(author.full_name),
         points=tr.number(policy.breach_points),

@@ -1,4 +1,4 @@
-"""The morning digest of a leader's pending codes; the admins' list of who blocked the bot."""
+"""The morning digest of a leader's pending codes; the admins' morning report."""
 
 from __future__ import annotations
 
@@ -12,6 +12,11 @@ from models import Employee, OutboxKind, WorkCode
 from notices.occasion import Occasion
 from notices.workcodes import list_keyboard, pending_line
 
+ESTIMATED_YEAR = N_(
+    "📅 {year} has no official decision on holidays and days off yet, so its deadlines are "
+    "counted on an estimated calendar. Import the decision once it is published "
+    "(<code>kpibot calendar import FILE</code>) or upgrade kpibot to a release that ships it."
+)
 GROUPS = (
     N_("Overdue"),
     N_("Due today"),
@@ -87,12 +92,22 @@ def _group(occasion: Occasion, code: WorkCode) -> int:
     return 2 if occasion.calendar.working_days_between(today, code.due_day) <= 2 else 3
 
 
-def unreachable_report(
-    occasion: Occasion, admin: Employee, people: Sequence[Employee], expires_at: datetime
+def admins_report(
+    occasion: Occasion,
+    admin: Employee,
+    unreachable: Sequence[Employee],
+    estimated_year: int | None,
+    expires_at: datetime,
 ) -> Draft:
-    """For admins: who blocked the bot and gets no messages."""
+    """For admins: next year's calendar if it is still estimated, and who blocked the bot."""
     tr = occasion.tr(admin)
-    names = ", ".join(f"{escape(p.full_name)} ({escape(p.code)})" for p in people)
-    text = tr._("These employees blocked the bot and receive no messages: {names}", names=names)
-    key = f"unreachable:{admin.id}:{occasion.today.isoformat()}"
-    return occasion.draft(admin, key, OutboxKind.DIGEST, text, expires_at=expires_at)
+    lines = []
+    if estimated_year is not None:
+        lines.append(tr._(ESTIMATED_YEAR, year=estimated_year))
+    if unreachable:
+        names = ", ".join(f"{escape(p.full_name)} ({escape(p.code)})" for p in unreachable)
+        lines.append(
+            tr._("These employees blocked the bot and receive no messages: {names}", names=names)
+        )
+    key = f"admins:{admin.id}:{occasion.today.isoformat()}"
+    return occasion.draft(admin, key, OutboxKind.DIGEST, "\n".join(lines), expires_at=expires_at)

@@ -10,7 +10,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from kpi.calendar import WorkCalendar
 from kpi.days import DayKind
-from kpi.deadlines import Run, explanation_for
+from kpi.deadlines import Explanation, Run, explanation_for
 from locales.i18n import N_, Translator
 from models import Employee, WorkCode, WorkCodeAction, WorkCodeStatus
 from notices.callbacks import WorkCodeButton
@@ -29,6 +29,16 @@ STATUS_LABELS = {
     WorkCodeStatus.REJECTED: N_("rejected"),
     WorkCodeStatus.WITHDRAWN: N_("withdrawn"),
 }
+
+
+TITLE_IN_LIST = 60  # characters of a title where a message names a code among other things
+
+
+def short_title(title: str) -> str:
+    """A code's title to name it in a line, HTML-escaped; a long one is cut and ends in "…"."""
+    if len(title) > TITLE_IN_LIST:
+        title = title[: TITLE_IN_LIST - 1].rstrip() + "…"
+    return escape(title)
 
 
 def approver_keyboard(tr: Translator, code: WorkCode) -> InlineKeyboardMarkup:
@@ -71,7 +81,12 @@ def deadline(tr: Translator, code: WorkCode, calendar: WorkCalendar, today: date
 def skipped(tr: Translator, code: WorkCode, calendar: WorkCalendar, days: int) -> str | None:
     """Why the deadline is later than it looks: the days off it passed, as stored with it."""
     explanation = explanation_for(code, calendar, days)
-    if explanation is None or not explanation.runs:
+    return None if explanation is None else explanation_text(tr, explanation)
+
+
+def explanation_text(tr: Translator, explanation: Explanation) -> str | None:
+    """`5 working days; days off skipped: ...`; None when the deadline passed no day off."""
+    if not explanation.runs:
         return None
     runs = "; ".join(_run(tr, run) for run in explanation.runs)
     if explanation.calendar_days:

@@ -20,12 +20,13 @@ from sqlmodel import Session, col, select
 
 from kpi import breaches, org, reminders
 from kpi.calendar import load_calendar
+from kpi.decisions import next_year_estimated
 from kpi.outbox import Draft, enqueue
 from kpi.policy import Policy
 from models import Employee, SweepMark, WorkCode, WorkCodeStatus
 from models.db import insert_ignoring_duplicates
 from notices.deadlines import breach_notices, reminder
-from notices.digests import digest, unreachable_report
+from notices.digests import admins_report, digest
 from notices.occasion import Occasion
 
 LOCK_KEY = 4_242_001  # pg_advisory_xact_lock key of the sweep
@@ -128,7 +129,7 @@ def _digests(session: Session, occasion: Occasion, report: SweepReport) -> list[
         }
         drafts += digest(occasion, leader, pairs, flagged, expires)
         report.digests += 1
-    return drafts + _unreachable_reports(session, occasion, expires)
+    return drafts + _admins_reports(session, occasion, expires)
 
 
 def _pending_by_leader(session: Session) -> list[tuple[Employee, list[tuple[WorkCode, Employee]]]]:
@@ -148,12 +149,14 @@ def _pending_by_leader(session: Session) -> list[tuple[Employee, list[tuple[Work
     return [(leader, grouped[_id(leader)]) for leader in leaders]
 
 
-def _unreachable_reports(session: Session, occasion: Occasion, expires: datetime) -> list[Draft]:
+def _admins_reports(session: Session, occasion: Occasion, expires: datetime) -> list[Draft]:
+    """Admins are told who blocked the bot, and from 1 November of a still estimated next year."""
     people = org.unreachable(session)
-    if not people:
+    estimated = next_year_estimated(session=session, today=occasion.today)
+    if not people and estimated is None:
         return []
     admins = [admin for admin in org.admins(session) if admin.telegram_id is not None]
-    return [unreachable_report(occasion, admin, people, expires) for admin in admins]
+    return [admins_report(occasion, admin, people, estimated, expires) for admin in admins]
 
 
 def _mark(session: Session, name: str) -> str | None:

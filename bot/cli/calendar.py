@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Sequence
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlmodel import Session
 
 from bot.cli.resources import database, fail, policy, settings, work_calendar
 from bot.config import Settings
 from kpi.calendar import WorkCalendar
 from kpi.days import DayInfo, Source
 from kpi.decisions import DecisionError, read_decision
-from kpi.replanning import CalendarChange, Planning, declare_day, import_decision, remove_day
+from kpi.outbox import Draft
+from kpi.replanning import (
+    CalendarChange,
+    Notify,
+    Planning,
+    Replanned,
+    declare_day,
+    import_decision,
+    remove_day,
+)
+from notices.occasion import Occasion
+from notices.replanning import replan_notices
 from services.container import system_clock
 
 app = typer.Typer(
@@ -35,7 +48,7 @@ ReasonArg = Annotated[str, typer.Argument(help="Why (shown when deadlines are ex
 
 @app.command("add-off")
 def calendar_add_off(day: DayArg, reason: ReasonArg = "") -> None:
-    """Declare a day off; open codes whose deadline it affects are re-planned."""
+    """Declare a day off; open codes whose deadline it affects are re-planned, and people told."""
     _declare(_day(day), working=False, reason=reason)
 
 
@@ -46,7 +59,7 @@ def calendar_add_workday(day: DayArg, reason: ReasonArg = "") -> None:
 
 
 def _declare(day: date, *, working: bool, reason: str) -> None:
-    config = settings()
+    config, now = settings(), system_clock()
     with database(config) as session:
         before = work_calendar(config, session).day_info(day)
         change = declare_day(
@@ -55,7 +68,8 @@ def _declare(day: date, *, working: bool, reason: str) -> None:
             day=day,
             working=working,
             reason=reason,
-            now=system_clock(),
+            now=now,
+            notify=notify_of_moves(config, now),
         )
     kind = "a working day" if working else "a day off"
     note = " (it already was)" if before.working == working else ""
@@ -66,11 +80,15 @@ def _declare(day: date, *, working: bool, reason: str) -> None:
 @app.command("remove")
 def calendar_remove(day: DayArg) -> None:
     """Remove the declaration for a day; the official and national calendar applies again."""
-    config = settings()
+    config, now = settings(), system_clock()
     when = _day(day)
     with database(config) as session:
         change = remove_day(
-            session=session, planning=_planning(config), day=when, now=system_clock()
+            session=session,
+            planning=_planning(config),
+            day=when,
+            now=now,
+            notify=notify_of_moves(config, now),
         )
         if change is None:
             fail(f"nothing is declared for {when.isoformat()}")
@@ -85,17 +103,21 @@ def calendar_import(
         Path, typer.Argument(help="A decision file (TOML), as kpi/calendar_data/2026.toml.")
     ],
 ) -> None:
-    """Import a year's official decision: all or nothing; it wins over the shipped one."""
+    """Import a year's official decision (all or nothing; it wins over the shipped one); re-plan."""
     try:
         decision = read_decision(file)
     except DecisionError as exc:
         for problem in exc.problems:
             typer.echo(f"{file}: {problem}", err=True)
         fail(f"{len(exc.problems)} problem(s); nothing was imported")
-    config = settings()
+    config, now = settings(), system_clock()
     with database(config) as session:
         change = import_decision(
-            session=session, planning=_planning(config), decision=decision, now=system_clock()
+            session=session,
+            planning=_planning(config),
+            decision=decision,
+            now=now,
+            notify=notify_of_moves(config, now),
         )
     typer.echo(
         f"{decision.year}: {len(decision.days)} official days imported; "
@@ -104,9 +126,22 @@ def calendar_import(
     _echo_replanned(change)
 
 
+def notify_of_moves(config: Settings, now: datetime) -> Notify:
+    """Draft the messages about moved deadlines, under the calendar as the change leaves it."""
+
+    def drafts(session: Session, replanned: Sequence[Replanned]) -> list[Draft]:
+        calendar = work_calendar(config, session)
+        occasion = Occasion(calendar, policy(config), now, config.default_locale)
+        return replan_notices(session, occasion, replanned)
+
+    return drafts
+
+
 def _echo_replanned(change: CalendarChange) -> None:
     count = len(change.replanned)
     typer.echo(f"{count} open work code(s) re-planned to a later deadline.")
+    if change.told:
+        typer.echo(f"{change.told} people will be told: the running bot sends the messages.")
 
 
 @app.command("show")

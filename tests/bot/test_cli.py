@@ -6,15 +6,20 @@ import os
 import re
 import subprocess
 import sys
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Engine, text
+from sqlmodel import select
 
-from models.db import make_engine
+from kpi.calendar import load_calendar
+from kpi.workcodes import open_work_code
+from models import Employee
+from models.db import make_engine, make_session_factory
 from sandbox.botapi import FakeBotAPI
 from tests.conftest import TOKEN
+from tests.factories import HANOI
 
 ROSTER = """code,full_name,unit,position,leader_code,role,language
 GD01,Nguyễn Văn Giám,Sở Nội vụ,giam_doc,,admin,vi
@@ -38,6 +43,21 @@ def kpibot(
 def env(database_url: str, tmp_path: Path) -> dict[str, str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("KPIBOT_")}
     return clean | {"KPIBOT_DATABASE_URL": database_url, "HOME": str(tmp_path)}
+
+
+def linked_roster(env: dict[str, str], tmp_path: Path, database_url: str, **chats: int) -> Engine:
+    """Import ROSTER with the CLI, link the employees in `chats` (code=chat id); the engine."""
+    roster = tmp_path / "roster.csv"
+    roster.write_text(ROSTER, encoding="utf-8")
+    kpibot("roster", "import", str(roster), env=env)
+    engine = make_engine(database_url)
+    with engine.begin() as connection:
+        for code, chat in chats.items():
+            connection.execute(
+                text("UPDATE employee SET telegram_id = :chat WHERE code = :code"),
+                {"chat": chat, "code": code},
+            )
+    return engine
 
 
 def test_every_command_has_help(env: dict[str, str]) -> None:
@@ -147,6 +167,38 @@ def test_calendar_commands(env: dict[str, str]) -> None:
     assert bad.returncode == 2 and "YYYY-MM-DD" in bad.stderr
 
 
+def test_a_calendar_change_queues_one_message_per_person_for_the_running_bot(
+    env: dict[str, str], tmp_path: Path, database_url: str
+) -> None:
+    engine = linked_roster(env, tmp_path, database_url, TP01=700, CV01=701)
+    with make_session_factory(engine)() as session:
+        author = session.exec(select(Employee).where(Employee.code == "CV01")).one()
+        calendar = load_calendar(session=session, tz=HANOI, calendar_days=False)
+        opened = open_work_code(
+            session=session,
+            author=author,
+            title="Tờ trình",
+            now=datetime.now(UTC),
+            calendar=calendar,
+            days=5,
+        )
+        assert opened.code is not None
+        day_off = calendar.add_working_days(calendar.local_day(datetime.now(UTC)), 1)
+    changed = kpibot("calendar", "add-off", day_off.isoformat(), "Bão", env=env)
+    assert changed.returncode == 0, changed.stderr
+    assert "1 open work code(s) re-planned to a later deadline." in changed.stdout
+    assert "2 people will be told: the running bot sends the messages." in changed.stdout
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text("SELECT chat_id, text FROM outbox WHERE kind = 'replan' ORDER BY chat_id")
+        ).all()
+    engine.dispose()
+    assert [chat for chat, _ in rows] == [700, 701]
+    assert rows[0][1].startswith("📅 <b>Điều chỉnh thời hạn</b>")
+    assert rows[1][1].startswith("📅 <b>Deadline moved</b>")  # CV01 reads English
+    assert "#1 «Tờ trình»: end of " in rows[1][1]
+
+
 def test_calendar_show_names_the_sources_and_marks_estimated_years(env: dict[str, str]) -> None:
     official = kpibot("calendar", "show", "2026", env=env).stdout
     assert official.startswith("2026: official decision, shipped with kpibot.")
@@ -193,12 +245,7 @@ def test_calendar_import_refuses_a_bad_file_then_imports_a_good_one(
 def test_deductions_import_reports_bad_rows_then_adds_once_and_queues_notices(
     env: dict[str, str], tmp_path: Path, database_url: str
 ) -> None:
-    roster = tmp_path / "roster.csv"
-    roster.write_text(ROSTER, encoding="utf-8")
-    kpibot("roster", "import", str(roster), env=env)
-    engine = make_engine(database_url)
-    with engine.begin() as connection:
-        connection.execute(text("UPDATE employee SET telegram_id = 701 WHERE code = 'CV01'"))
+    engine = linked_roster(env, tmp_path, database_url, CV01=701)
     today = date.today().isoformat()
     bad = tmp_path / "bad.csv"
     bad.write_text(

@@ -12,6 +12,7 @@ from kpi.calendar import load_calendar
 from kpi.days import DayKind
 from kpi.deadlines import explanation_of
 from kpi.decisions import parse_decision
+from kpi.outbox import Draft
 from kpi.replanning import (
     CalendarChange,
     Planning,
@@ -22,7 +23,7 @@ from kpi.replanning import (
     remove_day,
 )
 from kpi.workcodes import WorkCodeOutcome, approve, open_work_code
-from models import AuditEvent, Employee, WorkCode
+from models import AuditEvent, Employee, OutboxKind, OutboxMessage, WorkCode
 from tests.factories import HANOI, local, make_employee
 from tests.kpi.test_decisions import GOOD
 
@@ -70,6 +71,9 @@ def test_a_day_declared_off_after_opening_moves_the_deadline_once(session, peopl
     code_id = open_code(session, author, local("2026-11-02"))  # due Monday 9/11
     change = declare(session, "2026-11-04", local("2026-11-03"), reason="Bão số 13")
     [moved] = change.replanned
+    stored = code(session, code_id)
+    explanation = explanation_of(stored)
+    assert explanation is not None
     assert moved == Replanned(
         code_id,
         "Tờ trình",
@@ -79,11 +83,9 @@ def test_a_day_declared_off_after_opening_moves_the_deadline_once(session, peopl
         D("2026-11-09"),
         D("2026-11-10"),
         local("2026-11-11", 0),
+        explanation,
     )
-    stored = code(session, code_id)
     assert (stored.due_day, stored.deadline_at) == (D("2026-11-10"), local("2026-11-11", 0))
-    explanation = explanation_of(stored)
-    assert explanation is not None
     assert [(r.first, r.kind, r.names.vi) for r in explanation.runs] == [
         (D("2026-11-04"), DayKind.OFF, "Bão số 13")
     ]
@@ -152,9 +154,13 @@ def test_an_imported_decision_re_plans_and_notify_runs_inside_the_change(session
     decision = parse_decision(GOOD)  # 3/2 off in lieu of Saturday 20/2
     told: list[list[int]] = []
 
-    def notify(session: Session, moved) -> None:
+    def notify(session: Session, moved) -> list[Draft]:
         assert session.in_transaction()
         told.append([m.code_id for m in moved])
+        return [
+            Draft(f"moved:{m.code_id}", OutboxKind.REPLAN, 701, "moved", local("2027-02-01", 10))
+            for m in moved
+        ]
 
     change = import_decision(
         session=session,
@@ -164,6 +170,8 @@ def test_an_imported_decision_re_plans_and_notify_runs_inside_the_change(session
         notify=notify,
     )
     assert told == [[code_id]]
+    assert change.told == 1
+    assert session.exec(select(OutboxMessage.key)).all() == [f"moved:{code_id}"]
     assert [(m.old_due_day, m.new_due_day) for m in change.replanned] == [
         (D("2027-02-15"), D("2027-02-16"))
     ]
@@ -181,3 +189,14 @@ def test_a_failing_notify_keeps_the_change_from_being_committed(session, people)
         declare(session, "2026-11-04", local("2026-11-03"), notify=notify)
     session.rollback()
     assert code(session, code_id).due_day == D("2026-11-09")
+
+
+def test_nothing_moved_drafts_nothing(session, people):
+    _, author, _ = people
+    open_code(session, author, local("2026-11-02"))
+
+    def notify(_session: Session, _moved) -> list[Draft]:
+        raise AssertionError("nobody is told of a change that moved nothing")
+
+    change = declare(session, "2026-11-20", local("2026-11-03"), notify=notify)
+    assert (change.replanned, change.told) == ((), 0)
