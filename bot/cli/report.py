@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from bot.cli.resources import database, fail, policy, settings
+from bot.cli.resources import counted, database, fail, policy, progress, settings
 from kpi.roster import count_employees
 
 
@@ -44,7 +43,7 @@ def report(
         rows = score_table(
             session=session, quarter=chosen, policy=active_policy, tz=config.tz, unit=unit
         )
-        with typer.progressbar(length=total, label="Scoring", file=sys.stderr) as bar:
+        with progress(total, "Scoring") as advance:
             try:
                 count = write_report(
                     rows,
@@ -52,8 +51,8 @@ def report(
                     path=path,
                     file_format=file_format,
                     locale=config.default_locale,
-                    progress=bar.update,
+                    progress=advance,
                 )
             except TableFileError as exc:
                 fail(str(exc))
-    typer.echo(f"{count} employees written to {path}.")
+    typer.echo(f"{counted(count, 'employee')} written to {path}.")
