@@ -357,4 +357,4 @@ def test_a_port_in_use_or_a_bad_roster_stops_with_one_clear_line(tmp_path: Path)
     assert bad.returncode == 2 and bad.stdout == ""
     lines = bad.stderr.strip().splitlines()
     assert all(line.startswith(f"{roster}: line 3: ") for line in lines[:-1]) and len(lines) >= 3
-    assert lines[-1] == "kpibot: 2 bad row(s) in the roster; the sandbox did not start"
+    assert lines[-1] == "kpibot: 2 bad rows in the roster; the sandbox did not start"
