@@ -90,7 +90,7 @@ async def test_mycodes_with_twenty_long_titles(
 
 async def test_team_of_ninety_is_paged(bot: FakeBotAPI, session: Session, org: Org) -> None:
     for number in range(90):
-        make_employee(session, f"CV{number:03}", f"{number} {LONG_NAME}", leader=org.leader)
+        make_employee(session, f"CV{number:03}", f"{number} {LONG_NAME}"[:200], leader=org.leader)
     replies = await ask(bot, bot.user(LEADER, "Phương"), "/team")
     assert len(replies) > 1
     title = f"Cán bộ thuộc quyền, Quý IV/2026 (trang 1/{len(replies)})"
@@ -135,7 +135,7 @@ async def test_the_admins_report_of_150_who_blocked_the_bot(
     org: Org,  # noqa: ARG001  (the admin who reads it)
 ) -> None:
     for number in range(150):
-        person = make_employee(session, f"{number:03}-" + "X" * 60, f"{number} {LONG_NAME}")
+        person = make_employee(session, f"{number:03}-" + "X" * 60, f"{number} {LONG_NAME}"[:200])
         person.unreachable_since = local("2026-11-01")
         session.add(person)
     session.commit()
