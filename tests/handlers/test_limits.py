@@ -9,13 +9,19 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, select
 from telegram.ext import Application
 
+from handlers.appeals import APPEAL_REFUSALS
+from handlers.workcode_replies import DONE, REFUSALS, done, refusal
 from kpi.calendar import WorkCalendar
 from kpi.workcodes import MAX_TITLE, open_work_code
-from models import Employee, OutboxMessage
+from locales.i18n import Translator
+from models import Deduction, Employee, OutboxMessage
+from notices.appeals import verdict
+from notices.limits import ANSWER_LIMIT
 from sandbox.botapi import FakeBotAPI, FakeUser
 from services.container import Services
 from tests.conftest import Clock
@@ -168,3 +174,20 @@ async def test_a_chart_button_for_year_9999(bot: FakeBotAPI, org: Org) -> None: 
     await bot.wait_for(lambda: len(bot.callback_answers) > before)
     assert bot.callback_answers[before]["text"] == "Nút này không còn hiệu lực."
     bot.assert_no_invalid_calls()
+
+
+@pytest.mark.parametrize("locale", ["vi", "en"])
+def test_every_answer_to_a_button_fits(locale: str) -> None:
+    """What a pressed button may be answered, with the longest ids, within 200 characters."""
+    tr = Translator(locale, HANOI)
+    longest_id = 999_999_999_999
+    deduction = Deduction(id=longest_id, employee_id=1, criterion="x", points=1, reason="")
+    answers = [
+        tr._("This button is no longer valid."),
+        *(refusal(tr, outcome, longest_id) for outcome in REFUSALS),
+        *(done(tr, action, longest_id) for action in DONE),
+        *(tr._(text, id=longest_id) for text in APPEAL_REFUSALS.values()),
+        verdict(tr, True, deduction),
+        verdict(tr, False, deduction),
+    ]
+    assert max(len(answer) for answer in answers) <= ANSWER_LIMIT

@@ -8,13 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from handlers.appeals import APPEAL_REFUSALS
-from handlers.workcode_replies import DONE, REFUSALS, done, refusal
 from locales.i18n import Translator
-from models import Deduction
-from notices.appeals import verdict
 from notices.limits import (
-    ANSWER_LIMIT,
     BUTTON_LIMIT,
     MESSAGE_LIMIT,
     PAGE_MARK,
@@ -92,20 +87,3 @@ def test_a_long_list_numbers_its_pages() -> None:
         "<b>Mã</b> (trang 2/2)",
     ]
     assert all(visible_length(text) <= MESSAGE_LIMIT for text in texts)
-
-
-@pytest.mark.parametrize("locale", ["vi", "en"])
-def test_every_answer_to_a_button_fits(locale: str) -> None:
-    """What a pressed button may be answered, with the longest ids, within 200 characters."""
-    tr = Translator(locale, ZoneInfo("Asia/Ho_Chi_Minh"))
-    longest_id = 999_999_999_999
-    deduction = Deduction(id=longest_id, employee_id=1, criterion="x", points=1, reason="")
-    answers = [
-        tr._("This button is no longer valid."),
-        *(refusal(tr, outcome, longest_id) for outcome in REFUSALS),
-        *(done(tr, action, longest_id) for action in DONE),
-        *(tr._(text, id=longest_id) for text in APPEAL_REFUSALS.values()),
-        verdict(tr, True, deduction),
-        verdict(tr, False, deduction),
-    ]
-    assert max(len(answer) for answer in answers) <= ANSWER_LIMIT
