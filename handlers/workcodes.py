@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from html import escape
 from typing import cast
 
 from telegram import ForceReply
@@ -16,6 +17,7 @@ from kpi.workcodes import WorkCodeOutcome, WorkCodeResult
 from locales.i18n import N_
 from models import Employee, WorkCode, WorkCodeAction
 from notices.approvals import new_code_notice
+from notices.limits import paged_lines
 from notices.workcodes import code_line, deadline_lines
 
 
@@ -51,7 +53,7 @@ async def cmd_mycodes(caller: LinkedCaller) -> None:
     lines = [code_line(tr, code, caller.calendar, caller.today) for code in codes]
     title = tr._("<b>Your work codes</b>")
     empty = tr._("You have not opened any work code yet. Send /open TITLE to open one.")
-    await caller.reply("\n".join([title, *lines]) if lines else empty)
+    await caller.reply_pages(paged_lines(tr, title, lines) if lines else [empty])
 
 
 @linked
@@ -115,6 +117,6 @@ async def _submitted(
         if resubmitted
         else N_("Work code #{id} is open and waits for {leader}.")
     )
-    opened = caller.tr._(sent, id=code.id, leader=approver.full_name)
+    opened = caller.tr._(sent, id=code.id, leader=escape(approver.full_name))
     await caller.reply("\n".join([opened, *deadline_lines(caller.tr, code, caller.occasion)]))
     caller.notify([new_code_notice(caller.session, caller.occasion, code)])
