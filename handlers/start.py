@@ -12,6 +12,7 @@ from handlers.menu import COMMANDS, allowed
 from kpi import org, outbox
 from kpi.linking import LinkOutcome, LinkResult, redeem_invite, set_locale
 from locales.i18n import LOCALES, N_, Translator
+from notices.accounts import unlinked_notice
 
 _OUTCOME_TEXTS = {
     LinkOutcome.MALFORMED: N_(
@@ -39,7 +40,9 @@ async def cmd_start(caller: Caller) -> None:
         token=caller.args[0],
         telegram_id=cast(int, user and user.id),
         now=caller.now,
+        farewell=lambda move: unlinked_notice(caller.occasion, move),
     )
+    caller.svc.doorbell.ring()
     if result.employee is not None:  # linked now: answer as the employee, in their language
         caller = identify(caller.update, caller.context, caller.session, caller.now)
     await caller.reply(_link_answer(caller, result))
