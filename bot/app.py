@@ -93,6 +93,7 @@ def _register(application: Application) -> None:  # type: ignore[type-arg]
             CallbackQueryHandler(approvals.on_button, pattern=WorkCodeButton.ROUTE),
             CommandHandler("deduct", deductions.cmd_deduct, private),
             CommandHandler("appeal", appeals.cmd_appeal, private),
+            CommandHandler("appeals", appeals.cmd_appeals, private),
             CommandHandler("reverse", deductions.cmd_reverse, private),
             CallbackQueryHandler(score.on_chart, pattern=ChartButton.ROUTE),
             CallbackQueryHandler(appeals.on_decision, pattern=AppealButton.ROUTE),

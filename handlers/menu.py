@@ -42,6 +42,7 @@ COMMANDS = (
     ),
     Command("reverse", "/reverse ID REASON", N_("Cancel a deduction (HR)"), Audience.ADMIN),
     Command("appeal", "/appeal ID REASON", N_("Appeal one of your deductions"), Audience.EMPLOYEE),
+    Command("appeals", "/appeals", N_("Appeals waiting for your decision"), Audience.LEADER),
     Command("cancel", "/cancel", N_("Cancel the question I asked"), Audience.EMPLOYEE),
     Command("language", "/language vi|en", N_("Change the language"), Audience.EMPLOYEE),
 )

@@ -27,7 +27,12 @@ class CallbackData:
     def parse(cls, data: str | None) -> Self | None:
         """The button behind `data`, or None when the data is not a valid one of this family."""
         match = cls.SHAPE.fullmatch(data or "")
-        return None if match is None else cls.unpack(match)
+        if match is None:
+            return None
+        try:
+            return cls.unpack(match)
+        except ValueError:  # well formed but out of range, e.g. a quarter of year 9999
+            return None
 
     @classmethod
     def unpack(cls, match: re.Match[str]) -> Self:
@@ -48,7 +53,7 @@ class WorkCodeButton(CallbackData):
     """Approve, Reject or Opinion on a code in one cycle: `wc:ap:12:1`, or `wl:...` on a list."""
 
     ROUTE = r"^w[cl]:"
-    SHAPE = re.compile(r"w([cl]):(ap|rj|op):(\d{1,12}):(\d{1,6})")
+    SHAPE = re.compile(r"w([cl]):(ap|rj|op):([0-9]{1,12}):([0-9]{1,6})")
 
     action: WorkCodeAction
     code_id: int
@@ -73,22 +78,24 @@ class WorkCodeButton(CallbackData):
 
 @dataclass(frozen=True)
 class AppealButton(CallbackData):
-    """Accept or reject an appeal: `ap:acc:5`, `ap:rej:5`."""
+    """Accept or reject an appeal: `ap:acc:5`, `ap:rej:5`, or `al:...` on a list (/appeals)."""
 
-    ROUTE = r"^ap:"
-    SHAPE = re.compile(r"ap:(acc|rej):(\d{1,12})")
+    ROUTE = r"^a[pl]:"
+    SHAPE = re.compile(r"a([pl]):(acc|rej):([0-9]{1,12})")
 
     appeal_id: int
     accept: bool
+    on_list: bool = False  # a list keeps its text when a button is pressed
 
     def pack(self) -> str:
-        """`ap`, the decision, the appeal."""
-        return f"ap:{'acc' if self.accept else 'rej'}:{self.appeal_id}"
+        """`a`, the source (p: the appeal's own message, l: a list), the decision, the appeal."""
+        source = "l" if self.on_list else "p"
+        return f"a{source}:{'acc' if self.accept else 'rej'}:{self.appeal_id}"
 
     @classmethod
     def unpack(cls, match: re.Match[str]) -> Self:
         """The button from the groups of a valid data."""
-        return cls(int(match[2]), match[1] == "acc")
+        return cls(int(match[3]), match[2] == "acc", match[1] == "l")
 
 
 @dataclass(frozen=True)
@@ -96,7 +103,7 @@ class ChartButton(CallbackData):
     """The score chart of a quarter: `sc:chart:2026Q4`."""
 
     ROUTE = r"^sc:"
-    SHAPE = re.compile(r"sc:chart:(\d{4}Q[1-4])")
+    SHAPE = re.compile(r"sc:chart:([0-9]{4}Q[1-4])")
 
     quarter: Quarter
 

@@ -20,6 +20,7 @@ BUTTONS: list[tuple[CallbackData, str]] = [
     (WorkCodeButton(WorkCodeAction.OPINION, 3, 999_999), "wc:op:3:999999"),
     (AppealButton(5, accept=True), "ap:acc:5"),
     (AppealButton(5, accept=False), "ap:rej:5"),
+    (AppealButton(999_999_999_999, accept=True, on_list=True), "al:acc:999999999999"),
     (ChartButton(Quarter(2026, 4)), "sc:chart:2026Q4"),
 ]
 
@@ -42,6 +43,9 @@ def test_a_button_packs_to_its_data_and_back(button: CallbackData, data: str) ->
         (WorkCodeButton, "wc:ap:12:1:extra"),
         (AppealButton, "ap:maybe:5"),
         (AppealButton, "ap:acc:"),
+        (AppealButton, "ap:acc:５"),  # a digit, but not an ASCII one
+        (WorkCodeButton, "wc:ap:١٢:1"),
+        (ChartButton, "sc:chart:9999Q1"),  # beyond the years a quarter may have
         (ChartButton, "sc:chart:2026Q5"),
         (ChartButton, "sc:chart:Q4/2026"),
         (ChartButton, None),
