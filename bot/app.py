@@ -101,6 +101,8 @@ def _register(application: Application) -> None:  # type: ignore[type-arg]
             # or is a question in plain words ("điểm của tôi?").
             MessageHandler(filters.TEXT & ~filters.COMMAND & private, replies.on_text),
             MessageHandler(filters.COMMAND & private, start.on_unknown_command),
+            # Last: a press no handler above knows (stale, forged) is still answered.
+            CallbackQueryHandler(start.on_unknown_button),
         ]
     )
     application.add_error_handler(on_error)

@@ -17,6 +17,9 @@ def rest(message: Message) -> str:
 
 
 def number(word: str) -> str | None:
-    """The digits of a record number written `12` or `#12`; None when it is not one."""
+    """The digits of a record number written `12` or `#12`; None when it is not one.
+
+    ASCII digits only: `str.isdigit` also takes "²" or "①", which `int` refuses.
+    """
     digits = word.strip().removeprefix("#")
-    return digits if digits.isdigit() and len(digits) <= 12 else None
+    return digits if digits.isascii() and digits.isdigit() and len(digits) <= 12 else None

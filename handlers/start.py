@@ -7,7 +7,16 @@ from typing import cast
 
 from telegram import Update
 
-from handlers.caller import Caller, Context, LinkedCaller, identify, linked, services, with_caller
+from handlers.caller import (
+    PRIVATE_ONLY,
+    Caller,
+    Context,
+    LinkedCaller,
+    identify,
+    linked,
+    services,
+    with_caller,
+)
 from handlers.menu import COMMANDS, allowed
 from kpi import org, outbox
 from kpi.linking import LinkOutcome, LinkResult, redeem_invite, set_locale
@@ -104,7 +113,13 @@ async def cmd_language(caller: LinkedCaller) -> None:
 @with_caller
 async def on_group_message(caller: Caller) -> None:
     """Refuse commands in groups: personal data is answered only in private chats."""
-    await caller.reply(caller.tr._("Please write to me in a private chat."))
+    await caller.reply(caller.tr._(PRIVATE_ONLY))
+
+
+@with_caller
+async def on_unknown_button(caller: Caller) -> None:
+    """Answer a press whose data no handler knows: a stale or forged button does nothing."""
+    await caller.refuse_button()
 
 
 @with_caller
