@@ -11,6 +11,7 @@ from typing import ClassVar, Self, cast
 
 from kpi.scoring import Quarter
 from models import WorkCode, WorkCodeAction
+from models.db import MAX_ID
 
 
 class CallbackData:
@@ -31,13 +32,21 @@ class CallbackData:
             return None
         try:
             return cls.unpack(match)
-        except ValueError:  # well formed but out of range, e.g. a quarter of year 9999
+        except ValueError:  # well formed but out of range: an id past MAX_ID, a year 9999
             return None
 
     @classmethod
     def unpack(cls, match: re.Match[str]) -> Self:
-        """The button from the groups of a valid data."""
+        """The button from the groups of a valid data; ValueError when a field is out of range."""
         raise NotImplementedError
+
+
+def record_id(digits: str) -> int:
+    """A record's id from button data; ValueError past the largest id (no such record)."""
+    number = int(digits)
+    if number > MAX_ID:
+        raise ValueError(f"no record has id {number}")
+    return number
 
 
 _RESPONSES = {
@@ -73,7 +82,7 @@ class WorkCodeButton(CallbackData):
     @classmethod
     def unpack(cls, match: re.Match[str]) -> Self:
         """The button from the groups of a valid data."""
-        return cls(_RESPONSE_OF[match[2]], int(match[3]), int(match[4]), match[1] == "l")
+        return cls(_RESPONSE_OF[match[2]], record_id(match[3]), int(match[4]), match[1] == "l")
 
 
 @dataclass(frozen=True)
@@ -95,7 +104,7 @@ class AppealButton(CallbackData):
     @classmethod
     def unpack(cls, match: re.Match[str]) -> Self:
         """The button from the groups of a valid data."""
-        return cls(int(match[3]), match[2] == "acc", match[1] == "l")
+        return cls(record_id(match[3]), match[2] == "acc", match[1] == "l")
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,8 @@ def test_the_rest_of_the_text() -> None:
         ("12a", None),
         ("", None),
         ("1" * 13, None),
+        ("2147483647", "2147483647"),  # the largest id
+        ("2147483648", None),  # no record has it
         ("²", None),  # digits to str.isdigit, not to int
         ("①", None),
         ("١٢", None),  # Arabic-Indic digits: ASCII only
