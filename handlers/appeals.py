@@ -60,13 +60,21 @@ async def cmd_appeal(caller: LinkedCaller) -> None:
         calendar=caller.calendar,
         policy=caller.svc.policy,
     )
-    if result.outcome is not AppealOutcome.OK:
+    if result.appeal is None:
         await caller.reply(tr._(APPEAL_REFUSALS[result.outcome], id=digits))
         return
-    filed, deduction = cast(Appeal, result.appeal), cast(Deduction, result.deduction)
+    # Filed, or asked again while it waits: whoever may decide now is asked, each once.
+    filed, deduction = result.appeal, cast(Deduction, result.deduction)
     asks = appeal_notices(caller.session, caller.occasion, filed, deduction, caller.employee)
-    await caller.reply(tr._(SENT if asks else NOBODY_TO_ASK, id=digits))
     caller.notify(asks)
+    await caller.reply(tr._(_filed_answer(result.outcome, asked=bool(asks)), id=digits))
+
+
+def _filed_answer(outcome: AppealOutcome, *, asked: bool) -> str:
+    """What the appellant is told: sent, or already waiting, only when someone was asked."""
+    if not asked:
+        return NOBODY_TO_ASK
+    return SENT if outcome is AppealOutcome.OK else APPEAL_REFUSALS[outcome]
 
 
 @linked

@@ -47,7 +47,8 @@ class AppealOutcome(StrEnum):
 
 @dataclass(frozen=True)
 class AppealResult:
-    """The outcome, the appeal (on OK) and the deduction when the caller may see it."""
+    """The outcome, the appeal (filed, or the one already waiting) and the deduction when the
+    caller may see it."""
 
     outcome: AppealOutcome
     appeal: Appeal | None = None
@@ -95,8 +96,8 @@ def appeal(
         return AppealResult(AppealOutcome.ALREADY_REVERSED, deduction=deduction)
     if now >= appeal_deadline(deduction=deduction, calendar=calendar, policy=policy):
         return AppealResult(AppealOutcome.TOO_LATE, deduction=deduction)
-    if _pending(session, deduction_id) is not None:
-        return AppealResult(AppealOutcome.ALREADY_APPEALED, deduction=deduction)
+    if (pending := _pending(session, deduction_id)) is not None:
+        return AppealResult(AppealOutcome.ALREADY_APPEALED, pending, deduction)
     text = clean_reason(reason)
     if not text or len(text) > MAX_REASON:
         outcome = AppealOutcome.REASON_TOO_LONG if text else AppealOutcome.REASON_REQUIRED
@@ -116,7 +117,8 @@ def _file(session: Session, deduction: Deduction, reason: str, now: datetime) ->
     }
     if insert_ignoring_duplicates(session, Appeal, [values]) != 1:
         session.rollback()
-        return AppealResult(AppealOutcome.ALREADY_APPEALED, deduction=deduction)
+        pending = _pending(session, _id(deduction))
+        return AppealResult(AppealOutcome.ALREADY_APPEALED, pending, deduction)
     filed = cast(Appeal, _pending(session, _id(deduction)))
     details = f"deduction={deduction.id} decider={filed.decider_id}"
     record(

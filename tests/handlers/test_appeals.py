@@ -74,7 +74,16 @@ async def test_when_nobody_can_be_asked_the_employee_is_told_so(
     reply = await deduct_and_appeal(bot, LEADER, "NV1", STAFF)
     assert "chưa có ai có thẩm quyền quyết định liên kết tài khoản Telegram" in reply
     again = await ask(bot, bot.user(STAFF, "H"), "/appeal 1 Nhắc lại")
-    assert "đang chờ quyết định" in again["text"]  # true: the appeal is recorded and waits
+    assert "chưa có ai có thẩm quyền quyết định" in again["text"]  # still nobody: never "waiting"
+    with db() as session:
+        hr = session.exec(select(Employee).where(Employee.code == "HR")).one()
+        hr.telegram_id = ADMIN  # HR links
+        session.add(hr)
+        session.commit()
+    third = await ask(bot, bot.user(STAFF, "H"), "/appeal 1 Nhắc lại")
+    assert "đang chờ quyết định" in third["text"]  # true now: HR has it
+    [request] = await bot.wait_for_messages(ADMIN, 1)
+    assert request["text"].startswith("Đề nghị xem xét lại #1")
     assert statuses(db) == ["pending"]
 
 
