@@ -25,7 +25,10 @@ def register_jobs(application: Application, svc: Services, *, sweep_every: float
     # A handler that queued a message rings: it goes out now rather than at the next tick.
     svc.doorbell.connect(lambda: queue.run_once(deliver, 0.0))
     if sweep_every is not None:
-        queue.run_repeating(sweep, interval=sweep_every, first=0.0, name="sweep")
+        # An interval whose start has passed when the scheduler starts first fires one interval
+        # later: the start-up sweep is a job of its own, run however late the start is.
+        queue.run_once(sweep, 0.0, name="sweep", job_kwargs={"misfire_grace_time": None})
+        queue.run_repeating(sweep, interval=sweep_every, first=sweep_every, name="sweep")
 
 
 async def sweep(context: ContextTypes.DEFAULT_TYPE) -> None:
