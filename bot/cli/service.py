@@ -22,7 +22,10 @@ if TYPE_CHECKING:
 
 
 def run() -> None:
-    """Upgrade the database, then serve (by webhook when KPIBOT_WEBHOOK_URL is set)."""
+    """Upgrade the database, then serve (by webhook when KPIBOT_WEBHOOK_URL is set).
+
+    Health, readiness and metrics are served over HTTP on KPIBOT_LISTEN:KPIBOT_PORT.
+    """
     # The bot stack loads only for the commands that need it.
     from bot.app import services_for
     from bot.serve import serve
@@ -37,7 +40,10 @@ def run() -> None:
     configure_logging(token)
     active_policy = policy(config)
     engine = open_engine(config)
-    serve(config, services_for(config, make_session_factory(engine), active_policy))
+    try:
+        serve(config, services_for(config, make_session_factory(engine), active_policy))
+    except SettingsError as exc:
+        fail(str(exc))
 
 
 def sweep(
