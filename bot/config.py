@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     listen: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
+    log_format: Literal["text", "json"] = "text"
 
     @field_validator("timezone")
     @classmethod

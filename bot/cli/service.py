@@ -37,7 +37,7 @@ def run() -> None:
             config.require_webhook_secret()
     except SettingsError as exc:
         fail(str(exc))
-    configure_logging(token)
+    configure_logging(token, log_format=config.log_format)
     active_policy = policy(config)
     engine = open_engine(config)
     try:
@@ -102,7 +102,7 @@ async def _deliver(config: Settings, db: sessionmaker[Session], now: datetime) -
         token = config.require_token()
     except SettingsError as exc:
         fail(f"{exc} (or use --no-send)")
-    configure_logging(token, logging.WARNING)
+    configure_logging(token, logging.WARNING, config.log_format)
     try:
         async with Bot(token, base_url=config.telegram_base_url.rstrip("/")) as bot:
             return await Deliverer(db=db, bot=bot, clock=lambda: now).deliver_due()

@@ -4,60 +4,17 @@ metrics) in both modes, and stops cleanly on SIGINT and SIGTERM."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import socket
 import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from sandbox.botapi import FakeBotAPI
+from tests.bot.conftest import free_port
 from tests.conftest import TOKEN
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture
-def env(database_url: str, tmp_path: Path, fake: FakeBotAPI) -> dict[str, str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("KPIBOT_")}
-    return clean | {
-        "KPIBOT_DATABASE_URL": database_url,
-        "KPIBOT_TOKEN": TOKEN,
-        "KPIBOT_TELEGRAM_BASE_URL": fake.base_url,
-        "HOME": str(tmp_path),
-        "KPIBOT_PORT": str(free_port()),
-    }
-
-
-@pytest.fixture
-def start_bot(env: dict[str, str]) -> Iterator[object]:
-    processes: list[subprocess.Popen[str]] = []
-
-    def start(**extra: str) -> subprocess.Popen[str]:
-        process = subprocess.Popen(
-            [str(Path(sys.executable).parent / "kpibot"), "run"],
-            env=env | extra,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        processes.append(process)
-        return process
-
-    yield start
-    for process in processes:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
 
 
 async def served_http(port: str) -> dict[str, float]:
@@ -82,25 +39,26 @@ async def served_http(port: str) -> dict[str, float]:
     }
 
 
-def stop(process: subprocess.Popen[str], how: signal.Signals) -> str:
+def stop(process: subprocess.Popen[str], how: signal.Signals, *, tracebacks: bool = False) -> str:
+    """Stop the bot with a signal; its log, which has no traceback unless `tracebacks`."""
     process.send_signal(how)
     _out, err = process.communicate(timeout=20)
     assert process.returncode == 0, err
-    assert "Traceback" not in err
+    assert tracebacks or "Traceback" not in err
     assert TOKEN not in err
     return err
 
 
 @pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGTERM])
 async def test_long_polling_answers_serves_http_and_stops_cleanly(
-    fake: FakeBotAPI, env: dict[str, str], start_bot, how: signal.Signals
+    fake: FakeBotAPI, run_env: dict[str, str], start_bot, how: signal.Signals
 ) -> None:
     process = start_bot()
     user = fake.user(900, "Khách", language_code="en")
     fake.send_text(user, "/help")
     [reply] = await fake.wait_for_messages(900, 1, timeout=20)
     assert "What you can do" in reply["text"]
-    metrics = await served_http(env["KPIBOT_PORT"])
+    metrics = await served_http(run_env["KPIBOT_PORT"])
     assert metrics["kpibot_updates_handled_total"] == 1
     assert metrics["kpibot_sweep_duration_seconds_count"] >= 1
     err = stop(process, how)
@@ -108,9 +66,9 @@ async def test_long_polling_answers_serves_http_and_stops_cleanly(
 
 
 async def test_webhook_registers_its_secret_and_refuses_a_wrong_one(
-    fake: FakeBotAPI, env: dict[str, str], start_bot
+    fake: FakeBotAPI, run_env: dict[str, str], start_bot
 ) -> None:
-    port = env["KPIBOT_PORT"]
+    port = run_env["KPIBOT_PORT"]
     process = start_bot(
         KPIBOT_WEBHOOK_URL=f"http://127.0.0.1:{port}/telegram",
         KPIBOT_WEBHOOK_SECRET="s3cret-token_1",
@@ -135,10 +93,10 @@ async def test_webhook_registers_its_secret_and_refuses_a_wrong_one(
 
 
 @pytest.fixture
-def down(env: dict[str, str]) -> Iterator[tuple[dict[str, str], int]]:
+def down(run_env: dict[str, str]) -> Iterator[tuple[dict[str, str], int]]:
     """The environment of a bot whose Telegram is down (nothing listens on its port yet)."""
     port = free_port()
-    yield env | {"KPIBOT_TELEGRAM_BASE_URL": f"http://127.0.0.1:{port}/bot"}, port
+    yield run_env | {"KPIBOT_TELEGRAM_BASE_URL": f"http://127.0.0.1:{port}/bot"}, port
 
 
 def warnings_until(process: subprocess.Popen[str], count: int) -> list[str]:
