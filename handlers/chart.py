@@ -6,21 +6,18 @@ import io
 from collections.abc import Sequence
 from decimal import Decimal
 
-import matplotlib
-
-matplotlib.use("Agg")  # no display on a server
-
-from matplotlib.figure import Figure  # noqa: E402  (after choosing the backend)
-
-from handlers.score_views import quarter_label  # noqa: E402
-from kpi.scoring import Quarter, ScoreCard  # noqa: E402
-from locales.i18n import Translator  # noqa: E402
+from handlers.score_views import quarter_label
+from kpi.scoring import Quarter, ScoreCard
+from locales.i18n import Translator
 
 
 def score_chart(
     tr: Translator, score: ScoreCard, history: Sequence[tuple[Quarter, Decimal]]
 ) -> bytes:
     """A PNG of the quarter's criteria and the recent totals."""
+    # matplotlib costs ~60 MB of memory: it loads with the first chart, not with the bot.
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(9, 6.5), dpi=100, layout="constrained")
     top, bottom = figure.subplots(2, 1, height_ratios=(3, 2))
     names = [_wrap(item.criterion.name(tr.locale)) for item in score.criteria]
