@@ -22,8 +22,10 @@ FileArg = Annotated[Path, typer.Argument(help="The backup file.", dir_okay=False
 
 
 def backup(file: FileArg) -> None:
-    """Copy the database to FILE while the bot may run (SQLite: a database file; PostgreSQL: a
-    pg_dump archive)."""
+    """Copy the database to FILE while the bot may run.
+
+    SQLite: FILE is a database file. PostgreSQL: a pg_dump archive (custom format).
+    """
     config = settings()
     engine = make_engine(config.database_url)
     try:
@@ -44,8 +46,10 @@ def restore(
         bool, typer.Option("--force", help="Replace the data of a database that has some.")
     ] = False,
 ) -> None:
-    """Restore the database from FILE (made by kpibot backup), then upgrade it; a database that
-    holds data is replaced only with --force. Stop the bot first."""
+    """Restore the database from FILE (made by kpibot backup), then upgrade it.
+
+    A database that holds data is replaced only with --force. Stop the bot first.
+    """
     config = settings()
     engine = make_engine(config.database_url)
     try:
