@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 from telegram import BotCommand, Update
 from telegram.constants import ParseMode
+from telegram.error import NetworkError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -22,6 +24,7 @@ from telegram.ext import (
     TypeHandler,
     filters,
 )
+from telegram.request import HTTPXRequest, RequestData
 
 from bot.config import Settings
 from handlers import appeals, approvals, deductions, replies, score, start, workcodes
@@ -32,6 +35,10 @@ from locales.i18n import LOCALES, Translator
 from notices.callbacks import AppealButton, ChartButton, WorkCodeButton
 from scheduler.jobs import register_jobs
 from services.container import Services, system_clock
+from services.telemetry import Telemetry
+
+if TYPE_CHECKING:
+    from telegram._utils.types import ODVInput
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +66,8 @@ def build_application(
         .token(settings.require_token())
         .base_url(base_url)
         .base_file_url(base_url.removesuffix("/bot") + "/file/bot")
+        .request(ObservedRequest(svc.telemetry, connection_pool_size=256))
+        .get_updates_request(ObservedRequest(svc.telemetry))
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
         # Flood waits reach the outbox worker, which reschedules; replies are rare enough.
         .rate_limiter(AIORateLimiter(max_retries=0))
@@ -71,8 +80,43 @@ def build_application(
     return application
 
 
+class ObservedRequest(HTTPXRequest):
+    """PTB's HTTP client, telling the telemetry how Telegram answered each request."""
+
+    def __init__(self, telemetry: Telemetry, **options: int) -> None:
+        super().__init__(**options)  # type: ignore[arg-type]
+        self.telemetry = telemetry
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: ODVInput[float] = HTTPXRequest.DEFAULT_NONE,
+        write_timeout: ODVInput[float] = HTTPXRequest.DEFAULT_NONE,
+        connect_timeout: ODVInput[float] = HTTPXRequest.DEFAULT_NONE,
+        pool_timeout: ODVInput[float] = HTTPXRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        try:
+            status, payload = await super().do_request(
+                url,
+                method,
+                request_data,
+                read_timeout,
+                write_timeout,
+                connect_timeout,
+                pool_timeout,
+            )
+        except NetworkError:
+            self.telemetry.unreachable()
+            raise
+        self.telemetry.answered(url.rsplit("/", 1)[-1], status)
+        return status, payload
+
+
 def _register(application: Application) -> None:  # type: ignore[type-arg]
     private = filters.ChatType.PRIVATE
+    application.add_handler(TypeHandler(Update, _count_update), group=-2)
     # Before anything else: a user who had blocked the bot and writes again gets held messages.
     application.add_handler(TypeHandler(Update, start.on_any_update), group=-1)
     application.add_handlers(
@@ -106,6 +150,10 @@ def _register(application: Application) -> None:  # type: ignore[type-arg]
         ]
     )
     application.add_error_handler(on_error)
+
+
+async def _count_update(_update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    services(context).telemetry.updates.inc()
 
 
 async def _publish_commands(application: Application) -> None:  # type: ignore[type-arg]

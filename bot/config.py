@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     listen: str = "127.0.0.1"
     bot_username: str | None = None
     port: int = Field(default=8080, ge=1, le=65535)
+    log_format: Literal["text", "json"] = "text"
 
     @field_validator("timezone")
     @classmethod

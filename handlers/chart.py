@@ -10,17 +10,15 @@ import io
 import textwrap
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-import matplotlib
+from handlers.score_views import quarter_label
+from kpi.scoring import CriterionScore, Quarter, ScoreCard
+from locales.i18n import Translator
 
-matplotlib.use("Agg")  # no display on a server
-
-from matplotlib.axes import Axes  # noqa: E402  (after choosing the backend)
-from matplotlib.figure import Figure  # noqa: E402
-
-from handlers.score_views import quarter_label  # noqa: E402
-from kpi.scoring import CriterionScore, Quarter, ScoreCard  # noqa: E402
-from locales.i18n import Translator  # noqa: E402
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 WIDTH = 6.0  # inches at DPI: 900 pixels, which a phone shows at its full width
 DPI = 150
@@ -42,6 +40,9 @@ def score_figure(
     tr: Translator, score: ScoreCard, history: Sequence[tuple[Quarter, Decimal]]
 ) -> Figure:
     """The chart as a figure: the criteria above, the last quarters' totals below."""
+    # matplotlib costs ~60 MB of memory: it loads with the first chart, not with the bot.
+    from matplotlib.figure import Figure
+
     names = [_wrap(item.criterion.name(tr.locale)) for item in score.criteria]
     rows = sum(name.count("\n") + 2 for name in names)  # each name's lines and its bar
     criteria_height = 0.6 + 0.3 * rows

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, update
-from sqlmodel import Session, col
+from sqlalchemy import CursorResult, func, update
+from sqlmodel import Session, col, select
 
 from models import Employee, OutboxKind, OutboxMessage, OutboxStatus
 from models.db import insert_ignoring_duplicates
@@ -69,3 +69,16 @@ def post(session: Session, drafts: Sequence[Draft], *, now: datetime) -> int:
     added = enqueue(session, drafts, now=now)
     session.commit()
     return added
+
+
+def depth(session: Session, now: datetime) -> tuple[dict[str, int], datetime | None]:
+    """How many messages stand in each status, and since when the oldest due one has waited."""
+    counts = session.exec(
+        select(OutboxMessage.status, func.count()).group_by(col(OutboxMessage.status))
+    ).all()
+    oldest = session.exec(
+        select(func.min(OutboxMessage.not_before)).where(
+            OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.not_before <= now
+        )
+    ).one()
+    return dict(counts), oldest

@@ -11,6 +11,8 @@ from typing import Any, cast
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import CursorResult, Engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import sessionmaker
@@ -66,6 +68,15 @@ def alembic_config(engine: Engine) -> Config:
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Apply the migrations up to `revision`."""
     command.upgrade(alembic_config(engine), revision)
+
+
+def pending_migrations(engine: Engine) -> list[str]:
+    """The revisions `upgrade` would apply, oldest first (none on an up-to-date database)."""
+    script = ScriptDirectory.from_config(alembic_config(engine))
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_heads()
+    revisions = script.iterate_revisions("heads", current[0] if current else "base")
+    return [revision.revision for revision in reversed(list(revisions))]
 
 
 def insert_ignoring_duplicates(session: Session, table: Any, rows: Sequence[dict[str, Any]]) -> int:

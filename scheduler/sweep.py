@@ -7,6 +7,7 @@ adds nothing twice. On PostgreSQL an advisory lock keeps concurrent sweeps from 
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -30,6 +31,8 @@ from notices.digests import admins_report, digest
 from notices.occasion import Occasion
 
 LOCK_KEY = 4_242_001  # pg_advisory_xact_lock key of the sweep
+TRANSACTION_TIME = 0.25  # seconds of work after which a sweep commits and lets others write
+BATCH_PAUSE = 0.12  # seconds between two transactions of a sweep on SQLite
 
 
 @dataclass
@@ -45,16 +48,42 @@ class SweepReport:
 def run_sweep(
     *, db: sessionmaker[Session], policy: Policy, tz: ZoneInfo, now: datetime, default_locale: str
 ) -> SweepReport:
-    """Do all work due at `now` in one transaction."""
+    """Do all work due at `now`: the due codes batch by batch, then the digests.
+
+    A transaction holds whole batches, each with its reminders, breaches and their messages, and
+    commits after about TRANSACTION_TIME: a catch-up over many codes lets the bot's own writes in
+    between, and a crash loses no batch nor repeats one.
+    """
+    report = SweepReport()
     with db() as session:
-        _lock(session)
         calendar = load_calendar(session=session, tz=tz, calendar_days=policy.calendar_days)
         occasion = Occasion(calendar, policy, now, default_locale)
-        report = SweepReport()
-        drafts = _codes(session, occasion, report) + _digests(session, occasion, report)
-        report.queued = enqueue(session, [d for d in drafts if d.chat_id], now=now)
+        batches = breaches.due_batches(session, now)
+        session.commit()  # ends the read; each transaction takes the write lock afresh
+        started: float | None = None
+        for ids in batches:
+            if started is None:
+                _lock(session)
+                started = time.monotonic()
+            drafts = _codes(session, occasion, report, breaches.due_codes(session, ids, now))
+            report.queued += enqueue(session, [d for d in drafts if d.chat_id], now=now)
+            if time.monotonic() - started >= TRANSACTION_TIME:
+                session.commit()
+                _let_others_write(session)
+                started = None
+        if started is None:
+            _lock(session)
+        drafts = _digests(session, occasion, report)
+        report.queued += enqueue(session, [d for d in drafts if d.chat_id], now=now)
         session.commit()
     return report
+
+
+def _let_others_write(session: Session) -> None:
+    """On SQLite, pause between transactions: a writer waiting for the lock retries every 100 ms
+    or less, and would otherwise find the sweep holding it again."""
+    if session.get_bind().dialect.name == "sqlite":
+        time.sleep(BATCH_PAUSE)
 
 
 def _lock(session: Session) -> None:
@@ -64,23 +93,24 @@ def _lock(session: Session) -> None:
         session.execute(text("UPDATE sweep_mark SET day = day WHERE 1 = 0"))
 
 
-def _codes(session: Session, occasion: Occasion, report: SweepReport) -> list[Draft]:
-    """Reminders owed and breaches found on the codes whose next event has come."""
+def _codes(
+    session: Session, occasion: Occasion, report: SweepReport, batch: list[WorkCode]
+) -> list[Draft]:
+    """Reminders owed and breaches found on a batch of codes whose next event has come."""
     drafts: list[Draft] = []
     owed: dict[tuple[int, datetime], list[WorkCode]] = defaultdict(list)
     people: dict[int, Employee] = {}
-    for batch in breaches.due_codes(session, occasion.now):
-        _load_people(session, people, batch)
-        for code in batch:
-            step = reminders.step(occasion.calendar, occasion.policy, code, occasion.now)
-            if step.breach and breaches.record_breach(session, code, occasion.policy, occasion.now):
-                report.breaches += 1
-                drafts += _breach_notices(occasion, code, people)
-            if step.reminder and not reminders.carried_by_digest(
-                occasion.calendar, occasion.policy, step.reminder
-            ):
-                owed[(code.approver_id, step.reminder)].append(code)
-            breaches.advance(session, code, step)
+    _load_people(session, people, batch)
+    for code in batch:
+        step = reminders.step(occasion.calendar, occasion.policy, code, occasion.now)
+        if step.breach and breaches.record_breach(session, code, occasion.policy, occasion.now):
+            report.breaches += 1
+            drafts += _breach_notices(occasion, code, people)
+        if step.reminder and not reminders.carried_by_digest(
+            occasion.calendar, occasion.policy, step.reminder
+        ):
+            owed[(code.approver_id, step.reminder)].append(code)
+        breaches.advance(session, code, step)
     for (approver_id, slot), codes in owed.items():
         pairs = [(code, people[code.employee_id]) for code in codes]
         drafts += reminder(occasion, people[approver_id], slot, pairs)

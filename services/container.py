@@ -13,6 +13,7 @@ from sqlmodel import Session
 from kpi.calendar import WorkCalendar, load_calendar
 from kpi.policy import Policy
 from services.doorbell import Doorbell
+from services.telemetry import Telemetry
 
 
 def system_clock() -> datetime:
@@ -22,7 +23,7 @@ def system_clock() -> datetime:
 
 @dataclass(frozen=True)
 class Services:
-    """Database, policy, clock, the organisation's zone and default language of one running bot.
+    """Database, policy, clock, zone, default language and telemetry of one running bot.
 
     The assembly (`bot/`) fills it from the settings, so nothing below it reads them.
     """
@@ -33,6 +34,7 @@ class Services:
     default_locale: str
     clock: Callable[[], datetime] = field(default=system_clock)
     doorbell: Doorbell = field(default_factory=Doorbell)
+    telemetry: Telemetry = field(default_factory=Telemetry)
 
     def calendar(self, session: Session) -> WorkCalendar:
         """The working calendar as the database declares it now."""

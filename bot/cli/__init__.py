@@ -7,7 +7,7 @@ from importlib.metadata import entry_points
 
 import typer
 
-from bot.cli import calendar, db, deductions, invites, report, roster, service
+from bot.cli import backup, calendar, db, deductions, doctor, invites, report, roster, service
 
 app = typer.Typer(
     help="kpibot: the KPI bot for public administration.",
@@ -20,6 +20,9 @@ app.command()(service.run)
 app.command()(invites.invite)
 app.command()(service.sweep)
 app.command()(report.report)
+app.command()(doctor.doctor)
+app.command()(backup.backup)
+app.command()(backup.restore)
 # Commands of other packages, such as `kpibot sandbox` (declared in pyproject.toml).
 for command in entry_points(group="kpibot.commands"):
     app.command(name=command.name)(command.load())

@@ -22,7 +22,10 @@ if TYPE_CHECKING:
 
 
 def run() -> None:
-    """Upgrade the database, then serve (by webhook when KPIBOT_WEBHOOK_URL is set)."""
+    """Upgrade the database, then serve (by webhook when KPIBOT_WEBHOOK_URL is set).
+
+    Health, readiness and metrics are served over HTTP on KPIBOT_LISTEN:KPIBOT_PORT.
+    """
     # The bot stack loads only for the commands that need it.
     from bot.app import services_for
     from bot.serve import serve
@@ -34,10 +37,13 @@ def run() -> None:
             config.require_webhook_secret()
     except SettingsError as exc:
         fail(str(exc))
-    configure_logging(token)
+    configure_logging(token, log_format=config.log_format)
     active_policy = policy(config)
     engine = open_engine(config)
-    serve(config, services_for(config, make_session_factory(engine), active_policy))
+    try:
+        serve(config, services_for(config, make_session_factory(engine), active_policy))
+    except SettingsError as exc:
+        fail(str(exc))
 
 
 def sweep(
@@ -97,7 +103,7 @@ async def _deliver(config: Settings, db: sessionmaker[Session], now: datetime) -
         token = config.require_token()
     except SettingsError as exc:
         fail(f"{exc} (or use --no-send)")
-    configure_logging(token, logging.WARNING)
+    configure_logging(token, logging.WARNING, config.log_format)
     try:
         async with Bot(token, base_url=config.telegram_base_url.rstrip("/")) as bot:
             return await Deliverer(db=db, bot=bot, clock=lambda: now).deliver_due()

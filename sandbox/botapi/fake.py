@@ -39,6 +39,7 @@ class FakeBotAPI:
         bot_username: str = "kpi_test_bot",
         bot_name: str = "KPI Bot",
         clock: Callable[[], float] = time.time,
+        port: int = 0,
     ) -> None:
         bot_id, _, _ = token.partition(":")
         if not bot_id.isdigit():
@@ -58,15 +59,16 @@ class FakeBotAPI:
         self._endpoint = Endpoint(token, self.spec, self._state, self._faults, self._log)
         self._webhooks = WebhookDelivery(self._state)
         self._server: HttpServer | None = None
+        self._port = port  # 0: any free port
         self._threads: list[threading.Thread] = []
 
     # ---- lifecycle ----
 
     def start(self) -> FakeBotAPI:
-        """Start serving on a free port of 127.0.0.1."""
+        """Start serving on 127.0.0.1, on the port given at creation or else a free one."""
         if self._server is not None:
             raise RuntimeError("FakeBotAPI is already running")
-        self._server = HttpServer(self._endpoint)
+        self._server = HttpServer(self._endpoint, self._port)
         self._threads = [
             threading.Thread(
                 target=self._server.serve_forever,

@@ -21,11 +21,11 @@ class HttpServer(ThreadingHTTPServer):
     daemon_threads = False
     block_on_close = True
 
-    def __init__(self, endpoint: Endpoint) -> None:
+    def __init__(self, endpoint: Endpoint, port: int = 0) -> None:
         self.endpoint = endpoint
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
-        super().__init__(("127.0.0.1", 0), RequestHandler)
+        super().__init__(("127.0.0.1", port), RequestHandler)
 
     def server_bind(self) -> None:
         """Bind without HTTPServer's reverse DNS lookup of the host name."""

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-import pytest
 from sqlalchemy import Engine, text
 from sqlmodel import select
 
@@ -37,12 +35,6 @@ def kpibot(
     return subprocess.run(
         [*command, *args], env=env, capture_output=True, text=True, timeout=60, check=False
     )
-
-
-@pytest.fixture
-def env(database_url: str, tmp_path: Path) -> dict[str, str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("KPIBOT_")}
-    return clean | {"KPIBOT_DATABASE_URL": database_url, "HOME": str(tmp_path)}
 
 
 def linked_roster(env: dict[str, str], tmp_path: Path, database_url: str, **chats: int) -> Engine:

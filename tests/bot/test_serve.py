@@ -1,91 +1,77 @@
-"""`kpibot run` serves by long polling or webhook, and stops cleanly on SIGINT and SIGTERM."""
+"""`kpibot run` serves by long polling or webhook, with its HTTP server (health, readiness,
+metrics) in both modes, and stops cleanly on SIGINT and SIGTERM."""
 
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import socket
 import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
+import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from sandbox.botapi import FakeBotAPI
+from tests.bot.conftest import free_port
 from tests.conftest import TOKEN
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture
-def env(database_url: str, tmp_path: Path, fake: FakeBotAPI) -> dict[str, str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("KPIBOT_")}
-    return clean | {
-        "KPIBOT_DATABASE_URL": database_url,
-        "KPIBOT_TOKEN": TOKEN,
-        "KPIBOT_TELEGRAM_BASE_URL": fake.base_url,
-        "HOME": str(tmp_path),
+async def served_http(port: str) -> dict[str, float]:
+    """The bot's HTTP server answers: alive, ready (after its start-up sweep), with metrics."""
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+        assert (await http.get("/healthz")).status_code == 200
+        for _ in range(100):
+            ready = await http.get("/readyz")
+            if ready.status_code == 200:
+                break
+            await asyncio.sleep(0.2)
+        assert ready.json() == {
+            "ready": True,
+            "checks": {"database": True, "sweep": True, "telegram": True},
+        }
+        metrics = await http.get("/metrics")
+    return {
+        sample.name: sample.value
+        for family in text_string_to_metric_families(metrics.text)
+        for sample in family.samples
+        if not sample.labels
     }
 
 
-@pytest.fixture
-def start_bot(env: dict[str, str]) -> Iterator[object]:
-    processes: list[subprocess.Popen[str]] = []
-
-    def start(**extra: str) -> subprocess.Popen[str]:
-        process = subprocess.Popen(
-            [str(Path(sys.executable).parent / "kpibot"), "run"],
-            env=env | extra,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        processes.append(process)
-        return process
-
-    yield start
-    for process in processes:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
-
-
-def stop(process: subprocess.Popen[str], how: signal.Signals) -> str:
+def stop(process: subprocess.Popen[str], how: signal.Signals, *, tracebacks: bool = False) -> str:
+    """Stop the bot with a signal; its log, which has no traceback unless `tracebacks`."""
     process.send_signal(how)
     _out, err = process.communicate(timeout=20)
     assert process.returncode == 0, err
-    assert "Traceback" not in err
+    assert tracebacks or "Traceback" not in err
     assert TOKEN not in err
     return err
 
 
 @pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGTERM])
-async def test_long_polling_answers_and_stops_cleanly(
-    fake: FakeBotAPI, start_bot, how: signal.Signals
+async def test_long_polling_answers_serves_http_and_stops_cleanly(
+    fake: FakeBotAPI, run_env: dict[str, str], start_bot, how: signal.Signals
 ) -> None:
     process = start_bot()
     user = fake.user(900, "Khách", language_code="en")
     fake.send_text(user, "/help")
     [reply] = await fake.wait_for_messages(900, 1, timeout=20)
     assert "What you can do" in reply["text"]
+    metrics = await served_http(run_env["KPIBOT_PORT"])
+    assert metrics["kpibot_updates_handled_total"] == 1
+    assert metrics["kpibot_sweep_duration_seconds_count"] >= 1
     err = stop(process, how)
     assert "serving by long polling" in err and "stopped" in err
 
 
 async def test_webhook_registers_its_secret_and_refuses_a_wrong_one(
-    fake: FakeBotAPI, start_bot
+    fake: FakeBotAPI, run_env: dict[str, str], start_bot
 ) -> None:
-    port = free_port()
+    port = run_env["KPIBOT_PORT"]
     process = start_bot(
         KPIBOT_WEBHOOK_URL=f"http://127.0.0.1:{port}/telegram",
         KPIBOT_WEBHOOK_SECRET="s3cret-token_1",
-        KPIBOT_PORT=str(port),
     )
     await fake.wait_for(lambda: fake.calls_of("setWebhook"), timeout=20)
     [registration] = fake.calls_of("setWebhook")
@@ -101,4 +87,57 @@ async def test_webhook_registers_its_secret_and_refuses_a_wrong_one(
     assert await fake.deliver_webhook(update_id, secret="") == 403
     await asyncio.sleep(0.5)
     assert len(fake.messages(901)) == 1
+    metrics = await served_http(port)
+    assert metrics["kpibot_updates_handled_total"] == 1
     stop(process, signal.SIGTERM)
+
+
+@pytest.fixture
+def down(run_env: dict[str, str]) -> Iterator[tuple[dict[str, str], int]]:
+    """The environment of a bot whose Telegram is down (nothing listens on its port yet)."""
+    port = free_port()
+    yield run_env | {"KPIBOT_TELEGRAM_BASE_URL": f"http://127.0.0.1:{port}/bot"}, port
+
+
+def warnings_until(process: subprocess.Popen[str], count: int) -> list[str]:
+    """The bot's log lines until `count` of them say Telegram is unreachable."""
+    assert process.stderr is not None
+    lines: list[str] = []
+    while sum("Telegram is unreachable" in line for line in lines) < count:
+        line = process.stderr.readline()
+        assert line, "the bot exited"
+        lines.append(line)
+    return lines
+
+
+async def test_start_up_waits_for_telegram_then_serves(down, start_bot) -> None:
+    env, port = down
+    process = start_bot(**env)
+    lines = await asyncio.to_thread(warnings_until, process, 3)
+    unreachable = [line for line in lines if "Telegram is unreachable" in line]
+    assert [line.split(" WARNING ")[1] for line in unreachable] == [
+        "bot.serve: Telegram is unreachable (NetworkError); trying again in 1 s\n",
+        "bot.serve: Telegram is unreachable (NetworkError); trying again in 2 s\n",
+        "bot.serve: Telegram is unreachable (NetworkError); trying again in 4 s\n",
+    ]
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{env['KPIBOT_PORT']}") as http:
+        assert (await http.get("/healthz")).status_code == 200  # alive while it waits
+        assert (await http.get("/readyz")).json()["checks"]["telegram"] is False
+    with FakeBotAPI(token=TOKEN, port=port) as fake:
+        user = fake.user(903, "Khách", language_code="en")
+        fake.send_text(user, "/help")
+        [reply] = await fake.wait_for_messages(903, 1, timeout=30)
+        assert "What you can do" in reply["text"]
+        err = stop(process, signal.SIGTERM)
+    assert "Traceback" not in err and "serving by long polling" in err
+
+
+@pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGTERM])
+async def test_a_signal_stops_it_while_telegram_is_down(down, start_bot, how) -> None:
+    env, _port = down
+    process = start_bot(**env)
+    await asyncio.to_thread(warnings_until, process, 2)
+    process.send_signal(how)
+    _out, err = process.communicate(timeout=10)
+    assert process.returncode == 0, err
+    assert "Traceback" not in err

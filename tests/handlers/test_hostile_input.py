@@ -27,12 +27,12 @@ async def press(fake: FakeBotAPI, user: FakeUser, message: dict, data: str) -> s
 @pytest.mark.parametrize(
     ("user", "text", "usage"),
     [
-        (STAFF, "/withdraw ²", "Cú pháp: /withdraw SỐ_MÃ"),
-        (STAFF, "/resubmit ①", "Cú pháp: /resubmit SỐ_MÃ"),
-        (STAFF, "/appeal ① x", "Cú pháp: /appeal SỐ_ĐIỂM_TRỪ"),
-        (STAFF, "/appeal ١٢ x", "Cú pháp: /appeal SỐ_ĐIỂM_TRỪ"),
-        (STAFF, "/withdraw 99999999999", "Cú pháp: /withdraw SỐ_MÃ"),  # past the largest id
-        (ADMIN, "/reverse ² nhầm", "Cú pháp: /reverse SỐ_ĐIỂM_TRỪ"),
+        (STAFF, "/withdraw ²", "Cú pháp: /withdraw SỐ_HIỆU_MÃ"),
+        (STAFF, "/resubmit ①", "Cú pháp: /resubmit SỐ_HIỆU_MÃ"),
+        (STAFF, "/appeal ① x", "Cú pháp: /appeal SỐ_HIỆU_ĐIỂM_TRỪ"),
+        (STAFF, "/appeal ١٢ x", "Cú pháp: /appeal SỐ_HIỆU_ĐIỂM_TRỪ"),
+        (STAFF, "/withdraw 99999999999", "Cú pháp: /withdraw SỐ_HIỆU_MÃ"),  # past the largest id
+        (ADMIN, "/reverse ² nhầm", "Cú pháp: /reverse SỐ_HIỆU_ĐIỂM_TRỪ"),
     ],
 )
 @pytest.mark.usefixtures("org")

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
 from kpi import breaches
-from kpi.breaches import advance, due_codes, record_breach
+from kpi.breaches import advance, due_batches, due_codes, record_breach
 from kpi.calendar import WorkCalendar
 from kpi.policy import Policy
 from kpi.reminders import Step
@@ -25,9 +25,14 @@ CALENDAR = WorkCalendar(tz=HANOI)
 MONDAY = local("2026-11-02", 9)
 
 
-def opened(session: Session, org: Org, title: str = "Báo cáo") -> WorkCode:
+def opened(session: Session, org: Org, title: str = "Báo cáo", author=None) -> WorkCode:
     result = open_work_code(
-        session=session, author=org.staff, title=title, now=MONDAY, calendar=CALENDAR, days=5
+        session=session,
+        author=author or org.staff,
+        title=title,
+        now=MONDAY,
+        calendar=CALENDAR,
+        days=5,
     )
     assert result.code is not None
     return result.code
@@ -38,17 +43,27 @@ def set_next_event(session: Session, code: WorkCode, at) -> None:
     session.commit()
 
 
-def test_only_open_codes_whose_next_event_has_come_are_due(
-    session: Session, org: Org, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(breaches, "BATCH", 2)
+def test_only_open_codes_whose_next_event_has_come_are_due(session: Session, org: Org) -> None:
     due = [opened(session, org, f"Việc {n}") for n in range(3)]
     later = opened(session, org, "Sau")
     set_next_event(session, later, local("2026-11-05", 8))
     handled = opened(session, org, "Đã duyệt")
     approve(session=session, code_id=handled.id, actor=org.leader, now=MONDAY)
-    batches = list(due_codes(session, local("2026-11-04", 10)))
-    assert [[c.id for c in batch] for batch in batches] == [[due[0].id, due[1].id], [due[2].id]]
+    now = local("2026-11-04", 10)
+    [batch] = due_batches(session, now)
+    assert [c.id for c in due_codes(session, batch, now)] == [c.id for c in due]
+
+
+def test_batches_keep_an_approvers_codes_together(
+    session: Session, org: Org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(breaches, "BATCH", 2)
+    first = [opened(session, org, f"Việc {n}") for n in range(3)]  # all for the leader
+    other = opened(session, org, "Của giám đốc", author=org.leader)  # for the director
+    assert due_batches(session, local("2026-11-04", 10)) == [
+        [c.id for c in first],  # over BATCH, yet one batch: one reminder lists them all
+        [other.id],
+    ]
 
 
 def test_a_breach_is_deducted_from_the_approver_once(

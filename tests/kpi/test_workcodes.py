@@ -496,7 +496,10 @@ def test_final_states_refuse_everything(
         )
     before = trail(session, code)
     result = act(session, name, code, actor_for(org, name))
-    assert result.outcome is WorkCodeOutcome.ALREADY_HANDLED and result.code is not None
+    # Resubmitting a rejected code is refused with the reason: a rejection is final.
+    final = status is WorkCodeStatus.REJECTED and name == "resubmit"
+    expected = WorkCodeOutcome.REJECTION_IS_FINAL if final else WorkCodeOutcome.ALREADY_HANDLED
+    assert result.outcome is expected and result.code is not None
     assert (result.code.status, result.code.closed_at) == (status, MONDAY)
     assert trail(session, code) == before
 

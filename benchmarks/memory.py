@@ -1,0 +1,182 @@
+"""Measure the resident memory of `kpibot run` at steady state, with 1,000 linked employees.
+
+Fills a fresh SQLite file with 1,000 linked employees (a director, 500 unit heads and their
+staff, as in the engine benchmark) and `--codes` open work codes, all due now, then starts
+`kpibot run` against the fake Bot API. It waits for the start-up sweep (reminders, breaches and,
+in the morning, the digest) to be delivered, has `--users` employees ask /myscore, and reads the
+process's RSS from /proc after each step. Run from the repository root:
+
+    python -m benchmarks.memory [--codes 3000] [--users 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import re
+import shlex
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import insert
+
+from benchmarks.engine import TASKS, people
+from models import Employee, Position, Unit, WorkCode
+from models.db import make_engine, make_session_factory, upgrade
+from sandbox.botapi import FakeBotAPI
+
+TOKEN = "123456:BENCHMARK"
+EMPLOYEES = 1_000
+
+
+def rss_mb(pid: int) -> float:
+    """The process's resident set size, in MB."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) / 1024  # type: ignore[union-attr]
+
+
+def fill(url: str, codes: int) -> None:
+    """1,000 linked employees and `codes` open codes, every one of them due now."""
+    engine = make_engine(url)
+    upgrade(engine)
+    rng = random.Random(1)
+    staff = people(rng)[:EMPLOYEES]
+    now = datetime.now(UTC)
+    with make_session_factory(engine)() as session:
+        session.execute(insert(Unit), [{"id": n, "name": f"Phòng {n}"} for n in range(1, 21)])
+        positions = ["giam_doc", "truong_phong", "chuyen_vien"]
+        session.execute(
+            insert(Position), [{"id": n + 1, "code": c} for n, c in enumerate(positions)]
+        )
+        session.execute(insert(Employee), staff)
+        authors = staff[502:]
+        rows = []
+        for number in range(1, codes + 1):
+            author = rng.choice(authors)
+            started = now - timedelta(days=rng.randint(1, 9))
+            rows.append(
+                {
+                    "employee_id": author["id"],
+                    "approver_id": author["leader_id"],
+                    "title": f"{rng.choice(TASKS)} số {number}/2026",
+                    "description": "",
+                    "status": "open",
+                    "cycle": 1,
+                    "cycle_started_at": started,
+                    "created_at": started,
+                    "deadline_at": started + timedelta(days=7),
+                    "due_day": (started + timedelta(days=7)).date(),
+                    "reminded_slots": 0,
+                    "breached_cycle": 0,
+                    "next_event_at": now,
+                }
+            )
+        session.execute(insert(WorkCode), rows)
+        session.commit()
+    engine.dispose()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def measure(url: str, users: int) -> None:
+    """Start the bot, let it sweep, then answer /myscore; print RSS after each step."""
+    port = free_port()
+    with FakeBotAPI(token=TOKEN) as fake:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("KPIBOT_")} | {
+            "KPIBOT_DATABASE_URL": url,
+            "KPIBOT_TOKEN": TOKEN,
+            "KPIBOT_TELEGRAM_BASE_URL": fake.base_url,
+            "KPIBOT_PORT": str(port),
+        }
+        kpibot = str(Path(sys.executable).parent / "kpibot")
+        process = subprocess.Popen(
+            [kpibot, "run"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        )
+        try:
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+                await _ready(http, process)
+                print(f"  started, start-up sweep done: {rss_mb(process.pid):6.1f} MB")
+                sent = await _drained(http)
+                print(f"  {sent:,} messages of the sweep delivered: {rss_mb(process.pid):6.1f} MB")
+                for n in range(users):
+                    chat = 1_000_000 + 502 + n
+                    fake.send_text(fake.user(chat, f"NV{n}", language_code="vi"), "/myscore")
+                for n in range(users):
+                    await fake.wait_for_messages(1_000_000 + 502 + n, 1, timeout=120)
+                print(f"  {users} /myscore answered:          {rss_mb(process.pid):6.1f} MB")
+                metrics = (await http.get("/metrics")).text
+                digests = "digest" in fake_texts(fake)
+                print(f"  digest among the messages: {digests}; metrics {len(metrics):,} bytes")
+        finally:
+            process.terminate()
+            process.communicate(timeout=20)
+
+
+def fake_texts(fake: FakeBotAPI) -> str:
+    """Whether the sweep sent a digest, judged by its opening words."""
+    texts = [call.params.get("text", "") for call in fake.calls_of("sendMessage")]
+    return "digest" if any(t.startswith("Tổng hợp mã công việc") for t in texts) else ""
+
+
+async def _ready(http: httpx.AsyncClient, process: subprocess.Popen[str]) -> None:
+    for _ in range(600):
+        if process.poll() is not None:
+            raise SystemExit(f"kpibot run ended: {process.communicate()[1]}")
+        try:
+            if (await http.get("/readyz")).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        await asyncio.sleep(0.5)
+    raise SystemExit("kpibot run did not become ready")
+
+
+async def _drained(http: httpx.AsyncClient) -> int:
+    """Wait until no message is due in the outbox; the messages sent."""
+    while True:
+        text = (await http.get("/metrics")).text
+        values = {
+            (sample.name, tuple(sample.labels.values())): sample.value
+            for family in text_string_to_metric_families(text)
+            for sample in family.samples
+        }
+        if values[("kpibot_outbox_oldest_due_age_seconds", ())] == 0:
+            return int(values[("kpibot_messages_sent_total", ())])
+        await asyncio.sleep(1)
+
+
+def main() -> None:
+    """Measure on a fresh SQLite file."""
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--codes", type=int, default=3_000)
+    parser.add_argument("--users", type=int, default=200)
+    args = parser.parse_args()
+    print(f"$ {shlex.join(['python', '-m', 'benchmarks.memory', *sys.argv[1:]])}")
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, SQLite")
+    with tempfile.TemporaryDirectory() as directory:
+        url = f"sqlite:///{Path(directory, 'memory.db')}"
+        start = time.perf_counter()
+        fill(url, args.codes)
+        print(
+            f"fill: {EMPLOYEES:,} linked employees, {args.codes:,} open codes due now, "
+            f"in {time.perf_counter() - start:.1f} s"
+        )
+        print(f"kpibot run at {datetime.now(UTC):%Y-%m-%d %H:%M} UTC:")
+        asyncio.run(measure(url, args.users))
+
+
+if __name__ == "__main__":
+    main()

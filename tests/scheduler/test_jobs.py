@@ -1,0 +1,40 @@
+"""The service's own schedule: the sweep runs as soon as the bot starts, then every minute."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.app import build_application
+from bot.config import Settings
+from sandbox.botapi import FakeBotAPI
+from scheduler.delivery import Pacer
+from scheduler.jobs import DELIVERER
+from services.container import Services
+from tests.conftest import Clock
+from tests.factories import ORG_CHATS, local
+from tests.scheduler.test_engine import open_code
+
+
+async def test_the_first_sweep_runs_at_start_up_then_every_minute(
+    fake: FakeBotAPI, settings: Settings, services: Services, clock: Clock, db, org
+) -> None:
+    open_code(db, services, org.staff, local("2026-11-02", 9), "Kế hoạch")
+    clock.now = local("2026-11-09", 15, 1)  # the 15:00 reminder is due
+    application = build_application(settings, services)  # as `kpibot run` builds it
+    application.bot_data[DELIVERER].pacer = Pacer(per_second=1000.0, chat_interval=0.0)
+    async with application:
+        await application.start()
+        try:
+            await _first_sweep_then_every_minute(application, fake)
+        finally:
+            await application.stop()
+
+
+async def _first_sweep_then_every_minute(application, fake: FakeBotAPI) -> None:
+    # Well before a minute has passed, the start-up sweep has sent the reminder.
+    [reminder] = await fake.wait_for_messages(ORG_CHATS["leader"], 1, timeout=20)
+    assert reminder["text"].startswith("🔔 Nhắc việc")
+    assert application.job_queue is not None
+    jobs = application.job_queue.get_jobs_by_name("sweep")
+    intervals = [getattr(job.job.trigger, "interval", None) for job in jobs]
+    assert timedelta(minutes=1) in intervals
