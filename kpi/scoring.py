@@ -13,11 +13,10 @@ therefore move after a transfer; a report that must not move is archived when it
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -26,75 +25,16 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
+from kpi.periods import Quarter as Quarter  # where every caller has found it
 from kpi.policy import Classification, Criterion, Policy
 from models import Deduction, Employee, Unit, WorkCode
 from models import Position as PositionRow
 
-MIN_YEAR, MAX_YEAR = 2000, 2100
 _ZERO = Decimal("0.00")
 _BATCH = 1000  # rows fetched at a time by score_table
-_YEAR_FIRST = re.compile(r"([0-9]{4})\s*Q([1-4])", re.IGNORECASE)
-_QUARTER_FIRST = re.compile(r"Q([1-4])(?:\s*/\s*|\s+)([0-9]{4})", re.IGNORECASE)
 # Whole cents: exact on PostgreSQL's numeric and on SQLite, which stores NUMERIC as REAL.
 _CENTS = sa.cast(sa.func.round(col(Deduction.points) * 100), sa.Integer)
 _CENTS_SUM = sa.func.sum(_CENTS)
-
-
-@dataclass(frozen=True, order=True)
-class Quarter:
-    """A calendar quarter (quý), ordered by time."""
-
-    year: int
-    number: int  # 1..4
-
-    def __post_init__(self) -> None:
-        if not 1 <= self.number <= 4:
-            raise ValueError(f"quarter number must be 1-4, got {self.number}")
-
-    @classmethod
-    def parse(cls, text: str) -> Quarter:
-        """Read "2026Q4", "2026q4", "Q4/2026" or "Q4 2026"; ValueError for anything else."""
-        stripped = text.strip()
-        if match := _YEAR_FIRST.fullmatch(stripped):
-            year, number = int(match[1]), int(match[2])
-        elif match := _QUARTER_FIRST.fullmatch(stripped):
-            number, year = int(match[1]), int(match[2])
-        else:
-            raise ValueError(f"not a quarter: {text!r} (expected e.g. 2026Q4)")
-        if not MIN_YEAR <= year <= MAX_YEAR:
-            raise ValueError(f"quarter year must be {MIN_YEAR}-{MAX_YEAR}, got {year}")
-        return cls(year, number)
-
-    @classmethod
-    def of(cls, instant: datetime, tz: ZoneInfo) -> Quarter:
-        """The quarter an aware instant falls in, on the calendar of `tz`."""
-        if instant.tzinfo is None or instant.utcoffset() is None:
-            raise ValueError("naive datetime: the instant's zone is unknown")
-        local = instant.astimezone(tz)
-        return cls(local.year, (local.month - 1) // 3 + 1)
-
-    def bounds(self, tz: ZoneInfo) -> tuple[datetime, datetime]:
-        """The quarter as aware UTC instants [start, end): local midnights of `tz`."""
-        return self._start(tz), self.next()._start(tz)
-
-    def previous(self) -> Quarter:
-        """The quarter before this one."""
-        return (
-            Quarter(self.year - 1, 4) if self.number == 1 else Quarter(self.year, self.number - 1)
-        )
-
-    def next(self) -> Quarter:
-        """The quarter after this one."""
-        return (
-            Quarter(self.year + 1, 1) if self.number == 4 else Quarter(self.year, self.number + 1)
-        )
-
-    def _start(self, tz: ZoneInfo) -> datetime:
-        """Local midnight of the quarter's first day, in UTC."""
-        return datetime(self.year, 3 * self.number - 2, 1, tzinfo=tz).astimezone(UTC)
-
-    def __str__(self) -> str:
-        return f"{self.year}Q{self.number}"
 
 
 @dataclass(frozen=True)
