@@ -24,7 +24,6 @@ from sqlmodel import Session, col, select
 from kpi.audit import record
 from kpi.org import is_admin, leader_of
 from kpi.policy import Policy
-from kpi.tables import chunks
 from kpi.workcodes import MAX_TEXT, OPEN_STATUSES, WorkCodeOutcome, clean_text, clean_title
 from models import (
     Employee,
@@ -212,7 +211,7 @@ def excuse(
     superior = leader_of(session, leader) if leader is not None else None
     if actor_id != superior and not is_admin(session, actor_id):
         return TaskResult(TaskOutcome.NOT_ALLOWED)
-    fault = next((f for f in faults_of(session, [task], tz)[task_id] if f.key == key), None)
+    fault = next((f for f in faults_of(session, task_id, tz) if f.key == key), None)
     if fault is None:
         return TaskResult(TaskOutcome.NOT_FOUND, task)
     cleaned = clean_text(reason)
@@ -259,37 +258,83 @@ def _audit(
 # --- reading -------------------------------------------------------------------------------------
 
 
-def faults_of(session: Session, tasks: Sequence[Task], tz: ZoneInfo) -> dict[int, list[Fault]]:
-    """Each task's faults by task id (oldest first), marked when excused (three queries)."""
-    due = {_id(task): task.due_on for task in tasks}
+@dataclass(frozen=True)
+class TaskFacts:
+    """What scoring needs of one task: whose, its type and due day, done or not, its faults."""
+
+    task_id: int
+    employee_id: int
+    type: str
+    due_on: date
+    done: bool
+    faults: tuple[Fault, ...]  # oldest first, excused ones marked
+
+
+def task_facts(
+    session: Session, where: Sequence[sa.ColumnElement[bool]], tz: ZoneInfo
+) -> list[TaskFacts]:
+    """The facts of the tasks matching `where` (conditions on Task), cancelled ones left out.
+
+    Four queries whatever the number of tasks: the tasks, their codes, the returns and
+    rejections of those codes, and the excuses.
+    """
+    chosen = [col(Task.cancelled_at).is_(None), *where]
+    tasks = session.execute(
+        sa.select(col(Task.id), col(Task.employee_id), col(Task.type), col(Task.due_on)).where(
+            *chosen
+        )
+    ).all()
+    due = {task_id: due_on for task_id, _e, _t, due_on in tasks}
+    done: set[int] = set()
     faults: dict[int, list[Fault]] = {task_id: [] for task_id in due}
-    for chunk in chunks(list(due)):
-        codes = session.execute(
-            sa.select(col(WorkCode.task_id), col(WorkCode.id), col(WorkCode.created_at)).where(
-                col(WorkCode.task_id).in_(chunk)
-            )
+    codes = session.execute(
+        sa.select(
+            col(WorkCode.task_id), col(WorkCode.id), col(WorkCode.status), col(WorkCode.created_at)
         )
-        for task_id, code_id, opened in codes:
-            if opened.astimezone(tz).date() > due[task_id]:
-                faults[task_id].append(Fault(FaultKind.DELAY, task_id, code_id, None, opened))
-        errors = session.execute(
-            sa.select(
-                col(WorkCode.task_id),
-                col(WorkCode.id),
-                col(WorkCodeEvent.id),
-                col(WorkCodeEvent.at),
-            )
-            .join(WorkCode, col(WorkCode.id) == col(WorkCodeEvent.work_code_id))
-            .where(col(WorkCode.task_id).in_(chunk), col(WorkCodeEvent.action).in_(ERROR_ACTIONS))
+        .join(Task, col(Task.id) == col(WorkCode.task_id))
+        .where(*chosen)
+    )
+    for task_id, code_id, status, opened in codes:
+        if status == WorkCodeStatus.APPROVED.value:
+            done.add(task_id)
+        if opened.astimezone(tz).date() > due[task_id]:
+            faults[task_id].append(Fault(FaultKind.DELAY, task_id, code_id, None, opened))
+    errors = session.execute(
+        sa.select(
+            col(WorkCode.task_id), col(WorkCode.id), col(WorkCodeEvent.id), col(WorkCodeEvent.at)
         )
-        for task_id, code_id, event_id, at in errors:
-            faults[task_id].append(Fault(FaultKind.ERROR, task_id, code_id, event_id, at))
-        excused = set(session.exec(select(Excuse.key).where(col(Excuse.task_id).in_(chunk))).all())
-        for task_id in chunk:
-            faults[task_id] = sorted(
-                (_marked(fault, excused) for fault in faults[task_id]), key=lambda f: f.at
-            )
-    return faults
+        .join(WorkCode, col(WorkCode.id) == col(WorkCodeEvent.work_code_id))
+        .join(Task, col(Task.id) == col(WorkCode.task_id))
+        .where(col(WorkCodeEvent.action).in_(ERROR_ACTIONS), *chosen)
+    )
+    for task_id, code_id, event_id, at in errors:
+        faults[task_id].append(Fault(FaultKind.ERROR, task_id, code_id, event_id, at))
+    excused = set(
+        session.execute(
+            sa.select(col(Excuse.key))
+            .join(Task, col(Task.id) == col(Excuse.task_id))
+            .where(*chosen)
+        ).scalars()
+    )
+    return [
+        TaskFacts(
+            task_id=task_id,
+            employee_id=employee_id,
+            type=type_code,
+            due_on=due_on,
+            done=task_id in done,
+            faults=tuple(
+                sorted((_marked(fault, excused) for fault in faults[task_id]), key=lambda f: f.at)
+            ),
+        )
+        for task_id, employee_id, type_code, due_on in tasks
+    ]
+
+
+def faults_of(session: Session, task_id: int, tz: ZoneInfo) -> tuple[Fault, ...]:
+    """One task's faults, oldest first, excused ones marked (none for a cancelled task)."""
+    facts = task_facts(session, [col(Task.id) == task_id], tz)
+    return facts[0].faults if facts else ()
 
 
 def _marked(fault: Fault, excused: Collection[str]) -> Fault:

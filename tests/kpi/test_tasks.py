@@ -99,7 +99,7 @@ def test_faults_are_each_return_and_rejection_and_each_code_opened_late(session,
     respond(session, first, org.leader, org.staff, "or", on="2026-11-10")
     second = report(session, task, org.staff, on="2026-11-12")  # after the due day: a delay
     respond(session, second, org.leader, org.staff, "a", on="2026-11-12")
-    faults = faults_of(session, [task], HANOI)[_id(task)]
+    faults = faults_of(session, _id(task), HANOI)
     kinds = [(fault.kind, fault.work_code_id) for fault in faults]
     assert kinds == [
         (FaultKind.ERROR, first.id),
@@ -127,7 +127,7 @@ def test_a_day_late_is_the_local_day(session, org, policy):
         actor=org.staff,
         now=local("2026-11-10", 23, 30),
     )
-    assert faults_of(session, [task], HANOI)[_id(task)] == []
+    assert faults_of(session, _id(task), HANOI) == ()
 
 
 def late_task(session: Session, org: Org, policy: Policy) -> tuple[Task, str]:
@@ -157,7 +157,7 @@ def test_who_may_excuse(session, org, policy, who, expected):
         tz=HANOI,
     )
     assert result.outcome is expected
-    assert faults_of(session, [task], HANOI)[_id(task)][0].excused is (expected is TaskOutcome.OK)
+    assert faults_of(session, _id(task), HANOI)[0].excused is (expected is TaskOutcome.OK)
 
 
 def test_an_excuse_needs_a_reason_and_a_real_fault(session, org, policy):
