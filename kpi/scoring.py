@@ -23,15 +23,16 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Generic
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
+from typing_extensions import TypeVar
 
 from kpi.org import direct_reports
-from kpi.periods import Period, Year
+from kpi.periods import Month, Period, Year
 from kpi.periods import Quarter as Quarter  # where every caller has found it
 from kpi.policy import UNIT_RESULTS, Classification, Criterion, Policy, TaskScoring
 from kpi.ratings import forced_in
@@ -85,15 +86,19 @@ class DeductionLine:
     work_code_title: str = ""
 
 
+# A card of a quarter unless told: the cards most callers show are quarters.
+P = TypeVar("P", Month, Quarter, Year, default=Quarter)
+
+
 @dataclass(frozen=True)
-class ScoreCard:
+class ScoreCard(Generic[P]):
     """One employee's period: scores by criterion, total, class and latest deductions.
 
     `quarter` is the period scored: a month, a quarter or a year.
     """
 
     employee_id: int
-    quarter: Period
+    quarter: P
     position: str
     criteria: tuple[CriterionScore, ...]
     total: Decimal
@@ -126,11 +131,11 @@ def score_card(
     *,
     session: Session,
     employee: Employee,
-    quarter: Period,
+    quarter: P,
     policy: Policy,
     tz: ZoneInfo,
     latest: int = 10,
-) -> ScoreCard:
+) -> ScoreCard[P]:
     """Score one employee for a period, with up to `latest` of its deductions.
 
     Three queries with `task_scoring = "deductions"`; assigned tasks add four, a forced rating
@@ -322,13 +327,12 @@ class _Scorer:
         found = task_criteria(criteria, facts, self.policy)
         if needs_unit_results(criteria):
             reports = direct_reports(self.session, employee_id)
-            if reports:
-                classes = self.classes(reports)
-                lowest = self.policy.classifications[-1]
-                below = sum(1 for report in reports if classes[report] == lowest)
-                for criterion in criteria:
-                    if criterion.code == UNIT_RESULTS:
-                        found[criterion.code] = unit_results(criterion, len(reports), below)
+            classes = self.classes(reports)
+            lowest = self.policy.classifications[-1]
+            below = sum(1 for report in reports if classes[report] == lowest)
+            for criterion in criteria:
+                if criterion.code == UNIT_RESULTS:
+                    found[criterion.code] = unit_results(criterion, len(reports), below)
         return found
 
     def classes(self, employee_ids: Collection[int]) -> dict[int, Classification]:

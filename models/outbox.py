@@ -33,6 +33,7 @@ class OutboxKind(StrEnum):
     DEDUCTION = "deduction"  # a deduction logged, imported or cancelled
     APPEAL = "appeal"  # an appeal for its decider, and the decision for the appellant
     REPLAN = "replan"  # deadlines a calendar change moved, for the codes' approvers and authors
+    TASK = "task"  # a task assigned, for its assignee
 
 
 class OutboxMessage(SQLModel, table=True):
