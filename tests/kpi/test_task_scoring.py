@@ -250,3 +250,26 @@ def test_the_table_agrees_with_the_cards(session, org, policy):
         for row in score_table(session=session, quarter=Year(2026), policy=policy, tz=HANOI)
     }
     assert year[org.staff.id].total == card(session, org.staff, policy, Year(2026)).total
+
+
+def test_the_worked_example_of_the_readme(session, org, policy):
+    play(
+        session,
+        policy,
+        org,
+        [
+            Play(type="bao_cao", steps="oa"),
+            Play(type="bao_cao"),
+            Play(type="bao_cao", steps=None),
+            Play(late=True),
+            Play(late=True, excused=True),
+            Play(),
+            Play(),
+        ],
+    )
+    got = points(card(session, org.staff, policy, Month(2026, 11)))
+    assert (got["task_quantity"], got["task_quality"], got["task_progress"]) == (
+        Decimal(16),
+        Decimal("18.75"),
+        Decimal("19.38"),
+    )
