@@ -72,6 +72,10 @@ def test_every_command_has_help(env: dict[str, str]) -> None:
         ["calendar", "add-off"],
         ["calendar", "show"],
         ["calendar", "import"],
+        ["tasks", "import"],
+        ["rating", "force"],
+        ["rating", "reverse"],
+        ["report"],
     ):
         result = kpibot(*command, "--help", env=env)
         assert result.returncode == 0, result.stderr
