@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 TELEGRAM_BASE_URL = "https://api.telegram.org/bot"
 _SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
+_USERNAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]{1,29}[Bb][Oo][Tt]")
 
 
 def _check_url(value: str) -> str:
@@ -43,6 +44,7 @@ class Settings(BaseSettings):
     webhook_url: Url | None = None
     webhook_secret: SecretStr | None = None
     listen: str = "127.0.0.1"
+    bot_username: str | None = None
     port: int = Field(default=8080, ge=1, le=65535)
 
     @field_validator("timezone")
@@ -74,6 +76,18 @@ class Settings(BaseSettings):
         if value is not None and not _SECRET_RE.fullmatch(value.get_secret_value()):
             raise ValueError("must be 1-256 characters of A-Z a-z 0-9 _ -")
         return value
+
+    @field_validator("bot_username")
+    @classmethod
+    def _username_format(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        name = value.strip().removeprefix("@")
+        if not _USERNAME_RE.fullmatch(name):
+            raise ValueError(
+                f"{value!r} is not a bot's username (5-32 of A-Z a-z 0-9 _, ending in bot)"
+            )
+        return name
 
     @property
     def tz(self) -> ZoneInfo:

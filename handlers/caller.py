@@ -100,6 +100,11 @@ class Caller:
         """Answer in the caller's chat."""
         await self.message.reply_text(text, **options)
 
+    async def reply_pages(self, texts: Sequence[str], **options: Any) -> None:
+        """Answer with a list cut into pages, a message each; `options` go with the last."""
+        for number, text in enumerate(texts, start=1):
+            await self.reply(text, **(options if number == len(texts) else {}))
+
     def notify(self, drafts: Sequence[Draft | None]) -> None:
         """Queue messages for other people's chats, commit, and ring for their delivery."""
         ready = [draft for draft in drafts if draft is not None]

@@ -22,7 +22,7 @@ class Command:
     """A command, how it is called, and what it does."""
 
     name: str
-    usage: str
+    usage: str  # placeholders in capitals, translated: each language names them in its words
     description: str
     audience: Audience
 
@@ -30,18 +30,27 @@ class Command:
 COMMANDS = (
     Command("start", "/start", N_("Link your account with an invite"), Audience.ANYONE),
     Command("help", "/help", N_("What I can do for you"), Audience.ANYONE),
-    Command("open", "/open TITLE", N_("Open a work code for your leader"), Audience.EMPLOYEE),
+    Command("open", N_("/open TITLE"), N_("Open a work code for your leader"), Audience.EMPLOYEE),
     Command("mycodes", "/mycodes", N_("Your work codes and their state"), Audience.EMPLOYEE),
-    Command("withdraw", "/withdraw ID", N_("Withdraw one of your work codes"), Audience.EMPLOYEE),
-    Command("resubmit", "/resubmit ID", N_("Submit a returned work code again"), Audience.EMPLOYEE),
-    Command("pending", "/pending", N_("Work codes waiting for your approval"), Audience.LEADER),
-    Command("myscore", "/myscore [2026Q4]", N_("Your KPI score and why"), Audience.EMPLOYEE),
-    Command("team", "/team [QUARTER]", N_("Your team's scores"), Audience.LEADER),
     Command(
-        "deduct", "/deduct CODE CRITERION [POINTS] REASON", N_("Log a deduction"), Audience.LEADER
+        "withdraw", N_("/withdraw ID"), N_("Withdraw one of your work codes"), Audience.EMPLOYEE
     ),
-    Command("reverse", "/reverse ID REASON", N_("Cancel a deduction (HR)"), Audience.ADMIN),
-    Command("appeal", "/appeal ID REASON", N_("Appeal one of your deductions"), Audience.EMPLOYEE),
+    Command(
+        "resubmit", N_("/resubmit ID"), N_("Submit a returned work code again"), Audience.EMPLOYEE
+    ),
+    Command("pending", "/pending", N_("Work codes waiting for your approval"), Audience.LEADER),
+    Command("myscore", N_("/myscore [2026Q4]"), N_("Your KPI score and why"), Audience.EMPLOYEE),
+    Command("team", N_("/team [QUARTER]"), N_("Your team's scores"), Audience.LEADER),
+    Command(
+        "deduct",
+        N_("/deduct CODE CRITERION [POINTS] REASON"),
+        N_("Log a deduction"),
+        Audience.LEADER,
+    ),
+    Command("reverse", N_("/reverse ID REASON"), N_("Cancel a deduction (HR)"), Audience.ADMIN),
+    Command(
+        "appeal", N_("/appeal ID REASON"), N_("Appeal one of your deductions"), Audience.EMPLOYEE
+    ),
     Command("cancel", "/cancel", N_("Cancel the question I asked"), Audience.EMPLOYEE),
     Command("language", "/language vi|en", N_("Change the language"), Audience.EMPLOYEE),
 )

@@ -13,6 +13,7 @@ from kpi import org, workcodes
 from kpi.scoring import Quarter, ScoreCard, ScoreRow, history, score_card, score_table
 from locales.i18n import Translator
 from notices.callbacks import ChartButton
+from notices.limits import paged_lines
 
 
 @linked
@@ -28,16 +29,17 @@ async def cmd_myscore(caller: LinkedCaller) -> None:
 
 async def reply_score(caller: LinkedCaller, quarter: Quarter) -> None:
     """The score card, for leaders the codes at risk, and a button for the chart."""
-    text = card(caller.tr, _card(caller, quarter), caller.employee, caller.svc.policy)
+    lines = card(caller.tr, _card(caller, quarter), caller.employee, caller.svc.policy)
     if caller.is_leader:
-        text += _risks(caller)
-    await caller.reply(text, reply_markup=_chart_button(caller.tr, quarter))
+        lines += _risks(caller)
+    texts = paged_lines(caller.tr, lines[0], lines[1:])
+    await caller.reply_pages(texts, reply_markup=_chart_button(caller.tr, quarter))
 
 
 async def reply_deductions(caller: LinkedCaller, quarter: Quarter) -> None:
     """The quarter's latest deductions, with their reasons."""
     lines = deductions(caller.tr, _card(caller, quarter), caller.svc.policy)
-    await caller.reply("\n".join(lines))
+    await caller.reply_pages(paged_lines(caller.tr, lines[0], lines[1:]))
 
 
 @linked
@@ -74,7 +76,7 @@ async def cmd_team(caller: Caller) -> None:
         return
     rows = _team_rows(caller, cast(Quarter, quarter), unit)
     title = unit or tr._("Your direct reports")
-    await caller.reply(team(tr, cast(Quarter, quarter), title, rows))
+    await caller.reply_pages(team(tr, cast(Quarter, quarter), title, rows))
 
 
 def _quarter(caller: Caller, text: str | None) -> Quarter | None:
@@ -98,13 +100,13 @@ def _card(caller: LinkedCaller, quarter: Quarter) -> ScoreCard:
     )
 
 
-def _risks(caller: LinkedCaller) -> str:
+def _risks(caller: LinkedCaller) -> list[str]:
     """For leaders: the codes awaiting them that fall due within 2 working days."""
     calendar, today = caller.calendar, caller.today
     approver_id = cast(int, caller.employee.id)
     pending = workcodes.pending_for(session=caller.session, approver_id=approver_id)
     soon = [c for c in pending if calendar.working_days_between(today, c.due_day) <= 2]
-    return "\n\n" + "\n".join(risks(caller.tr, soon, calendar, today)) if soon else ""
+    return ["", *risks(caller.tr, soon, calendar, today)] if soon else []
 
 
 def _chart_button(tr: Translator, quarter: Quarter) -> InlineKeyboardMarkup:

@@ -11,6 +11,7 @@ from kpi.policy import Policy
 from kpi.scoring import DeductionLine, Quarter, ScoreCard, ScoreRow
 from locales.i18n import N_, Translator
 from models import DeductionSource, Employee, WorkCode
+from notices.limits import NAME_IN_LIST, REASON_IN_LIST, paged_lines, shorten
 from notices.workcodes import deadline, short_title
 
 TYPES = {"spearhead": N_("spearhead KPI"), "hard": N_("hard KPI"), "soft": N_("soft KPI")}
@@ -22,8 +23,8 @@ def quarter_label(tr: Translator, quarter: Quarter) -> str:
     return tr._("Quarter {roman}/{year}", roman=ROMAN[quarter.number - 1], year=quarter.year)
 
 
-def card(tr: Translator, score: ScoreCard, employee: Employee, policy: Policy) -> str:
-    """The whole answer to "what is my score?"."""
+def card(tr: Translator, score: ScoreCard, employee: Employee, policy: Policy) -> list[str]:
+    """The whole answer to "what is my score?", line by line, its title first."""
     coefficient = tr.number(score.classification.bonus_coefficient)
     lines = [
         tr._(
@@ -45,8 +46,7 @@ def card(tr: Translator, score: ScoreCard, employee: Employee, policy: Policy) -
         name = escape(item.criterion.name(tr.locale))
         score_text = f"{tr.number(item.score)}/{tr.number(item.criterion.max_points)}"
         lines.append(f"• {name} ({kind}): {score_text}")
-    lines += ["", *deductions(tr, score, policy)]
-    return "\n".join(lines)
+    return [*lines, "", *deductions(tr, score, policy)]
 
 
 def deductions(tr: Translator, score: ScoreCard, policy: Policy) -> list[str]:
@@ -60,7 +60,7 @@ def deductions(tr: Translator, score: ScoreCard, policy: Policy) -> list[str]:
 def deduction_line(tr: Translator, line: DeductionLine, policy: Policy) -> str:
     """`#12 05/11/2026: −2 points, Training — reason`; a breach names its work code."""
     name = policy.criterion_name(line.criterion, tr.locale)
-    reason = escape(line.reason)
+    reason = shorten(line.reason, REASON_IN_LIST)
     if line.source == DeductionSource.DEADLINE_BREACH and line.work_code_id is not None:
         reason = tr._(
             "work code #{id} «{title}» was not answered within its deadline",
@@ -84,28 +84,29 @@ def risks(
     """For leaders: codes awaiting them that fall due within 2 working days."""
     lines = ["<b>" + tr._("Work codes at risk (due within 2 working days)") + "</b>"]
     for code in codes:
-        lines.append(f"• #{code.id} {escape(code.title)} — {deadline(tr, code, calendar, today)}")
+        due = deadline(tr, code, calendar, today)
+        lines.append(f"• #{code.id} {short_title(code.title)} — {due}")
     return lines
 
 
-def team(tr: Translator, quarter: Quarter, title: str, rows: Sequence[ScoreRow]) -> str:
-    """A team's totals and classifications, best first, with their deduction counts."""
+def team(tr: Translator, quarter: Quarter, title: str, rows: Sequence[ScoreRow]) -> list[str]:
+    """A team's totals and classifications, best first, with their deduction counts, paged."""
+    heading = tr._(
+        "<b>{title}, {quarter}</b>",
+        title=shorten(title, NAME_IN_LIST),
+        quarter=quarter_label(tr, quarter),
+    )
     lines = [
-        tr._("<b>{title}, {quarter}</b>", title=escape(title), quarter=quarter_label(tr, quarter))
-    ]
-    if not rows:
-        lines.append(tr._("Nobody to show."))
-    for rank, row in enumerate(rows, start=1):
-        lines.append(
-            tr.ngettext(
-                "{rank}. {name} ({code}): {total}/100 — {classification}; {n} deduction",
-                "{rank}. {name} ({code}): {total}/100 — {classification}; {n} deductions",
-                row.deduction_count,
-                rank=rank,
-                name=escape(row.full_name),
-                code=escape(row.code),
-                total=tr.number(row.total),
-                classification=escape(row.classification.name(tr.locale)),
-            )
+        tr.ngettext(
+            "{rank}. {name} ({code}): {total}/100 — {classification}; {n} deduction",
+            "{rank}. {name} ({code}): {total}/100 — {classification}; {n} deductions",
+            row.deduction_count,
+            rank=rank,
+            name=shorten(row.full_name, NAME_IN_LIST),
+            code=shorten(row.code, NAME_IN_LIST),
+            total=tr.number(row.total),
+            classification=escape(row.classification.name(tr.locale)),
         )
-    return "\n".join(lines)
+        for rank, row in enumerate(rows, start=1)
+    ]
+    return paged_lines(tr, heading, lines or [tr._("Nobody to show.")])

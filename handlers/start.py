@@ -80,11 +80,15 @@ def _help_text(caller: Caller) -> str:
     lines = [f"<b>{title}</b>"]
     for command in COMMANDS:
         if allowed(command, linked=is_linked, leader=caller.is_leader, admin=caller.is_admin):
-            lines.append(f"{escape(command.usage)} — {tr._(command.description)}")
+            lines.append(f"{escape(tr._(command.usage))} — {tr._(command.description)}")
     if not is_linked:
         lines.append("")
         lines.append(tr._("Other commands work once your account is linked with an invite."))
     return "\n".join(lines)
+
+
+# Each confirmation is written in the language chosen, so each has its own message.
+LANGUAGE_SET = {"vi": N_("Language set to Vietnamese."), "en": N_("Language set to English.")}
 
 
 @linked
@@ -95,7 +99,7 @@ async def cmd_language(caller: LinkedCaller) -> None:
         await caller.reply(caller.tr._("Usage: /language vi or /language en"))
         return
     set_locale(session=caller.session, employee=caller.employee, locale=choice, now=caller.now)
-    await caller.reply(Translator(choice, caller.tr.tz)._("Language set to English."))
+    await caller.reply(Translator(choice, caller.tr.tz)._(LANGUAGE_SET[choice]))
 
 
 @with_caller

@@ -26,6 +26,10 @@ REFUSALS = {
     WorkCodeOutcome.TEXT_TOO_LONG: N_(
         "The text is longer than 2,000 characters. Please shorten it."
     ),
+    WorkCodeOutcome.REJECTION_IS_FINAL: N_(
+        "Work code #{id} was rejected, and a rejection is final: it cannot be submitted again. "
+        "To put the work forward anew, open a new code with /open."
+    ),
 }
 PROMPTS = {
     WorkCodeAction.OPEN: N_("Send the title of the new work code (or /cancel)."),

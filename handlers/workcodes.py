@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from html import escape
 from typing import cast
 
 from telegram import ForceReply
@@ -13,8 +14,10 @@ from handlers.caller import LinkedCaller, linked
 from handlers.workcode_replies import done, prompt, refusal
 from kpi import workcodes
 from kpi.workcodes import WorkCodeOutcome, WorkCodeResult
+from locales.i18n import N_
 from models import Employee, WorkCode, WorkCodeAction
 from notices.approvals import new_code_notice
+from notices.limits import paged_lines
 from notices.workcodes import code_line, deadline_lines
 
 
@@ -50,7 +53,7 @@ async def cmd_mycodes(caller: LinkedCaller) -> None:
     lines = [code_line(tr, code, caller.calendar, caller.today) for code in codes]
     title = tr._("<b>Your work codes</b>")
     empty = tr._("You have not opened any work code yet. Send /open TITLE to open one.")
-    await caller.reply("\n".join([title, *lines]) if lines else empty)
+    await caller.reply_pages(paged_lines(tr, title, lines) if lines else [empty])
 
 
 @linked
@@ -83,7 +86,7 @@ async def cmd_resubmit(caller: LinkedCaller) -> None:
         calendar=caller.calendar,
         days=caller.svc.policy.deadline_days,
     )
-    await _submitted(caller, result, code_id)
+    await _submitted(caller, result, code_id, resubmitted=True)
 
 
 async def _code_id(caller: LinkedCaller, action: WorkCodeAction) -> int | None:
@@ -97,7 +100,11 @@ async def _code_id(caller: LinkedCaller, action: WorkCodeAction) -> int | None:
 
 
 async def _submitted(
-    caller: LinkedCaller, result: WorkCodeResult, code_id: int | None = None
+    caller: LinkedCaller,
+    result: WorkCodeResult,
+    code_id: int | None = None,
+    *,
+    resubmitted: bool = False,
 ) -> None:
     """After opening or resubmitting: the deadline for the author, the code for the approver."""
     if result.outcome is not WorkCodeOutcome.OK:
@@ -105,8 +112,11 @@ async def _submitted(
         return
     code = cast(WorkCode, result.code)
     approver = caller.session.get_one(Employee, code.approver_id)
-    opened = caller.tr._(
-        "Work code #{id} is open and waits for {leader}.", id=code.id, leader=approver.full_name
+    sent = (
+        N_("Work code #{id} is submitted again and waits for {leader}.")
+        if resubmitted
+        else N_("Work code #{id} is open and waits for {leader}.")
     )
+    opened = caller.tr._(sent, id=code.id, leader=escape(approver.full_name))
     await caller.reply("\n".join([opened, *deadline_lines(caller.tr, code, caller.occasion)]))
     caller.notify([new_code_notice(caller.session, caller.occasion, code)])

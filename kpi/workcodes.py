@@ -47,6 +47,7 @@ class WorkCodeOutcome(StrEnum):
     DESCRIPTION_TOO_LONG = "description_too_long"
     TEXT_REQUIRED = "text_required"
     TEXT_TOO_LONG = "text_too_long"
+    REJECTION_IS_FINAL = "rejection_is_final"  # a rejected code is never submitted again
 
 
 @dataclass(frozen=True)
@@ -269,6 +270,8 @@ def _participant(
         return WorkCodeResult(WorkCodeOutcome.NOT_FOUND)
     if actor.id != (code.approver_id if action in _RESPONSES else code.employee_id):
         return WorkCodeResult(WorkCodeOutcome.NOT_ALLOWED, code)
+    if action is WorkCodeAction.RESUBMIT and code.status == WorkCodeStatus.REJECTED:
+        return WorkCodeResult(WorkCodeOutcome.REJECTION_IS_FINAL, code)
     # Checked again by the UPDATE; this spares a write and answers stale buttons early.
     if code.status not in _FROM[action] or cycle not in (None, code.cycle):
         return WorkCodeResult(WorkCodeOutcome.ALREADY_HANDLED, code)

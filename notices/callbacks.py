@@ -25,9 +25,17 @@ class CallbackData:
 
     @classmethod
     def parse(cls, data: str | None) -> Self | None:
-        """The button behind `data`, or None when the data is not a valid one of this family."""
+        """The button behind `data`, or None when the data is not a valid one of this family.
+
+        Data of the right shape whose fields are out of range (a quarter of year 9999) is not.
+        """
         match = cls.SHAPE.fullmatch(data or "")
-        return None if match is None else cls.unpack(match)
+        if match is None:
+            return None
+        try:
+            return cls.unpack(match)
+        except ValueError:
+            return None
 
     @classmethod
     def unpack(cls, match: re.Match[str]) -> Self:

@@ -9,8 +9,9 @@ from html import escape
 from kpi.outbox import Draft
 from locales.i18n import N_
 from models import Employee, OutboxKind, WorkCode
+from notices.limits import page_title, paginate, visible_length
 from notices.occasion import Occasion
-from notices.workcodes import list_keyboard, pending_line, short_title
+from notices.workcodes import BUTTONS_PER_CODE, list_keyboard, pending_line, short_title
 
 BREACH_TEXTS = {
     "leader": N_(
@@ -34,27 +35,35 @@ def reminder(
     leader: Employee,
     slot: datetime,
     codes: Sequence[tuple[WorkCode, Employee]],
-) -> Draft:
-    """One reminder listing every code of this leader due for this slot."""
+) -> list[Draft]:
+    """The reminder listing every code of this leader due for this slot, paged to fit."""
     tr = occasion.tr(leader)
-    lines = [
-        tr.ngettext(
-            "🔔 <b>Reminder</b>: {n} work code awaits your approval before its deadline.",
-            "🔔 <b>Reminder</b>: {n} work codes await your approval before their deadline.",
-            len(codes),
-        )
-    ]
-    lines += [
-        pending_line(tr, code, author, occasion.calendar, occasion.today) for code, author in codes
-    ]
-    return occasion.draft(
-        leader,
-        f"remind:{leader.id}:{slot.isoformat()}",
-        OutboxKind.REMINDER,
-        "\n".join(lines),
-        buttons=list_keyboard(tr, [code for code, _ in codes]),
-        expires_at=min(code.deadline_at for code, _ in codes),
+    title = tr.ngettext(
+        "🔔 <b>Reminder</b>: {n} work code awaits your approval before its deadline.",
+        "🔔 <b>Reminder</b>: {n} work codes await your approval before their deadline.",
+        len(codes),
     )
+    entries = [
+        (pending_line(tr, code, author, occasion.calendar, occasion.today), code)
+        for code, author in codes
+    ]
+    pages = paginate(
+        entries,
+        lambda entry: entry[0],
+        reserved=visible_length(title),
+        buttons=lambda _entry: BUTTONS_PER_CODE,
+    )
+    return [
+        occasion.draft(
+            leader,
+            f"remind:{leader.id}:{slot.isoformat()}:{number}",
+            OutboxKind.REMINDER,
+            "\n".join([page_title(tr, title, number, len(pages)), *(line for line, _ in page)]),
+            buttons=list_keyboard(tr, [code for _, code in page]),
+            expires_at=min(code.deadline_at for _, code in page),
+        )
+        for number, page in enumerate(pages, start=1)
+    ]
 
 
 def breach_notices(

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
-from html import escape
+from datetime import datetime
 
 from kpi.outbox import Draft
 from locales.i18n import N_, Translator
 from models import Employee, OutboxKind, WorkCode
+from notices.limits import NAME_IN_LIST, page_title, paginate, shorten, visible_length
 from notices.occasion import Occasion
-from notices.workcodes import list_keyboard, pending_line
+from notices.workcodes import BUTTONS_PER_CODE, list_keyboard, pending_line
 
 ESTIMATED_YEAR = N_(
     "📅 {year} has no official decision on holidays and days off yet, so its deadlines are "
@@ -33,36 +33,38 @@ def digest(
     expires_at: datetime,
 ) -> list[Draft]:
     """The morning digest, grouped and ordered by deadline, paged, each code with buttons."""
-    tr, size = occasion.tr(leader), occasion.policy.digest_page_size
+    tr = occasion.tr(leader)
     ordered = sorted(codes, key=lambda pair: (pair[0].deadline_at, pair[0].id or 0))
-    pages = [ordered[i : i + size] for i in range(0, len(ordered), size)]
-    drafts = []
-    for number, page in enumerate(pages, start=1):
-        lines = [_title(tr, occasion.today, len(codes), number, len(pages))]
-        lines += _grouped_lines(occasion, tr, page, flagged)
-        drafts.append(
-            occasion.draft(
-                leader,
-                f"digest:{leader.id}:{occasion.today.isoformat()}:{number}",
-                OutboxKind.DIGEST,
-                "\n".join(lines),
-                buttons=list_keyboard(tr, [code for code, _ in page]),
-                expires_at=expires_at,
-            )
-        )
-    return drafts
-
-
-def _title(tr: Translator, today: date, total: int, page: int, pages: int) -> str:
     title = tr.ngettext(
         "<b>Work codes awaiting your approval on {day}</b>: {n} code",
         "<b>Work codes awaiting your approval on {day}</b>: {n} codes",
-        total,
-        day=tr.date(today),
+        len(codes),
+        day=tr.date(occasion.today),
     )
-    if pages > 1:
-        title += " " + tr._("(page {page}/{pages})", page=page, pages=pages)
-    return title
+    headings = sum(visible_length(tr._(group)) + 2 for group in GROUPS)  # and a blank line each
+    pages = paginate(
+        ordered,
+        lambda pair: "🔔 " + pending_line(tr, *pair, occasion.calendar, occasion.today),
+        reserved=visible_length(title) + headings,
+        buttons=lambda _pair: BUTTONS_PER_CODE,
+        most=occasion.policy.digest_page_size,
+    )
+    return [
+        occasion.draft(
+            leader,
+            f"digest:{leader.id}:{occasion.today.isoformat()}:{number}",
+            OutboxKind.DIGEST,
+            "\n".join(
+                [
+                    page_title(tr, title, number, len(pages)),
+                    *_grouped_lines(occasion, tr, page, flagged),
+                ]
+            ),
+            buttons=list_keyboard(tr, [code for code, _ in page]),
+            expires_at=expires_at,
+        )
+        for number, page in enumerate(pages, start=1)
+    ]
 
 
 def _grouped_lines(
@@ -98,16 +100,27 @@ def admins_report(
     unreachable: Sequence[Employee],
     estimated_year: int | None,
     expires_at: datetime,
-) -> Draft:
+) -> list[Draft]:
     """For admins: next year's calendar if it is still estimated, and who blocked the bot."""
     tr = occasion.tr(admin)
-    lines = []
-    if estimated_year is not None:
-        lines.append(tr._(ESTIMATED_YEAR, year=estimated_year))
-    if unreachable:
-        names = ", ".join(f"{escape(p.full_name)} ({escape(p.code)})" for p in unreachable)
-        lines.append(
-            tr._("These employees blocked the bot and receive no messages: {names}", names=names)
-        )
+    estimated = tr._(ESTIMATED_YEAR, year=estimated_year) if estimated_year is not None else ""
+    heading = tr.ngettext(
+        "This employee blocked the bot and receives no messages:",
+        "These {n} employees blocked the bot and receive no messages:",
+        len(unreachable),
+    )
+    lines = [
+        f"• {shorten(person.full_name, NAME_IN_LIST)} ({shorten(person.code, NAME_IN_LIST)})"
+        for person in unreachable
+    ]
+    pages = paginate(lines, str, reserved=visible_length(estimated + heading)) or [[]]
+    texts = [
+        "\n".join([page_title(tr, heading, number, len(pages)), *page]) if page else ""
+        for number, page in enumerate(pages, start=1)
+    ]
+    texts[0] = "\n".join(part for part in (estimated, texts[0]) if part)
     key = f"admins:{admin.id}:{occasion.today.isoformat()}"
-    return occasion.draft(admin, key, OutboxKind.DIGEST, "\n".join(lines), expires_at=expires_at)
+    return [
+        occasion.draft(admin, f"{key}:{number}", OutboxKind.DIGEST, text, expires_at=expires_at)
+        for number, text in enumerate(texts, start=1)
+    ]

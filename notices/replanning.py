@@ -12,10 +12,10 @@ from kpi.outbox import Draft
 from kpi.replanning import Replanned, by_person
 from locales.i18n import Translator
 from models import Employee, OutboxKind
+from notices.limits import paginate, visible_length
 from notices.occasion import Occasion
 from notices.workcodes import explanation_text, short_title
 
-LIMIT = 4096  # Telegram's limit on a message's text
 ROOM_FOR_THE_REST = 200  # kept free for the line that says how many more codes moved
 
 
@@ -41,24 +41,26 @@ def _text(
     tr: Translator, reader: int, moved: Sequence[Replanned], people: Mapping[int, Employee]
 ) -> str:
     """The title, then each code while the message has room, then how many did not fit."""
-    text = tr.ngettext(
+    title = tr.ngettext(
         "📅 <b>Deadline moved</b>: the working calendar changed, so {n} work code is now due "
         "later.",
         "📅 <b>Deadlines moved</b>: the working calendar changed, so {n} work codes are now due "
         "later.",
         len(moved),
     )
-    for shown, change in enumerate(moved):
-        entry = _entry(tr, change, None if change.author_id == reader else people[change.author_id])
-        if len(text) + 1 + len(entry) > LIMIT - ROOM_FOR_THE_REST:
-            rest = tr.ngettext(
-                "… and {n} more work code: see /pending or /mycodes.",
-                "… and {n} more work codes: see /pending or /mycodes.",
-                len(moved) - shown,
-            )
-            return f"{text}\n{rest}"
-        text += "\n" + entry
-    return text
+    entries = [
+        _entry(tr, change, None if change.author_id == reader else people[change.author_id])
+        for change in moved
+    ]
+    shown = paginate(entries, str, reserved=visible_length(title) + ROOM_FOR_THE_REST)[0]
+    if len(shown) == len(entries):
+        return "\n".join([title, *shown])
+    rest = tr.ngettext(
+        "… and {n} more work code: see /pending or /mycodes.",
+        "… and {n} more work codes: see /pending or /mycodes.",
+        len(entries) - len(shown),
+    )
+    return "\n".join([title, *shown, rest])
 
 
 def _entry(tr: Translator, change: Replanned, author: Employee | None) -> str:

@@ -14,6 +14,7 @@ from kpi.deadlines import Explanation, Run, explanation_for
 from locales.i18n import N_, Translator
 from models import Employee, WorkCode, WorkCodeAction, WorkCodeStatus
 from notices.callbacks import WorkCodeButton
+from notices.limits import NAME_IN_LIST, TITLE_IN_LIST, shorten
 from notices.occasion import Occasion
 
 # The approver's buttons: on a message about one code, and on a list (where each names its code).
@@ -22,6 +23,7 @@ _RESPONSE_BUTTONS = (
     (WorkCodeAction.REJECT, N_("Reject"), N_("Reject #{id}")),
     (WorkCodeAction.OPINION, N_("Opinion"), N_("Opinion #{id}")),
 )
+BUTTONS_PER_CODE = len(_RESPONSE_BUTTONS)  # on a list, for each code
 STATUS_LABELS = {
     WorkCodeStatus.OPEN: N_("pending approval"),
     WorkCodeStatus.RETURNED: N_("returned with an opinion"),
@@ -31,14 +33,9 @@ STATUS_LABELS = {
 }
 
 
-TITLE_IN_LIST = 60  # characters of a title where a message names a code among other things
-
-
 def short_title(title: str) -> str:
     """A code's title to name it in a line, HTML-escaped; a long one is cut and ends in "…"."""
-    if len(title) > TITLE_IN_LIST:
-        title = title[: TITLE_IN_LIST - 1].rstrip() + "…"
-    return escape(title)
+    return shorten(title, TITLE_IN_LIST)
 
 
 def approver_keyboard(tr: Translator, code: WorkCode) -> InlineKeyboardMarkup:
@@ -137,7 +134,7 @@ def deadline_lines(tr: Translator, code: WorkCode, occasion: Occasion) -> list[s
 
 def code_line(tr: Translator, code: WorkCode, calendar: WorkCalendar, today: date) -> str:
     """One line of a list: number, title, state and, while open, the deadline."""
-    line = f"#{code.id} {escape(code.title)} — {status(tr, code)}"
+    line = f"#{code.id} {short_title(code.title)} — {status(tr, code)}"
     if code.status == WorkCodeStatus.OPEN:
         line += "; " + tr._("deadline: {deadline}", deadline=deadline(tr, code, calendar, today))
     return line
@@ -191,7 +188,7 @@ def pending_line(
     return tr._(
         "#{id} {title} — {name}; deadline: {deadline}",
         id=code.id,
-        title=escape(code.title),
-        name=escape(author.full_name),
+        title=short_title(code.title),
+        name=shorten(author.full_name, NAME_IN_LIST),
         deadline=deadline(tr, code, calendar, today),
     )

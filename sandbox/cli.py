@@ -77,7 +77,8 @@ def _checked_roster(path: Path) -> list[RosterRow]:
     for error in errors:
         typer.echo(f"{path}: line {error.line}: {error.reason}", err=True)
     if errors:
-        _fail(f"{len(errors)} bad row(s) in the roster; the sandbox did not start")
+        rows_text = "1 bad row" if len(errors) == 1 else f"{len(errors)} bad rows"
+        _fail(f"{rows_text} in the roster; the sandbox did not start")
     if not rows:
         _fail(f"{path} has no employees")
     return rows

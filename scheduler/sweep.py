@@ -83,7 +83,7 @@ def _codes(session: Session, occasion: Occasion, report: SweepReport) -> list[Dr
             breaches.advance(session, code, step)
     for (approver_id, slot), codes in owed.items():
         pairs = [(code, people[code.employee_id]) for code in codes]
-        drafts.append(reminder(occasion, people[approver_id], slot, pairs))
+        drafts += reminder(occasion, people[approver_id], slot, pairs)
         report.reminders += 1
     return drafts
 
@@ -156,7 +156,11 @@ def _admins_reports(session: Session, occasion: Occasion, expires: datetime) -> 
     if not people and estimated is None:
         return []
     admins = [admin for admin in org.admins(session) if admin.telegram_id is not None]
-    return [admins_report(occasion, admin, people, estimated, expires) for admin in admins]
+    return [
+        draft
+        for admin in admins
+        for draft in admins_report(occasion, admin, people, estimated, expires)
+    ]
 
 
 def _mark(session: Session, name: str) -> str | None:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, make_url, text
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 from telegram import Update
@@ -25,7 +25,27 @@ from scheduler.jobs import DELIVERER
 from services.container import Services
 from tests.factories import Org, make_org
 
-TEST_DATABASE_URL = os.environ.get("KPIBOT_TEST_DATABASE_URL")
+
+def _own_database(url: str | None) -> str | None:
+    """The PostgreSQL test database of this pytest-xdist worker (created when missing), so that
+    parallel workers never reset each other's tables; `url` itself without workers."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker or not url.startswith("postgresql"):
+        return url
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    engine = make_engine(url).execution_options(isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        exists = connection.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+        ).first()
+        if not exists:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+TEST_DATABASE_URL = _own_database(os.environ.get("KPIBOT_TEST_DATABASE_URL"))
 TOKEN = "123456:TEST-token-for-the-fake"
 
 

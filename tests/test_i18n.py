@@ -85,6 +85,19 @@ def test_no_message_hides_inside_an_f_string() -> None:
     assert found == []
 
 
+def test_vietnamese_names_placeholders_in_vietnamese() -> None:
+    """What a user is to type is named in Vietnamese (/open TIÊU_ĐỀ, not /open TITLE); fields in
+    braces and commands in <code> are not the user's words."""
+    english = re.compile(r"\b(?:TITLE|ID|REASON|CODE|CRITERION|POINTS|QUARTER|TOKEN|TEXT)\b")
+    found = [
+        text
+        for message in entries("vi")
+        for text in (message.string if isinstance(message.string, tuple) else [message.string])
+        if english.search(re.sub(r"\{[^}]*\}|<code>.*?</code>", "", text))
+    ]
+    assert found == []
+
+
 @pytest.mark.parametrize("locale", LOCALES)
 def test_compiled_catalog_matches_the_po_file(locale: str) -> None:
     compiled = translations(locale)
@@ -95,7 +108,7 @@ def test_compiled_catalog_matches_the_po_file(locale: str) -> None:
 
 def test_vietnamese_is_the_default_and_formats_like_vietnamese() -> None:
     tr = Translator("vi", HANOI)
-    assert tr._("What you can do") == "Chức năng có thể sử dụng"
+    assert tr._("What you can do") == "Các chức năng đồng chí có thể sử dụng"
     assert tr.date(date(2026, 11, 28)) == "28/11/2026"
     assert tr.number(Decimal("12.5")) == "12,5"
     assert Translator("en", ZoneInfo("UTC")).date(date(2026, 11, 28)) == "28 Nov 2026"

@@ -14,6 +14,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help, as in every terminal: flags show no value placeholder
 )
 app.command()(service.run)
 app.command()(invites.invite)

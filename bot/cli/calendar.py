@@ -10,7 +10,15 @@ from typing import Annotated
 import typer
 from sqlmodel import Session
 
-from bot.cli.resources import database, fail, policy, settings, work_calendar
+from bot.cli.resources import (
+    counted,
+    database,
+    fail,
+    policy,
+    reading_calendar,
+    settings,
+    work_calendar,
+)
 from bot.config import Settings
 from kpi.calendar import WorkCalendar
 from kpi.days import DayInfo, Source
@@ -139,9 +147,10 @@ def notify_of_moves(config: Settings, now: datetime) -> Notify:
 
 def _echo_replanned(change: CalendarChange) -> None:
     count = len(change.replanned)
-    typer.echo(f"{count} open work code(s) re-planned to a later deadline.")
+    typer.echo(f"{counted(count, 'open work code')} re-planned to a later deadline.")
     if change.told:
-        typer.echo(f"{change.told} people will be told: the running bot sends the messages.")
+        people = counted(change.told, "person", "people")
+        typer.echo(f"{people} will be told: the running bot sends the messages.")
 
 
 @app.command("show")
@@ -157,8 +166,7 @@ def calendar_show(
     locale = lang or config.default_locale
     if locale not in ("vi", "en"):
         fail(f"--lang must be vi or en, not {locale!r}")
-    with database(config) as session:
-        calendar = work_calendar(config, session)
+    calendar = reading_calendar(config)
     typer.echo(_year_heading(calendar, year))
     for info in calendar.year(year):
         status = "working" if info.working else "off"

@@ -26,7 +26,7 @@ def invite(
     if bool(codes) == all_unlinked:
         fail("name employee codes, or give --all-unlinked (not both)")
     config = settings()
-    username = asyncio.run(_bot_username(config))
+    username = config.bot_username or asyncio.run(_bot_username(config))
     with database(config) as session:
         try:
             pairs = create_invites(
@@ -43,7 +43,8 @@ def invite(
 
 
 async def _bot_username(config: Settings) -> str:
-    """Ask Telegram for the bot's username, which invite links name."""
+    """Ask Telegram for the bot's username, which invite links name (KPIBOT_BOT_USERNAME spares
+    the question, for invites made offline)."""
     from telegram import Bot
     from telegram.error import TelegramError
 
@@ -54,4 +55,7 @@ async def _bot_username(config: Settings) -> str:
     except SettingsError as exc:
         fail(str(exc))
     except TelegramError as exc:
-        fail(f"cannot reach Telegram to learn the bot's name: {exc}")
+        fail(
+            f"cannot reach Telegram to learn the bot's name ({exc}); to make invites offline, "
+            "set KPIBOT_BOT_USERNAME to the bot's username"
+        )

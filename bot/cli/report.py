@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from bot.cli.resources import database, fail, policy, settings
+from bot.cli.resources import counted, database, fail, policy, progress, settings
 from kpi.periods import Period
 from kpi.report import AgencyCheck
 from kpi.roster import count_employees
@@ -57,7 +56,7 @@ def report(
         rows = score_table(
             session=session, quarter=chosen, policy=active_policy, tz=config.tz, unit=unit
         )
-        with typer.progressbar(length=total, label="Scoring", file=sys.stderr) as bar:
+        with progress(total, "Scoring") as advance:
             try:
                 count = write_report(
                     check.watch(rows),
@@ -65,11 +64,11 @@ def report(
                     path=path,
                     file_format=file_format,
                     locale=config.default_locale,
-                    progress=bar.update,
+                    progress=advance,
                 )
             except TableFileError as exc:
                 fail(str(exc))
-    typer.echo(f"{count} employees written to {path}.")
+    typer.echo(f"{counted(count, 'employee')} written to {path}.")
     if active_policy.task_scoring is TaskScoring.ASSIGNED_TASKS:
         for agency in check.agencies():
             typer.echo(_checked(agency))

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import NoReturn
 
 import typer
-from sqlalchemy import Engine
+from sqlalchemy import Engine, make_url
 from sqlmodel import Session
 
 from bot.config import Settings, SettingsError, load_settings
 from kpi.calendar import WorkCalendar, load_calendar
+from kpi.decisions import shipped_decisions
 from kpi.policy import Policy, PolicyError, load_policy
 from models.db import make_engine, make_session_factory, upgrade
 
@@ -64,3 +67,32 @@ def work_calendar(config: Settings, session: Session) -> WorkCalendar:
     """The working calendar the database declares, under the active policy."""
     calendar_days = policy(config).calendar_days
     return load_calendar(session=session, tz=config.tz, calendar_days=calendar_days)
+
+
+def reading_calendar(config: Settings) -> WorkCalendar:
+    """The calendar for a command that only reads it: a SQLite file that does not exist yet is
+    not created (the shipped decisions alone are in force then)."""
+    url = make_url(config.database_url)
+    if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).exists():
+        calendar_days = policy(config).calendar_days
+        return WorkCalendar(
+            (), decisions=shipped_decisions(), tz=config.tz, calendar_days=calendar_days
+        )
+    with database(config) as session:
+        return work_calendar(config, session)
+
+
+def counted(count: int, singular: str, plural: str | None = None) -> str:
+    """The count with the noun that agrees with it: "1 reminder", "3 reminders"."""
+    return f"{count} {singular if count == 1 else plural or f'{singular}s'}"
+
+
+@contextmanager
+def progress(total: int, label: str) -> Iterator[Callable[[int], None]]:
+    """`advance(n)`: n more items done. A bar on stderr when it is a terminal; nothing in a log,
+    a pipe or cron."""
+    if not sys.stderr.isatty():
+        yield lambda _done: None
+        return
+    with typer.progressbar(length=total, label=label, file=sys.stderr) as bar:
+        yield bar.update

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from bot.cli.resources import database, fail, policy, settings
+from bot.cli.resources import counted, database, fail, policy, progress, settings
 from kpi.roster import export_roster
 from kpi.roster_import import import_roster, read_roster
 from kpi.tables import TableFileError
@@ -43,26 +42,26 @@ def roster_import(
     for error in report.errors:
         typer.echo(f"{file}: line {error.line}: {error.reason}", err=True)
     if report.errors:
-        fail(f"{len(report.errors)} bad row(s); nothing was imported")
-    verb = "would be" if dry_run else "were"
+        fail(f"{counted(len(report.errors), 'bad row')}; nothing was imported")
+    verb = "would be " if dry_run else ""
     typer.echo(
-        f"{len(rows)} rows: {report.created} {verb} created, {report.updated} {verb} updated, "
-        f"{report.unchanged} unchanged."
+        f"{counted(len(rows), 'row')}: {report.created} {verb}created, "
+        f"{report.updated} {verb}updated, {report.unchanged} unchanged."
     )
 
 
 @contextmanager
 def _progress(total: int, label: str) -> Iterator[Callable[[int, int], None]]:
-    bar = typer.progressbar(length=total, label=label, file=sys.stderr)
+    """The import's progress callback, told how many rows are done so far."""
     done = 0
+    with progress(total, label) as advance:
 
-    def advance(count: int, _total: int) -> None:
-        nonlocal done
-        bar.update(count - done)
-        done = count
+        def told(count: int, _total: int) -> None:
+            nonlocal done
+            advance(count - done)
+            done = count
 
-    with bar:
-        yield advance
+        yield told
 
 
 @app.command("export")
@@ -76,4 +75,4 @@ def roster_export(
             count = export_roster(session=session, path=file)
         except TableFileError as exc:
             fail(str(exc))
-    typer.echo(f"{count} employees written to {file}.")
+    typer.echo(f"{counted(count, 'employee')} written to {file}.")

@@ -11,7 +11,7 @@ import typer
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
-from bot.cli.resources import fail, open_engine, policy, settings
+from bot.cli.resources import counted, fail, open_engine, policy, settings
 from bot.config import Settings, SettingsError
 from bot.logs import configure_logging
 from models.db import make_session_factory
@@ -65,8 +65,9 @@ def sweep(
         db=db, policy=active_policy, tz=config.tz, now=now, default_locale=config.default_locale
     )
     typer.echo(
-        f"{now.astimezone(config.tz).isoformat()}: {report.reminders} reminders, "
-        f"{report.breaches} breaches, {report.digests} digests; {report.queued} messages queued."
+        f"{now.astimezone(config.tz).isoformat()}: {counted(report.reminders, 'reminder')}, "
+        f"{counted(report.breaches, 'breach', 'breaches')}, {counted(report.digests, 'digest')}; "
+        f"{counted(report.queued, 'message')} queued."
     )
     if not no_send:
         delivered = asyncio.run(_deliver(config, db, now))

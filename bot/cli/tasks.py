@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from sqlmodel import Session
 
-from bot.cli.resources import database, fail, policy, settings, work_calendar
+from bot.cli.resources import counted, database, fail, policy, settings, work_calendar
 from bot.config import Settings
 from kpi.policy import Policy
 from kpi.tables import TableFileError
@@ -44,11 +44,13 @@ def tasks_import(
     for error in report.errors:
         typer.echo(f"{file}: line {error.line}: {error.reason}", err=True)
     if report.errors:
-        fail(f"{len(report.errors)} bad row(s); nothing was imported")
-    verb = "would be" if dry_run else "were"
-    typer.echo(f"{len(rows)} rows: {report.created} {verb} added, {report.skipped} already there.")
+        fail(f"{counted(len(report.errors), 'bad row')}; nothing was imported")
+    added = "would be added" if dry_run else "added"
+    rows_read = counted(len(rows), "row")
+    typer.echo(f"{rows_read}: {report.created} {added}, {report.skipped} already there.")
     if told:
-        typer.echo(f"{told} messages queued: the running bot tells each assignee.")
+        queued = counted(told, "message")
+        typer.echo(f"{queued} queued: the running bot tells each assignee.")
 
 
 def _tell_assigned(session: Session, config: Settings, active_policy: Policy, now: datetime) -> int:

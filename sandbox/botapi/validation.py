@@ -28,6 +28,8 @@ _LENGTH_ERRORS = {  # Telegram's own wording for some fields; other fields get a
     "caption": "message caption is too long",
     "callback_data": "BUTTON_DATA_INVALID",
 }
+KEYBOARD_BUTTONS = 100  # Telegram's limit on an inline keyboard's buttons, not in the spec
+ROW_BUTTONS = 8  # and on the buttons of one of its rows
 _PATTERNS: Mapping[tuple[str, str], tuple[re.Pattern[str], str]] = {
     ("BotCommand", "command"): (re.compile(r"[a-z0-9_]+"), "BOT_COMMAND_INVALID"),
     ("setWebhook", "secret_token"): (
@@ -40,6 +42,18 @@ _PATTERNS: Mapping[tuple[str, str], tuple[re.Pattern[str], str]] = {
 def _attached(value: str, files: Mapping[str, UploadedFile]) -> UploadedFile | None:
     """Return the uploaded file an ``attach://<name>`` value refers to."""
     return files.get(value.removeprefix("attach://")) if value.startswith("attach://") else None
+
+
+def _check_keyboard(markup: Mapping[str, Any], path: str) -> None:
+    """Refuse an inline keyboard over Telegram's limits, as Telegram does."""
+    rows = markup.get("inline_keyboard")
+    rows = rows if isinstance(rows, list) else []
+    buttons = sum(len(row) for row in rows if isinstance(row, list))
+    widest = max((len(row) for row in rows if isinstance(row, list)), default=0)
+    if buttons > KEYBOARD_BUTTONS or widest > ROW_BUTTONS:
+        detail = f"{path}: {buttons} buttons, {widest} in a row"
+        detail += f"; allowed {KEYBOARD_BUTTONS}, {ROW_BUTTONS} in a row"
+        raise bad_request("reply markup is too long", detail)
 
 
 def _type_error(path: str, types: tuple[str, ...]) -> ApiError:
@@ -155,6 +169,8 @@ class SpecValidator:
             self._check_value(value, self._subtype_candidates(spec, value, path), path, files)
         elif spec.fields:
             self._check_object(value, spec, path, files)
+        if type_name == "InlineKeyboardMarkup":
+            _check_keyboard(value, path)
 
     def _subtype_candidates(
         self, spec: ObjectSpec, value: Mapping[str, Any], path: str

@@ -80,6 +80,12 @@ def test_every_command_has_help(env: dict[str, str]) -> None:
         result = kpibot(*command, "--help", env=env)
         assert result.returncode == 0, result.stderr
         assert "Usage:" in result.stdout
+        assert "<bool>" not in result.stdout  # a flag takes no value
+
+
+def test_flags_read_as_flags_in_help(env: dict[str, str]) -> None:
+    help_text = kpibot("roster", "import", "--help", env=env).stdout
+    assert re.search(r"^  --dry-run +Check only; change nothing\.$", help_text, re.MULTILINE)
 
 
 def test_python_dash_m_bot_is_the_same_program(env: dict[str, str]) -> None:
@@ -130,8 +136,9 @@ def test_roster_import_dry_run_then_import_then_export(env: dict[str, str], tmp_
     roster.write_text(ROSTER, encoding="utf-8")
     dry = kpibot("roster", "import", str(roster), "--dry-run", env=env)
     assert dry.returncode == 0 and "3 would be created" in dry.stdout
+    assert dry.stderr == ""  # no progress bar where nobody watches a terminal
     done = kpibot("roster", "import", str(roster), env=env)
-    assert done.returncode == 0 and "3 were created" in done.stdout
+    assert done.returncode == 0 and "3 rows: 3 created, 0 updated" in done.stdout
     again = kpibot("roster", "import", str(roster), env=env)
     assert "3 unchanged" in again.stdout
     exported = tmp_path / "out.xlsx"
@@ -157,10 +164,27 @@ def test_invite_prints_a_deep_link_per_employee(env: dict[str, str], tmp_path: P
     assert unknown.returncode == 2 and "unknown employee code(s): NOPE" in unknown.stderr
 
 
+def test_invite_works_offline_when_the_bot_s_username_is_given(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    roster = tmp_path / "roster.csv"
+    roster.write_text(ROSTER, encoding="utf-8")
+    kpibot("roster", "import", str(roster), env=env)
+    offline = env | {"KPIBOT_TOKEN": TOKEN, "KPIBOT_TELEGRAM_BASE_URL": "http://127.0.0.1:9/bot"}
+    unreachable = kpibot("invite", "CV01", env=offline)
+    assert unreachable.returncode == 2 and "Traceback" not in unreachable.stderr
+    assert "set KPIBOT_BOT_USERNAME" in unreachable.stderr
+    given = kpibot("invite", "CV01", env=offline | {"KPIBOT_BOT_USERNAME": "@kpi_so_noi_vu_bot"})
+    assert given.returncode == 0, given.stderr
+    assert re.fullmatch(r"CV01 https://t\.me/kpi_so_noi_vu_bot\?start=\S+\n", given.stdout)
+    wrong = kpibot("invite", "CV01", env=offline | {"KPIBOT_BOT_USERNAME": "not a bot"})
+    assert wrong.returncode == 2 and "KPIBOT_BOT_USERNAME" in wrong.stderr
+
+
 def test_calendar_commands(env: dict[str, str]) -> None:
     added = kpibot("calendar", "add-off", "2026-12-31", "Nghỉ cuối năm", env=env)
     assert added.returncode == 0 and "is now a day off" in added.stdout
-    assert "0 open work code(s) re-planned" in added.stdout
+    assert "0 open work codes re-planned" in added.stdout
     shown = kpibot("calendar", "show", "2026", env=env)
     assert "2026-12-31  Thu  off      Nghỉ cuối năm  [declared by the agency]" in shown.stdout
     assert "2026-08-22  Sat  working" in shown.stdout
@@ -191,7 +215,7 @@ def test_a_calendar_change_queues_one_message_per_person_for_the_running_bot(
         day_off = calendar.add_working_days(calendar.local_day(datetime.now(UTC)), 1)
     changed = kpibot("calendar", "add-off", day_off.isoformat(), "Bão", env=env)
     assert changed.returncode == 0, changed.stderr
-    assert "1 open work code(s) re-planned to a later deadline." in changed.stdout
+    assert "1 open work code re-planned to a later deadline." in changed.stdout
     assert "2 people will be told: the running bot sends the messages." in changed.stdout
     with engine.connect() as connection:
         rows = connection.execute(
@@ -204,8 +228,13 @@ def test_a_calendar_change_queues_one_message_per_person_for_the_running_bot(
     assert "#1 «Tờ trình»: end of " in rows[1][1]
 
 
-def test_calendar_show_names_the_sources_and_marks_estimated_years(env: dict[str, str]) -> None:
+def test_calendar_show_names_the_sources_and_marks_estimated_years(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    nowhere = tmp_path / "none" / "kpibot.db"
+    env = env | {"KPIBOT_DATABASE_URL": f"sqlite:///{nowhere}"}
     official = kpibot("calendar", "show", "2026", env=env).stdout
+    assert not nowhere.parent.exists()  # showing the calendar creates no database
     assert official.startswith("2026: official decision, shipped with kpibot.")
     assert (
         "2026-01-02  Fri  off      Nghỉ bù cho ngày 10/01/2026  "
@@ -240,7 +269,7 @@ def test_calendar_import_refuses_a_bad_file_then_imports_a_good_one(
     imported = kpibot("calendar", "import", str(good), env=env)
     assert imported.returncode == 0, imported.stderr
     assert "2027: 9 official days imported" in imported.stdout
-    assert "0 open work code(s) re-planned" in imported.stdout
+    assert "0 open work codes re-planned" in imported.stdout
     shown = kpibot("calendar", "show", "2027", env=env).stdout
     assert shown.startswith("2027: official decision, imported by the agency.")
     assert "2027-02-03  Wed  off      Nghỉ bù cho ngày 20/02/2027  [official: 1234/TB-BNV" in shown
@@ -268,10 +297,10 @@ def test_deductions_import_reports_bad_rows_then_adds_once_and_queues_notices(
     good.write_text("\n".join(bad.read_text(encoding="utf-8").splitlines()[:2]) + "\n", "utf-8")
     added = kpibot("deductions", "import", str(good), env=env)
     assert added.returncode == 0, added.stderr
-    assert "1 were added, 0 already there" in added.stdout
-    assert "1 messages queued" in added.stdout
+    assert "1 row: 1 added, 0 already there" in added.stdout
+    assert "1 message queued" in added.stdout
     again = kpibot("deductions", "import", str(good), env=env)
-    assert "0 were added, 1 already there" in again.stdout
+    assert "1 row: 0 added, 1 already there" in again.stdout
     with engine.connect() as connection:
         [(chat, message)] = connection.execute(text("SELECT chat_id, text FROM outbox")).all()
     engine.dispose()
@@ -298,10 +327,10 @@ def test_tasks_import_refuses_bad_rows_then_adds_once_and_tells_the_assignee(
     good.write_text("\n".join(bad.read_text(encoding="utf-8").splitlines()[:2]) + "\n", "utf-8")
     added = kpibot("tasks", "import", str(good), env=env)
     assert added.returncode == 0, added.stderr
-    assert "1 were added, 0 already there" in added.stdout
-    assert "1 messages queued" in added.stdout
+    assert "1 row: 1 added, 0 already there" in added.stdout
+    assert "1 message queued" in added.stdout
     again = kpibot("tasks", "import", str(good), env=env)
-    assert "0 were added, 1 already there" in again.stdout
+    assert "1 row: 0 added, 1 already there" in again.stdout
     with engine.connect() as connection:
         [(chat, message)] = connection.execute(text("SELECT chat_id, text FROM outbox")).all()
     engine.dispose()

@@ -38,7 +38,7 @@ async def test_a_leader_deducts_and_the_employee_is_told(bot: FakeBotAPI, db) ->
         "Trần Thị Phương đã ghi nhận điểm trừ #1: trừ 2 điểm ở tiêu chí «Tham gia bồi dưỡng, tập "
         "huấn nâng cao trình độ chuyên môn, nghiệp vụ» (ngày 02/11/2026). "
         "Lý do: Vắng tập huấn ngày 5/11",
-        "Nếu chưa đồng ý, đồng chí gửi /appeal 1 LÝ_DO trước khi hết ngày 09/11/2026.",
+        "Nếu không đồng ý, đồng chí gửi /appeal 1 LÝ_DO trước khi hết ngày 09/11/2026.",
     ]
     [deduction] = rows(db)
     assert str(deduction.points) == "2.00" and deduction.source == "manual"
@@ -120,7 +120,7 @@ async def test_an_accepted_appeal_cancels_the_deduction(bot: FakeBotAPI, db) -> 
 
     bot.press_button(bot.user(DIRECTOR, "G"), request, "ap:rej:1", check=False)
     await bot.wait_for(lambda: len(bot.callback_answers) == 3)
-    assert bot.callback_answers[-1]["text"] == "Đề nghị này đã được quyết định trước đó."
+    assert bot.callback_answers[-1]["text"] == "Đề nghị này đã được xem xét, giải quyết."
 
 
 @pytest.mark.usefixtures("org")
@@ -141,7 +141,8 @@ async def test_hr_cancels_a_deduction_and_the_employee_is_told(bot: FakeBotAPI, 
     refused = await ask(bot, bot.user(LEADER, "P"), "/reverse 1 Nhầm người")
     assert refused == "Chỉ bộ phận tổ chức cán bộ được hủy điểm trừ."
     assert (
-        await ask(bot, bot.user(ADMIN, "N"), "/reverse 1") == "Cú pháp: /reverse SỐ_ĐIỂM_TRỪ LÝ_DO"
+        await ask(bot, bot.user(ADMIN, "N"), "/reverse 1")
+        == "Cú pháp: /reverse SỐ_HIỆU_ĐIỂM_TRỪ LÝ_DO"
     )
     assert await ask(bot, bot.user(ADMIN, "N"), "/reverse 1 Nhầm người") == "Đã hủy điểm trừ #1."
     [_notice, news] = await bot.wait_for_messages(STAFF, 2)

@@ -119,7 +119,7 @@ async def test_a_leader_sees_codes_at_risk(bot: FakeBotAPI, db, scored: Org, clo
 async def test_team_lists_direct_reports_best_first(bot: FakeBotAPI) -> None:
     reply = await ask(bot, bot.user(LEADER, "Phương"), "/team")
     assert reply["text"].splitlines() == [
-        "Cán bộ thuộc quyền, Quý IV/2026",
+        "Cán bộ thuộc quyền của đồng chí, Quý IV/2026",
         "1. Lê Văn Hùng (NV1): 94/100 — Hoàn thành xuất sắc nhiệm vụ; 3 lần trừ điểm",
         "2. Phạm Thị Mai (NV2): 90/100 — Hoàn thành xuất sắc nhiệm vụ; 1 lần trừ điểm",
     ]

@@ -42,7 +42,7 @@ async def test_a_valid_invite_links_the_account_and_greets_by_name(
         make_employee(session, "CV001", "Trần Thị <Bình> & Co")
     user = bot.user(501, "Binh", language_code="en")
     reply = await ask(bot, user, f"/start {invite(db, clock, 'CV001')}")
-    assert reply.startswith("Chào mừng Trần Thị <Bình> & Co!")
+    assert reply.startswith("Chào mừng đồng chí Trần Thị <Bình> & Co!")
     assert "/language" in reply
     linked = employee(db, "CV001")
     assert linked.telegram_id == 501
@@ -123,7 +123,7 @@ async def test_language_switches_and_is_kept(bot: FakeBotAPI, db: sessionmaker[S
     assert await ask(bot, user, "/language en") == "Language set to English."
     assert employee(db, "CV010").chosen_locale == "en"
     assert "What you can do" in await ask(bot, user, "/help")
-    assert await ask(bot, user, "/language vi") == "Đã chuyển sang tiếng Việt."
+    assert await ask(bot, user, "/language vi") == "Đã chuyển ngôn ngữ sang tiếng Việt."
     assert "Cú pháp: /language vi" in await ask(bot, user, "/language fr")
     assert employee(db, "CV010").chosen_locale == "vi"
 

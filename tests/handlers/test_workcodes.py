@@ -73,9 +73,9 @@ async def test_opening_tells_the_employee_the_deadline_and_the_leader_gets_butto
     ]
     [notice] = await bot.wait_for_messages(LEADER_ID, 1)
     assert notice["text"].splitlines() == [
-        "Mã công việc #1 — chờ phê duyệt",
+        "Mã công việc #1 — Chờ phê duyệt",
         "Báo cáo tổng kết năm 2026",
-        "Người đề nghị: Lê Văn Hùng (NV1)",
+        "Người trình: Lê Văn Hùng (NV1)",
         "Thời hạn: hết ngày 09/11/2026 (còn 5 ngày làm việc)",
     ]
     assert buttons(notice) == ["wc:ap:1:1", "wc:rj:1:1", "wc:op:1:1"]
@@ -113,7 +113,7 @@ async def test_approve_edits_the_leaders_message_and_tells_the_employee(
     assert answer.get("text") == "Đã phê duyệt mã công việc #1."
     edited = bot.messages(LEADER_ID)[-1]
     assert edited["message_id"] == notice["message_id"]
-    assert "Mã công việc #1 — đã phê duyệt" in edited["text"]
+    assert "Mã công việc #1 — Đã phê duyệt" in edited["text"]
     assert "Đã được Trần Thị Phương phê duyệt lúc 09:00 02/11/2026." in edited["text"]
     assert buttons(edited) == []
     [news] = (await bot.wait_for_messages(STAFF_ID, 2))[1:]
@@ -133,20 +133,30 @@ async def test_reject_asks_for_a_reason_with_force_reply(
     notice = await open_code(bot, team)
     await press(bot, team.leader, notice, "wc:rj:1:1")
     question = (await bot.wait_for_messages(LEADER_ID, 2))[-1]
-    assert question["text"] == "Nhập lý do từ chối mã công việc #1 (hoặc gửi /cancel để hủy)."
+    assert (
+        question["text"] == "Nhập lý do không phê duyệt mã công việc #1 (hoặc gửi /cancel để hủy)."
+    )
     assert bot.calls_of("sendMessage")[-1].params["reply_markup"]["force_reply"] is True
     assert code(db).status == "open"  # the press alone changes nothing
 
     bot.reply_to(team.leader, question, "Thiếu số liệu <quý III> & phụ lục")
     await bot.wait_for(lambda: code(db).status == "rejected")
     [news] = (await bot.wait_for_messages(STAFF_ID, 2))[1:]
-    assert news["text"].endswith(
-        "đã bị Trần Thị Phương từ chối. Lý do: Thiếu số liệu <quý III> & phụ lục"
+    assert news["text"] == (
+        "Trần Thị Phương không phê duyệt mã công việc #1 «Báo cáo quý IV». "
+        "Lý do: Thiếu số liệu <quý III> & phụ lục"
     )
     leader_view = await bot.wait_for_messages(LEADER_ID, 3)
     assert leader_view[0]["text"].endswith("Lý do: Thiếu số liệu <quý III> & phụ lục")
     assert buttons(leader_view[0]) == []
-    assert leader_view[-1]["text"] == "Đã từ chối mã công việc #1."
+    assert leader_view[-1]["text"] == "Đã ghi nhận không phê duyệt mã công việc #1."
+    [final] = await say(bot, team.staff, "/resubmit 1")
+    assert final["text"] == (
+        "Mã công việc #1 đã không được phê duyệt; đây là kết quả giải quyết cuối cùng nên không "
+        "thể trình lại. Để trình lại nội dung này, đồng chí mở mã công việc mới bằng lệnh "
+        "/open TIÊU_ĐỀ."
+    )
+    assert code(db).status == "rejected"
 
 
 async def test_an_empty_reason_is_asked_again_and_cancel_stops(
@@ -177,6 +187,7 @@ async def test_opinion_returns_the_code_and_resubmit_starts_a_new_cycle(
 
     clock.now = clock.now.replace(day=4)  # Wednesday
     [confirmation] = await say(bot, team.staff, "/resubmit 1")
+    assert confirmation["text"].startswith("Đã trình lại mã công việc #1, chờ Trần Thị Phương")
     assert "hết ngày 11/11/2026" in confirmation["text"]
     fresh = (await bot.wait_for_messages(LEADER_ID, 4))[-1]
     assert buttons(fresh) == ["wc:ap:1:2", "wc:rj:1:2", "wc:op:1:2"]
@@ -192,7 +203,7 @@ async def test_a_press_after_the_code_was_withdrawn_changes_nothing(
     [reply] = await say(bot, team.staff, "/withdraw 1")
     assert reply["text"] == "Đã rút mã công việc #1."
     await bot.wait_for(lambda: buttons(bot.messages(LEADER_ID)[0]) == [])
-    assert "đã rút" in bot.messages(LEADER_ID)[0]["text"]
+    assert "Người trình đã rút" in bot.messages(LEADER_ID)[0]["text"]
     answer = await press(bot, team.leader, notice, "wc:ap:1:1")
     assert answer.get("text") == "Mã công việc #1 đã được xử lý trước đó."
     assert code(db).status == "withdrawn"
@@ -211,8 +222,8 @@ async def test_mycodes_and_pending(bot: FakeBotAPI, team: Team) -> None:
     await open_code(bot, team, "Việc hai")
     [mine] = await say(bot, team.staff, "/mycodes")
     assert mine["text"].splitlines()[1:] == [
-        "#2 Việc hai — chờ phê duyệt; thời hạn: hết ngày 09/11/2026 (còn 5 ngày làm việc)",
-        "#1 Việc một — chờ phê duyệt; thời hạn: hết ngày 09/11/2026 (còn 5 ngày làm việc)",
+        "#2 Việc hai — Chờ phê duyệt; thời hạn: hết ngày 09/11/2026 (còn 5 ngày làm việc)",
+        "#1 Việc một — Chờ phê duyệt; thời hạn: hết ngày 09/11/2026 (còn 5 ngày làm việc)",
     ]
     header, first, second = await say(bot, team.leader, "/pending", expect=3)
     assert header["text"] == "Có 2 mã công việc chờ phê duyệt."
@@ -230,8 +241,8 @@ async def test_mycodes_and_pending(bot: FakeBotAPI, team: Team) -> None:
         ("/open \u200b\u200c", "Tiêu đề không được để trống."),
         ("/open " + "x" * 201, "Tiêu đề dài quá 200 ký tự."),
         ("/withdraw 999", "Không tìm thấy mã công việc #999"),
-        ("/withdraw abc", "Cú pháp: /withdraw SỐ_MÃ"),
-        ("/resubmit", "Cú pháp: /resubmit SỐ_MÃ"),
+        ("/withdraw abc", "Cú pháp: /withdraw SỐ_HIỆU_MÃ"),
+        ("/resubmit", "Cú pháp: /resubmit SỐ_HIỆU_MÃ"),
         ("/resubmit 1", "Mã công việc #1 đã được xử lý trước đó."),
     ],
 )

@@ -44,6 +44,8 @@ def test_a_button_packs_to_its_data_and_back(button: CallbackData, data: str) ->
         (AppealButton, "ap:acc:"),
         (ChartButton, "sc:chart:2026Q5"),
         (ChartButton, "sc:chart:Q4/2026"),
+        (ChartButton, "sc:chart:9999Q4"),  # the right shape, a year out of range
+        (ChartButton, "sc:chart:0001Q1"),
         (ChartButton, None),
     ],
 )

@@ -17,6 +17,7 @@ from kpi.deadlines import Explanation, Run
 from kpi.policy import Policy
 from kpi.replanning import CalendarChange, Planning, Replanned, declare_day
 from models import OutboxKind, OutboxMessage, WorkCode
+from notices.limits import MESSAGE_LIMIT, visible_length
 from notices.occasion import Occasion
 from notices.replanning import replan_notices
 from sandbox.botapi import FakeBotAPI
@@ -124,7 +125,7 @@ def test_a_long_list_fits_one_message_and_says_how_many_more(
     drafts = {d.chat_id: d for d in replan_notices(session, occasion, changes)}
     assert set(drafts) == {LEADER, 709}  # the unlinked author is not drafted for
     for draft in drafts.values():
-        assert len(draft.text) <= 4096
+        assert visible_length(draft.text) <= MESSAGE_LIMIT  # as Telegram counts
         entries = [line for line in draft.text.splitlines() if line.startswith("• #")]
         assert 10 < len(entries) < 81
         assert all("«Báo cáo &lt;tổng kết&gt; rất dài" in e for e in entries[:-1])

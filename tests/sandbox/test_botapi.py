@@ -113,6 +113,11 @@ def raw_keyboard(**button: Any) -> str:
     return json.dumps({"inline_keyboard": [[{"text": "Button", **button}]]})
 
 
+def keyboard_of(rows: int, per_row: int) -> str:
+    button = {"text": "Button", "callback_data": "a"}
+    return json.dumps({"inline_keyboard": [[button] * per_row for _ in range(rows)]})
+
+
 # ---- a real python-telegram-bot Bot ------------------------------------------------------
 
 
@@ -284,6 +289,16 @@ INVALID_CALLS = [
     ),
     ("sendMessage", {"chat_id": "1", "text": "x", "reply_markup": "{oops"}, "can't parse reply"),
     (
+        "sendMessage",
+        {"chat_id": "1", "text": "x", "reply_markup": keyboard_of(rows=34, per_row=3)},
+        "reply markup is too long",  # 102 buttons
+    ),
+    (
+        "editMessageReplyMarkup",
+        {"chat_id": "1", "message_id": "1", "reply_markup": keyboard_of(rows=1, per_row=9)},
+        "reply markup is too long",
+    ),
+    (
         "setMyCommands",
         {"commands": '[{"command": "start", "description": "x"}]', "scope": '{"type": "all"}'},
         "unsupported BotCommandScope",
@@ -402,6 +417,10 @@ def test_limits_are_inclusive(fake: FakeBotAPI, api: httpx.Client) -> None:
             "sendMessage",
             data={"chat_id": 1, "text": text, "reply_markup": raw_keyboard(callback_data=data)},
         )
+        assert response.status_code == 200
+    for rows, per_row in [(100, 1), (12, 8)]:
+        markup = keyboard_of(rows=rows, per_row=per_row)
+        response = api.post("sendMessage", data={"chat_id": 1, "text": "x", "reply_markup": markup})
         assert response.status_code == 200
     fake.assert_no_invalid_calls()
 

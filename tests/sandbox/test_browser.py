@@ -144,7 +144,7 @@ def test_a_code_approved_and_a_deadline_missed_in_the_browser(
 
         # The division head approves it with the inline button.
         page.be("TP01", "Trần Thị Lan")
-        page.message("Mã công việc #6 — chờ phê duyệt")
+        page.message("Mã công việc #6 — Chờ phê duyệt")
         page.click('button[data-data="wc:ap:6:1"]')
         page.until(lambda: "Đã phê duyệt mã công việc #6." in page.text("#toast"), "the answer")
         page.until(lambda: not page.css('button[data-data="wc:ap:6:1"]'), "the buttons to go")

@@ -128,14 +128,18 @@ def test_a_code_opened_by_a_specialist_is_approved_by_the_division_head(
     opened = say(client, specialist, "/open Báo cáo kết quả khảo sát mức độ hài lòng")
     assert opened["text"].startswith("Đã mở mã công việc #6, chờ Trần Thị Lan phê duyệt.")
 
-    notice = find(client, head, "Mã công việc #6 — chờ phê duyệt")
-    assert [b["text"] for b in notice["buttons"][0]] == ["Phê duyệt", "Từ chối", "Cho ý kiến"]
+    notice = find(client, head, "Mã công việc #6 — Chờ phê duyệt")
+    assert [b["text"] for b in notice["buttons"][0]] == [
+        "Phê duyệt",
+        "Không phê duyệt",
+        "Cho ý kiến",
+    ]
     answer = press(client, head, notice, "wc:ap:6:1").json()
     assert answer == {"answer": "Đã phê duyệt mã công việc #6.", "alert": False}
 
     find(client, specialist, "đã được Trần Thị Lan phê duyệt")
     edited = next(m for m in chat(client, head) if m["id"] == notice["id"])
-    assert edited["edited"] and not edited["buttons"] and "đã phê duyệt" in edited["text"]
+    assert edited["edited"] and not edited["buttons"] and "Đã phê duyệt" in edited["text"]
     gone = press(client, head, notice, "wc:ap:6:1")
     assert gone.status_code == 409 and gone.json()["error"] == "button_gone"
 
@@ -147,14 +151,14 @@ def test_text_after_a_force_reply_question_answers_it(client: httpx.Client) -> N
     press(client, head, digest, "wl:rj:2:1")
     wait_for(lambda: client.get(f"/api/chats/{head}").json()["reply_to"], "the question")
     question = bot_messages(client, head)[-1]
-    assert question["force_reply"] and "lý do từ chối mã công việc #2" in question["text"]
+    assert question["force_reply"] and "lý do không phê duyệt mã công việc #2" in question["text"]
 
     client.post(f"/api/chats/{head}/messages", json={"text": "Thiếu số liệu <quý III> & phụ lục"})
-    news = find(client, author, "từ chối")
+    news = find(client, author, "không phê duyệt")
     assert news["text"].endswith("Lý do: Thiếu số liệu <quý III> & phụ lục")
     assert "&lt;quý III&gt; &amp; phụ lục" in news["html"]
     reply = next(m for m in chat(client, head) if not m["from_bot"] and m["reply_to"])
-    assert reply["reply_to"].startswith("Nhập lý do từ chối")
+    assert reply["reply_to"].startswith("Nhập lý do không phê duyệt")
     assert client.get(f"/api/chats/{head}").json()["reply_to"] is None
 
 
@@ -357,4 +361,4 @@ def test_a_port_in_use_or_a_bad_roster_stops_with_one_clear_line(tmp_path: Path)
     assert bad.returncode == 2 and bad.stdout == ""
     lines = bad.stderr.strip().splitlines()
     assert all(line.startswith(f"{roster}: line 3: ") for line in lines[:-1]) and len(lines) >= 3
-    assert lines[-1] == "kpibot: 2 bad row(s) in the roster; the sandbox did not start"
+    assert lines[-1] == "kpibot: 2 bad rows in the roster; the sandbox did not start"

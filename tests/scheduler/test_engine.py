@@ -185,9 +185,9 @@ async def test_a_leader_who_blocked_the_bot_is_reported_and_gets_the_messages_ba
         statuses = [m.status for m in session.exec(select(OutboxMessage))]
     assert "blocked" in statuses
     await sweep_and_deliver(application, services, clock, local("2026-11-10", 8))
-    report = [t.splitlines()[-1] for t in texts(bot, ADMIN) if "đã chặn bot" in t]
+    report = [t.splitlines()[-2:] for t in texts(bot, ADMIN) if "đã chặn bot" in t]
     assert report == [  # after the line on 2027, still estimated in November 2026
-        "Các cán bộ sau đã chặn bot nên không nhận được thông báo: Trần Thị Phương (TP)"
+        ["1 cán bộ sau đã chặn bot nên không nhận được thông báo:", "• Trần Thị Phương (TP)"]
     ]
 
     bot.unblock(LEADER)
