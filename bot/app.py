@@ -93,6 +93,7 @@ def _register(application: Application) -> None:  # type: ignore[type-arg]
             CallbackQueryHandler(approvals.on_button, pattern=WorkCodeButton.ROUTE),
             CommandHandler("deduct", deductions.cmd_deduct, private),
             CommandHandler("appeal", appeals.cmd_appeal, private),
+            CommandHandler("appeals", appeals.cmd_appeals, private),
             CommandHandler("reverse", deductions.cmd_reverse, private),
             CallbackQueryHandler(score.on_chart, pattern=ChartButton.ROUTE),
             CallbackQueryHandler(appeals.on_decision, pattern=AppealButton.ROUTE),
@@ -100,6 +101,8 @@ def _register(application: Application) -> None:  # type: ignore[type-arg]
             # or is a question in plain words ("điểm của tôi?").
             MessageHandler(filters.TEXT & ~filters.COMMAND & private, replies.on_text),
             MessageHandler(filters.COMMAND & private, start.on_unknown_command),
+            # Last: a press no handler above knows (stale, forged) is still answered.
+            CallbackQueryHandler(start.on_unknown_button),
         ]
     )
     application.add_error_handler(on_error)

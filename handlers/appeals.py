@@ -11,7 +11,14 @@ from kpi import appeals
 from kpi.appeals import AppealOutcome
 from locales.i18n import N_
 from models import Appeal, Deduction, Employee
-from notices.appeals import appeal_notices, appeal_text, decision_notice, verdict
+from notices.appeals import (
+    appeal_notices,
+    appeal_text,
+    decision_keyboard,
+    decision_notice,
+    open_appeals_text,
+    verdict,
+)
 from notices.callbacks import AppealButton
 
 APPEAL_REFUSALS = {
@@ -26,6 +33,12 @@ APPEAL_REFUSALS = {
     AppealOutcome.REASON_REQUIRED: N_("Please write why the deduction should be reviewed."),
     AppealOutcome.REASON_TOO_LONG: N_("The reason is longer than 2,000 characters."),
 }
+SENT = N_("Your appeal of deduction #{id} was sent for a decision.")
+NOBODY_TO_ASK = N_(
+    "Your appeal of deduction #{id} is recorded, but nobody who may decide it has linked their "
+    "Telegram account yet. Please tell HR (the personnel department)."
+)
+APPEALS_PAGE = 5  # appeals in one /appeals answer: with their buttons they fit one message
 
 
 @linked
@@ -47,14 +60,33 @@ async def cmd_appeal(caller: LinkedCaller) -> None:
         calendar=caller.calendar,
         policy=caller.svc.policy,
     )
-    if result.outcome is not AppealOutcome.OK:
+    if result.appeal is None:
         await caller.reply(tr._(APPEAL_REFUSALS[result.outcome], id=digits))
         return
-    await caller.reply(tr._("Your appeal of deduction #{id} was sent for a decision.", id=digits))
-    filed, deduction = cast(Appeal, result.appeal), cast(Deduction, result.deduction)
-    caller.notify(
-        appeal_notices(caller.session, caller.occasion, filed, deduction, caller.employee)
+    # Filed, or asked again while it waits: whoever may decide now is asked, each once.
+    filed, deduction = result.appeal, cast(Deduction, result.deduction)
+    asks = appeal_notices(caller.session, caller.occasion, filed, deduction, caller.employee)
+    caller.notify(asks)
+    await caller.reply(tr._(_filed_answer(result.outcome, asked=bool(asks)), id=digits))
+
+
+def _filed_answer(outcome: AppealOutcome, *, asked: bool) -> str:
+    """What the appellant is told: sent, or already waiting, only when someone was asked."""
+    if not asked:
+        return NOBODY_TO_ASK
+    return SENT if outcome is AppealOutcome.OK else APPEAL_REFUSALS[outcome]
+
+
+@linked
+async def cmd_appeals(caller: LinkedCaller) -> None:
+    """List the open appeals the caller may decide, with their buttons: /appeals."""
+    found = appeals.open_appeals_for(session=caller.session, decider=caller.employee)
+    shown = found[:APPEALS_PAGE]
+    text = open_appeals_text(
+        caller.session, caller.tr, caller.svc.policy, shown, len(found) - len(shown)
     )
+    buttons = decision_keyboard(caller.tr, shown, on_list=True) if shown else None
+    await caller.reply(text, reply_markup=buttons)
 
 
 @linked
@@ -77,7 +109,8 @@ async def on_decision(caller: LinkedCaller) -> None:
     filed, deduction = cast(Appeal, result.appeal), cast(Deduction, result.deduction)
     employee = caller.session.get_one(Employee, filed.employee_id)
     decided = verdict(tr, button.accept, deduction)
-    text = appeal_text(tr, caller.svc.policy, filed, deduction, employee) + "\n" + decided
-    await edit(caller.context.bot, caller.message.chat.id, caller.message.message_id, text)
+    if not button.on_list:  # a list (/appeals) keeps its text; the appeal's own message shows it
+        text = appeal_text(tr, caller.svc.policy, filed, deduction, employee) + "\n" + decided
+        await edit(caller.context.bot, caller.message.chat.id, caller.message.message_id, text)
     await caller.query.answer(decided)
     caller.notify([decision_notice(caller.occasion, filed, deduction, employee, button.accept)])

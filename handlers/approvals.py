@@ -54,7 +54,7 @@ async def on_button(caller: LinkedCaller) -> None:
     pressed = None if button.on_list else (caller.message.chat.id, caller.message.message_id)
     result = _press(caller, button)
     if button.action is WorkCodeAction.APPROVE or result.outcome is not WorkCodeOutcome.OK:
-        answer = await _conclude(caller, result, button.action, "", pressed)
+        answer = await _conclude(caller, result, button.action, button.code_id, "", pressed)
         await caller.query.answer(answer, show_alert=result.outcome is not WorkCodeOutcome.OK)
         return
     expect(caller.context, Awaiting(button.action, button.code_id, button.cycle, pressed))
@@ -86,7 +86,10 @@ async def answer(caller: LinkedCaller, awaiting: Awaiting, text: str) -> None:
     result = _respond(caller, awaiting, text)
     if result.outcome in _ASKED:
         expect(caller.context, awaiting)  # ask again
-    await caller.reply(await _conclude(caller, result, awaiting.action, text, awaiting.pressed))
+    code_id = cast(int, awaiting.code_id)
+    await caller.reply(
+        await _conclude(caller, result, awaiting.action, code_id, text, awaiting.pressed)
+    )
 
 
 def _respond(caller: LinkedCaller, awaiting: Awaiting, text: str) -> WorkCodeResult:
@@ -105,6 +108,7 @@ async def _conclude(
     caller: LinkedCaller,
     result: WorkCodeResult,
     action: WorkCodeAction,
+    code_id: int,
     text: str,
     pressed: tuple[int, int] | None,
 ) -> str:
@@ -113,7 +117,7 @@ async def _conclude(
     if code is not None and (result.outcome is WorkCodeOutcome.OK or _settled(code, pressed)):
         await show_state(caller, code, pressed)
     if result.outcome is not WorkCodeOutcome.OK:
-        return refusal(caller.tr, result.outcome, code.id if code else None)
+        return refusal(caller.tr, result.outcome, code_id)
     code = cast(WorkCode, code)
     notice = response_notice(caller.session, caller.occasion, code, action, caller.employee, text)
     caller.notify([notice])

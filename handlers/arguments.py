@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from telegram import Message
 
+from models.db import MAX_ID
+
 
 def words(message: Message, count: int) -> list[str]:
     """The command's arguments: `count - 1` words, then the rest of the text as typed."""
@@ -17,6 +19,12 @@ def rest(message: Message) -> str:
 
 
 def number(word: str) -> str | None:
-    """The digits of a record number written `12` or `#12`; None when it is not one."""
+    """The digits of a record number written `12` or `#12`; None when it is not one.
+
+    ASCII digits only: `str.isdigit` also takes "²" or "①", which `int` refuses. A number past
+    the largest id is none either.
+    """
     digits = word.strip().removeprefix("#")
-    return digits if digits.isdigit() and len(digits) <= 12 else None
+    if not (digits.isascii() and digits.isdigit() and len(digits) <= 12):
+        return None
+    return digits if int(digits) <= MAX_ID else None

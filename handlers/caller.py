@@ -17,16 +17,19 @@ from typing import Any, TypeVar, cast
 
 from sqlmodel import Session
 from telegram import CallbackQuery, Message, Update
+from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from kpi import org, outbox
 from kpi.calendar import WorkCalendar
 from kpi.outbox import Draft
-from locales.i18n import Translator, pick_locale
+from locales.i18n import N_, Translator, pick_locale
 from models import Employee, Role
 from notices.callbacks import CallbackData
 from notices.occasion import Occasion
 from services.container import Services
+
+PRIVATE_ONLY = N_("Please write to me in a private chat.")
 
 Context = ContextTypes.DEFAULT_TYPE
 Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
@@ -86,7 +89,13 @@ class Caller:
         return Occasion(self.calendar, self.svc.policy, self.now, self.svc.default_locale)
 
     async def button(self, codec: type[Button]) -> Button | None:
-        """The button pressed, read by its family's codec; one it cannot read is answered here."""
+        """The button pressed, read by its family's codec; None when it is answered here already:
+        data it cannot read, or a press outside a private chat (buttons act on personal matters).
+        """
+        chat = self.query.message.chat if self.query.message is not None else None
+        if chat is None or chat.type != ChatType.PRIVATE:
+            await self.query.answer(self.tr._(PRIVATE_ONLY), show_alert=True)
+            return None
         pressed = codec.parse(self.query.data)
         if pressed is None:
             await self.refuse_button()

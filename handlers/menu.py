@@ -51,6 +51,7 @@ COMMANDS = (
     Command(
         "appeal", N_("/appeal ID REASON"), N_("Appeal one of your deductions"), Audience.EMPLOYEE
     ),
+    Command("appeals", "/appeals", N_("Appeals waiting for your decision"), Audience.LEADER),
     Command("cancel", "/cancel", N_("Cancel the question I asked"), Audience.EMPLOYEE),
     Command("language", "/language vi|en", N_("Change the language"), Audience.EMPLOYEE),
 )

@@ -7,11 +7,21 @@ from typing import cast
 
 from telegram import Update
 
-from handlers.caller import Caller, Context, LinkedCaller, identify, linked, services, with_caller
+from handlers.caller import (
+    PRIVATE_ONLY,
+    Caller,
+    Context,
+    LinkedCaller,
+    identify,
+    linked,
+    services,
+    with_caller,
+)
 from handlers.menu import COMMANDS, allowed
 from kpi import org, outbox
 from kpi.linking import LinkOutcome, LinkResult, redeem_invite, set_locale
 from locales.i18n import LOCALES, N_, Translator
+from notices.accounts import unlinked_notice
 
 _OUTCOME_TEXTS = {
     LinkOutcome.MALFORMED: N_(
@@ -39,7 +49,9 @@ async def cmd_start(caller: Caller) -> None:
         token=caller.args[0],
         telegram_id=cast(int, user and user.id),
         now=caller.now,
+        farewell=lambda move: unlinked_notice(caller.occasion, move),
     )
+    caller.svc.doorbell.ring()
     if result.employee is not None:  # linked now: answer as the employee, in their language
         caller = identify(caller.update, caller.context, caller.session, caller.now)
     await caller.reply(_link_answer(caller, result))
@@ -105,7 +117,13 @@ async def cmd_language(caller: LinkedCaller) -> None:
 @with_caller
 async def on_group_message(caller: Caller) -> None:
     """Refuse commands in groups: personal data is answered only in private chats."""
-    await caller.reply(caller.tr._("Please write to me in a private chat."))
+    await caller.reply(caller.tr._(PRIVATE_ONLY))
+
+
+@with_caller
+async def on_unknown_button(caller: Caller) -> None:
+    """Answer a press whose data no handler knows: a stale or forged button does nothing."""
+    await caller.refuse_button()
 
 
 @with_caller

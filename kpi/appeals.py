@@ -2,8 +2,10 @@
 
 Who decides: the superior of the deduction's author (the author's direct leader). A deduction
 without an author (a deadline breach, a file import) or by an author without a leader goes to
-the appellant's own direct leader. When that leaves nobody, the appellant or the author (who
-should not judge their own deduction), any admin decides: `decider_id` None.
+the appellant's own direct leader. When that leaves nobody, the appellant or the author, any
+admin decides: `decider_id` None. Admins may decide any appeal, but nobody decides an appeal of
+a deduction they wrote, nor their own appeal. Appeals always reach someone: when the decider has
+no linked Telegram account, the admins are asked instead (`who_is_asked`).
 
 At most one appeal of a deduction is pending at a time (a partial unique index), and a decision
 is one conditional UPDATE from pending, so of two racing deciders exactly one wins. Each service
@@ -23,7 +25,7 @@ from sqlmodel import Session, col, select
 from kpi.audit import record
 from kpi.calendar import WorkCalendar
 from kpi.deductions import MAX_REASON, add_reversal, clean_reason, reversal_of
-from kpi.org import is_admin, leader_of
+from kpi.org import admins, is_admin, leader_of
 from kpi.policy import Policy
 from models import Appeal, AppealStatus, Deduction, Employee
 from models.db import insert_ignoring_duplicates
@@ -45,7 +47,8 @@ class AppealOutcome(StrEnum):
 
 @dataclass(frozen=True)
 class AppealResult:
-    """The outcome, the appeal (on OK) and the deduction when the caller may see it."""
+    """The outcome, the appeal (filed, or the one already waiting) and the deduction when the
+    caller may see it."""
 
     outcome: AppealOutcome
     appeal: Appeal | None = None
@@ -93,8 +96,8 @@ def appeal(
         return AppealResult(AppealOutcome.ALREADY_REVERSED, deduction=deduction)
     if now >= appeal_deadline(deduction=deduction, calendar=calendar, policy=policy):
         return AppealResult(AppealOutcome.TOO_LATE, deduction=deduction)
-    if _pending(session, deduction_id) is not None:
-        return AppealResult(AppealOutcome.ALREADY_APPEALED, deduction=deduction)
+    if (pending := _pending(session, deduction_id)) is not None:
+        return AppealResult(AppealOutcome.ALREADY_APPEALED, pending, deduction)
     text = clean_reason(reason)
     if not text or len(text) > MAX_REASON:
         outcome = AppealOutcome.REASON_TOO_LONG if text else AppealOutcome.REASON_REQUIRED
@@ -114,7 +117,8 @@ def _file(session: Session, deduction: Deduction, reason: str, now: datetime) ->
     }
     if insert_ignoring_duplicates(session, Appeal, [values]) != 1:
         session.rollback()
-        return AppealResult(AppealOutcome.ALREADY_APPEALED, deduction=deduction)
+        pending = _pending(session, _id(deduction))
+        return AppealResult(AppealOutcome.ALREADY_APPEALED, pending, deduction)
     filed = cast(Appeal, _pending(session, _id(deduction)))
     details = f"deduction={deduction.id} decider={filed.decider_id}"
     record(
@@ -154,7 +158,7 @@ def decide(
     deduction = session.get_one(Deduction, filed.deduction_id)
     actor_id = _id(actor)
     may = actor_id == filed.decider_id or is_admin(session, actor_id)
-    if actor_id == filed.employee_id or not may:
+    if actor_id in (filed.employee_id, deduction.author_id) or not may:
         return DecideResult(AppealOutcome.NOT_ALLOWED)
     if filed.status != AppealStatus.PENDING:
         return DecideResult(
@@ -216,21 +220,33 @@ def _reverse(
 
 
 def open_appeals_for(*, session: Session, decider: Employee) -> list[Appeal]:
-    """Pending appeals this person decides (admins: also those left to admins), oldest first."""
+    """Pending appeals this person may decide (admins: every one), oldest first.
+
+    Never their own appeals, nor appeals of deductions they wrote.
+    """
     decider_id = _id(decider)
-    mine = col(Appeal.decider_id) == decider_id
-    if is_admin(session, decider_id):
-        mine = or_(mine, col(Appeal.decider_id).is_(None))
     query = (
         select(Appeal)
+        .join(Deduction, col(Deduction.id) == col(Appeal.deduction_id))
         .where(
             col(Appeal.status) == AppealStatus.PENDING.value,
-            mine,
-            col(Appeal.employee_id) != decider_id,  # nobody decides their own appeal
+            col(Appeal.employee_id) != decider_id,
+            or_(col(Deduction.author_id).is_(None), col(Deduction.author_id) != decider_id),
         )
         .order_by(col(Appeal.created_at), col(Appeal.id))
     )
+    if not is_admin(session, decider_id):
+        query = query.where(col(Appeal.decider_id) == decider_id)
     return list(session.exec(query))
+
+
+def who_is_asked(*, session: Session, filed: Appeal, deduction: Deduction) -> list[Employee]:
+    """Whom the bot asks to decide: the decider when linked, else every linked admin who may."""
+    decider = session.get(Employee, filed.decider_id) if filed.decider_id is not None else None
+    if decider is not None and decider.telegram_id is not None:
+        return [decider]
+    barred = (filed.employee_id, deduction.author_id)
+    return [a for a in admins(session) if a.telegram_id is not None and a.id not in barred]
 
 
 def _pending(session: Session, deduction_id: int) -> Appeal | None:

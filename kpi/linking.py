@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -15,6 +15,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from kpi.audit import record
+from kpi.outbox import Draft, enqueue
 from models import Employee, Invite
 
 TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{20,64}")
@@ -39,6 +40,20 @@ class LinkResult:
 
     outcome: LinkOutcome
     employee: Employee | None = None
+
+
+@dataclass(frozen=True)
+class Move:
+    """An invite moved an employee from one Telegram account to another."""
+
+    employee: Employee
+    previous_telegram_id: int
+    invite_id: int
+
+
+# Drafts the message telling the previous account it is unlinked; it is queued in the move's own
+# transaction, so it goes out if and only if the move is kept.
+Farewell = Callable[[Move], Draft]
 
 
 class UnknownEmployees(Exception):
@@ -101,8 +116,19 @@ def _employees_to_invite(
     return [found[code] for code in dict.fromkeys(codes)]
 
 
-def redeem_invite(*, session: Session, token: str, telegram_id: int, now: datetime) -> LinkResult:
-    """Link `telegram_id` to the invite's employee, at most once per invite; commits."""
+def redeem_invite(
+    *,
+    session: Session,
+    token: str,
+    telegram_id: int,
+    now: datetime,
+    farewell: Farewell | None = None,
+) -> LinkResult:
+    """Spend the invite on its first opening, by anyone, and link `telegram_id` to its employee
+    when that account acts for nobody else; commits.
+
+    The employee's previous account, if any, is unlinked and told (by `farewell`'s draft).
+    """
     if not TOKEN_RE.fullmatch(token):
         return LinkResult(LinkOutcome.MALFORMED)
     invite = session.exec(select(Invite).where(Invite.token_hash == hash_token(token))).first()
@@ -110,39 +136,57 @@ def redeem_invite(*, session: Session, token: str, telegram_id: int, now: dateti
         return LinkResult(LinkOutcome.UNKNOWN)
     employee = session.get_one(Employee, invite.employee_id)
     holder = session.exec(select(Employee).where(Employee.telegram_id == telegram_id)).first()
-    if holder is not None:
-        same = holder.id == employee.id
-        return LinkResult(LinkOutcome.ALREADY_LINKED if same else LinkOutcome.ACCOUNT_TAKEN, holder)
-    if invite.used_at is not None:
+    owner = holder is not None and holder.id == employee.id
+    if invite.used_at is not None or invite.expires_at <= now:
+        if owner:  # the owner opening their old link again: nothing to spend, nothing to change
+            return LinkResult(LinkOutcome.ALREADY_LINKED, holder)
+        spent = invite.used_at is not None
+        return LinkResult(LinkOutcome.USED if spent else LinkOutcome.EXPIRED)
+    if not _spend(session, invite, telegram_id, now):
         return LinkResult(LinkOutcome.USED)
-    if invite.expires_at <= now:
-        return LinkResult(LinkOutcome.EXPIRED)
-    return _claim(session, invite, employee, telegram_id, now)
+    if holder is not None:  # spent all the same: nobody else may link with it afterwards
+        session.commit()
+        outcome = LinkOutcome.ALREADY_LINKED if owner else LinkOutcome.ACCOUNT_TAKEN
+        return LinkResult(outcome, holder)
+    return _link(session, invite, employee, telegram_id, now, farewell)
 
 
-def _claim(
-    session: Session, invite: Invite, employee: Employee, telegram_id: int, now: datetime
-) -> LinkResult:
-    # A conditional update: of two presses racing with the same token, exactly one wins.
-    claimed = session.execute(
+def _spend(session: Session, invite: Invite, telegram_id: int, now: datetime) -> bool:
+    # A conditional update: of two openings racing with the same token, exactly one spends it.
+    spent = session.execute(
         update(Invite)
         .where(col(Invite.id) == invite.id, col(Invite.used_at).is_(None))
         .values(used_at=now, used_by_telegram_id=telegram_id)
     )
-    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+    if spent.rowcount != 1:  # type: ignore[attr-defined]
         session.rollback()
-        return LinkResult(LinkOutcome.USED)
+        return False
+    return True
+
+
+def _link(
+    session: Session,
+    invite: Invite,
+    employee: Employee,
+    telegram_id: int,
+    now: datetime,
+    farewell: Farewell | None,
+) -> LinkResult:
+    previous = employee.telegram_id
     employee.telegram_id = telegram_id
     employee.linked_at = now
     session.add(employee)
+    details = f"invite={invite.id}"
     record(
         session,
         at=now,
         actor_id=employee.id,
-        action="account.link",
+        action="account.link" if previous is None else "account.move",
         subject=f"employee:{employee.id}",
-        details=f"invite={invite.id}",
+        details=details if previous is None else f"{details} from={previous} to={telegram_id}",
     )
+    if previous is not None and farewell is not None:
+        enqueue(session, [farewell(Move(employee, previous, cast(int, invite.id)))], now=now)
     session.commit()
     return LinkResult(LinkOutcome.LINKED, employee)
 

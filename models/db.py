@@ -17,6 +17,9 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, create_engine
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# The largest id a row can have: primary keys are INTEGER, 32 bits on PostgreSQL, which refuses
+# even to compare a larger number with one. Numbers typed or forged beyond it name no record.
+MAX_ID = 2**31 - 1
 
 
 def normalize_url(url: str) -> str:

@@ -11,6 +11,7 @@ from typing import ClassVar, Self, cast
 
 from kpi.scoring import Quarter
 from models import WorkCode, WorkCodeAction
+from models.db import MAX_ID
 
 
 class CallbackData:
@@ -34,13 +35,21 @@ class CallbackData:
             return None
         try:
             return cls.unpack(match)
-        except ValueError:
+        except ValueError:  # well formed but out of range: an id past MAX_ID, a year 9999
             return None
 
     @classmethod
     def unpack(cls, match: re.Match[str]) -> Self:
-        """The button from the groups of a valid data."""
+        """The button from the groups of a valid data; ValueError when a field is out of range."""
         raise NotImplementedError
+
+
+def record_id(digits: str) -> int:
+    """A record's id from button data; ValueError past the largest id (no such record)."""
+    number = int(digits)
+    if number > MAX_ID:
+        raise ValueError(f"no record has id {number}")
+    return number
 
 
 _RESPONSES = {
@@ -56,7 +65,7 @@ class WorkCodeButton(CallbackData):
     """Approve, Reject or Opinion on a code in one cycle: `wc:ap:12:1`, or `wl:...` on a list."""
 
     ROUTE = r"^w[cl]:"
-    SHAPE = re.compile(r"w([cl]):(ap|rj|op):(\d{1,12}):(\d{1,6})")
+    SHAPE = re.compile(r"w([cl]):(ap|rj|op):([0-9]{1,12}):([0-9]{1,6})")
 
     action: WorkCodeAction
     code_id: int
@@ -76,27 +85,29 @@ class WorkCodeButton(CallbackData):
     @classmethod
     def unpack(cls, match: re.Match[str]) -> Self:
         """The button from the groups of a valid data."""
-        return cls(_RESPONSE_OF[match[2]], int(match[3]), int(match[4]), match[1] == "l")
+        return cls(_RESPONSE_OF[match[2]], record_id(match[3]), int(match[4]), match[1] == "l")
 
 
 @dataclass(frozen=True)
 class AppealButton(CallbackData):
-    """Accept or reject an appeal: `ap:acc:5`, `ap:rej:5`."""
+    """Accept or reject an appeal: `ap:acc:5`, `ap:rej:5`, or `al:...` on a list (/appeals)."""
 
-    ROUTE = r"^ap:"
-    SHAPE = re.compile(r"ap:(acc|rej):(\d{1,12})")
+    ROUTE = r"^a[pl]:"
+    SHAPE = re.compile(r"a([pl]):(acc|rej):([0-9]{1,12})")
 
     appeal_id: int
     accept: bool
+    on_list: bool = False  # a list keeps its text when a button is pressed
 
     def pack(self) -> str:
-        """`ap`, the decision, the appeal."""
-        return f"ap:{'acc' if self.accept else 'rej'}:{self.appeal_id}"
+        """`a`, the source (p: the appeal's own message, l: a list), the decision, the appeal."""
+        source = "l" if self.on_list else "p"
+        return f"a{source}:{'acc' if self.accept else 'rej'}:{self.appeal_id}"
 
     @classmethod
     def unpack(cls, match: re.Match[str]) -> Self:
         """The button from the groups of a valid data."""
-        return cls(int(match[2]), match[1] == "acc")
+        return cls(record_id(match[3]), match[2] == "acc", match[1] == "l")
 
 
 @dataclass(frozen=True)
@@ -104,7 +115,7 @@ class ChartButton(CallbackData):
     """The score chart of a quarter: `sc:chart:2026Q4`."""
 
     ROUTE = r"^sc:"
-    SHAPE = re.compile(r"sc:chart:(\d{4}Q[1-4])")
+    SHAPE = re.compile(r"sc:chart:([0-9]{4}Q[1-4])")
 
     quarter: Quarter
 

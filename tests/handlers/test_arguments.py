@@ -36,7 +36,20 @@ def test_the_rest_of_the_text() -> None:
 
 @pytest.mark.parametrize(
     ("word", "expected"),
-    [("12", "12"), ("#12", "12"), (" #007 ", "007"), ("12a", None), ("", None), ("1" * 13, None)],
+    [
+        ("12", "12"),
+        ("#12", "12"),
+        (" #007 ", "007"),
+        ("12a", None),
+        ("", None),
+        ("1" * 13, None),
+        ("2147483647", "2147483647"),  # the largest id
+        ("2147483648", None),  # no record has it
+        ("²", None),  # digits to str.isdigit, not to int
+        ("①", None),
+        ("١٢", None),  # Arabic-Indic digits: ASCII only
+        ("１２", None),
+    ],
 )
 def test_record_numbers(word: str, expected: str | None) -> None:
     assert number(word) == expected

@@ -99,7 +99,7 @@ async def test_team_of_ninety_is_paged(bot: FakeBotAPI, session: Session, org: O
         make_employee(session, f"CV{number:03}", f"{number} {LONG_NAME}"[:200], leader=org.leader)
     replies = await ask(bot, bot.user(LEADER, "Phương"), "/team")
     assert len(replies) > 1
-    title = f"Cán bộ thuộc quyền, Quý IV/2026 (trang 1/{len(replies)})"
+    title = f"Cán bộ thuộc quyền của đồng chí, Quý IV/2026 (trang 1/{len(replies)})"
     assert replies[0]["text"].startswith(title)
     ranks = [line.split(".")[0] for reply in replies for line in reply["text"].splitlines()[1:]]
     assert ranks == [str(rank) for rank in range(1, 93)]  # 90, and NV1 and NV2

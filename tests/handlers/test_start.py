@@ -149,3 +149,29 @@ async def test_the_command_menu_is_set_per_language(bot: FakeBotAPI) -> None:
     assert english["language"] == "Change the language"
     assert vietnamese["language"] == "Đổi ngôn ngữ"
     assert set(english) == set(vietnamese) >= {"start", "help", "language"}
+
+
+async def test_an_invite_the_linked_owner_opened_links_no_stranger(
+    bot: FakeBotAPI, db: sessionmaker[Session], clock: Clock
+) -> None:
+    with db() as session:
+        make_employee(session, "CV013", "Trịnh Văn Bô", telegram_id=513)
+    token = invite(db, clock, "CV013")
+    owner = await ask(bot, bot.user(513, "Bo"), f"/start {token}")
+    assert "đã được liên kết với Trịnh Văn Bô" in owner
+    assert "đã được sử dụng" in await ask(bot, bot.user(514, "Mallory"), f"/start {token}")
+    assert employee(db, "CV013").telegram_id == 513
+
+
+async def test_an_invite_moving_an_employee_unlinks_and_tells_the_old_account(
+    bot: FakeBotAPI, db: sessionmaker[Session], clock: Clock
+) -> None:
+    with db() as session:
+        make_employee(session, "CV015", "Mạc Thị Bưởi", telegram_id=515, language="en")
+    old, new = bot.user(515, "Old phone"), bot.user(516, "New phone")
+    reply = await ask(bot, new, f"/start {invite(db, clock, 'CV015')}")
+    assert reply.startswith("Welcome, Mạc Thị Bưởi! Your account is linked.")
+    [told] = await bot.wait_for_messages(515, 1)
+    assert "no longer acts for Mạc Thị Bưởi" in told["text"]
+    assert "Vui lòng liên kết tài khoản trước" in await ask(bot, old, "/myscore")
+    assert employee(db, "CV015").telegram_id == 516

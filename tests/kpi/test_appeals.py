@@ -19,6 +19,7 @@ from kpi.appeals import (
     choose_decider,
     decide,
     open_appeals_for,
+    who_is_asked,
 )
 from kpi.calendar import WorkCalendar
 from kpi.deductions import reverse
@@ -400,8 +401,43 @@ def test_open_appeals_for_each_decider(session: Session, policy: Policy, org: Or
     assert ids(org.director) == [mine.id]
     assert ids(org.other_leader) == [theirs.id]
     assert ids(org.leader) == []
-    assert ids(org.admin) == [admins.id]  # admins: the appeals left to them
-    assert ids(org.top_admin) == [admins.id]
+    assert ids(org.admin) == [mine.id, theirs.id, admins.id]  # admins (HR): every open one
+    assert ids(org.top_admin) == [mine.id, theirs.id, admins.id]
+
+
+def test_the_author_of_a_deduction_never_decides_its_appeal(
+    session: Session, policy: Policy, org: Org
+) -> None:
+    target = deduction(session, org.outsider, org.admin)  # an admin wrote it
+    pending = filed(session, policy, org.outsider, target)
+    assert pending.decider_id == org.director.id
+    assert judge(session, org.admin, pending.id).outcome == AppealOutcome.NOT_ALLOWED
+    assert [a.id for a in open_appeals_for(session=session, decider=org.admin)] == []
+    assert [a.id for a in open_appeals_for(session=session, decider=org.top_admin)] == [pending.id]
+    assert judge(session, org.top_admin, pending.id).outcome == AppealOutcome.OK
+
+
+def test_an_unlinked_decider_leaves_the_asking_to_the_linked_admins(
+    session: Session, policy: Policy, org: Org
+) -> None:
+    top_admins_appeal = filed(session, policy, org.staff, deduction(session, org.staff, org.leader))
+    target = session.get_one(Deduction, top_admins_appeal.deduction_id)
+
+    def asked() -> list[str]:
+        found = who_is_asked(session=session, filed=top_admins_appeal, deduction=target)
+        return [person.code for person in found]
+
+    assert asked() == ["GD"]  # the director, linked
+    org.director.telegram_id = None
+    org.top_admin.telegram_id = 999  # AD is linked now; HR was already
+    session.add_all([org.director, org.top_admin])
+    session.commit()
+    assert asked() == ["HR", "AD"]
+    by_admin = filed(session, policy, org.outsider, deduction(session, org.outsider, org.admin))
+    written = session.get_one(Deduction, by_admin.deduction_id)
+    assert [p.code for p in who_is_asked(session=session, filed=by_admin, deduction=written)] == [
+        "AD"
+    ]  # never the admin who wrote it
 
 
 # --- Races ------------------------------------------------------------------------------------

@@ -10,13 +10,15 @@ from sqlmodel import Session, col, select
 
 from kpi.linking import (
     LinkOutcome,
+    Move,
     UnknownEmployees,
     create_invites,
     hash_token,
     redeem_invite,
     set_locale,
 )
-from models import AuditEvent, Employee, Invite
+from kpi.outbox import Draft
+from models import AuditEvent, Employee, Invite, OutboxKind, OutboxMessage
 from tests.concurrency import race
 from tests.factories import local, make_employee
 
@@ -119,3 +121,46 @@ def test_the_chosen_language_is_kept_and_audited(session: Session) -> None:
         "locale=en",
         employee.id,
     )
+
+
+def test_the_linked_owner_opening_a_fresh_invite_spends_it(session: Session) -> None:
+    make_employee(session, "NV1", telegram_id=701)
+    token = invite(session, "NV1")
+    assert redeem(session, token, 701).outcome is LinkOutcome.ALREADY_LINKED
+    assert redeem(session, token, 799).outcome is LinkOutcome.USED  # a stranger, next
+    session.expire_all()
+    linked = session.exec(select(Employee).where(Employee.code == "NV1")).one()
+    assert linked.telegram_id == 701
+    assert redeem(session, token, 701).outcome is LinkOutcome.ALREADY_LINKED  # told, no change
+
+
+def test_an_account_acting_for_someone_else_spends_the_invite_too(session: Session) -> None:
+    make_employee(session, "NV1")
+    make_employee(session, "NV2", telegram_id=702)
+    token = invite(session, "NV1")
+    assert redeem(session, token, 702).outcome is LinkOutcome.ACCOUNT_TAKEN
+    assert redeem(session, token, 701).outcome is LinkOutcome.USED
+    [spent] = session.exec(select(Invite)).all()
+    assert spent.used_by_telegram_id == 702
+
+
+def test_a_move_to_another_account_unlinks_the_old_one_tells_it_and_is_audited(
+    session: Session,
+) -> None:
+    employee = make_employee(session, "NV1", telegram_id=701)
+    moves: list[Move] = []
+
+    def farewell(move: Move) -> Draft:
+        moves.append(move)
+        return Draft("bye", OutboxKind.ACCOUNT, move.previous_telegram_id, "bye", NOW)
+
+    result = redeem_invite(
+        session=session, token=invite(session, "NV1"), telegram_id=705, now=NOW, farewell=farewell
+    )
+    assert result.outcome is LinkOutcome.LINKED
+    session.expire_all()
+    assert session.get_one(Employee, employee.id).telegram_id == 705
+    assert [(m.employee.id, m.previous_telegram_id) for m in moves] == [(employee.id, 701)]
+    assert [m.chat_id for m in session.exec(select(OutboxMessage))] == [701]
+    audit = session.exec(select(AuditEvent).where(AuditEvent.action == "account.move")).one()
+    assert audit.details.endswith("from=701 to=705")

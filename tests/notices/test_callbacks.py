@@ -8,18 +8,20 @@ import pytest
 
 from kpi.scoring import Quarter
 from models import WorkCode, WorkCodeAction
+from models.db import MAX_ID
 from notices.callbacks import AppealButton, CallbackData, ChartButton, WorkCodeButton
 from tests.factories import local
 
 BUTTONS: list[tuple[CallbackData, str]] = [
     (WorkCodeButton(WorkCodeAction.APPROVE, 12, 1), "wc:ap:12:1"),
     (
-        WorkCodeButton(WorkCodeAction.REJECT, 999_999_999_999, 2, on_list=True),
-        "wl:rj:999999999999:2",
+        WorkCodeButton(WorkCodeAction.REJECT, MAX_ID, 2, on_list=True),
+        "wl:rj:2147483647:2",
     ),
     (WorkCodeButton(WorkCodeAction.OPINION, 3, 999_999), "wc:op:3:999999"),
     (AppealButton(5, accept=True), "ap:acc:5"),
     (AppealButton(5, accept=False), "ap:rej:5"),
+    (AppealButton(MAX_ID, accept=True, on_list=True), "al:acc:2147483647"),
     (ChartButton(Quarter(2026, 4)), "sc:chart:2026Q4"),
 ]
 
@@ -39,9 +41,14 @@ def test_a_button_packs_to_its_data_and_back(button: CallbackData, data: str) ->
         (WorkCodeButton, "wx:ap:12:1"),
         (WorkCodeButton, "wc:zz:12:1"),
         (WorkCodeButton, "wc:ap:1234567890123:1"),  # longer than any id
+        (WorkCodeButton, "wc:ap:2147483648:1"),  # past the largest id
+        (AppealButton, "ap:acc:999999999999"),
         (WorkCodeButton, "wc:ap:12:1:extra"),
         (AppealButton, "ap:maybe:5"),
         (AppealButton, "ap:acc:"),
+        (AppealButton, "ap:acc:５"),  # a digit, but not an ASCII one
+        (WorkCodeButton, "wc:ap:١٢:1"),
+        (ChartButton, "sc:chart:9999Q1"),  # beyond the years a quarter may have
         (ChartButton, "sc:chart:2026Q5"),
         (ChartButton, "sc:chart:Q4/2026"),
         (ChartButton, "sc:chart:9999Q4"),  # the right shape, a year out of range
