@@ -341,7 +341,7 @@ def test_tasks_import_refuses_bad_rows_then_adds_once_and_tells_the_assignee(
 def test_a_forced_rating_shows_in_the_report_until_reversed(
     env: dict[str, str], tmp_path: Path, database_url: str
 ) -> None:
-    linked_roster(env, tmp_path, database_url)
+    linked_roster(env, tmp_path, database_url).dispose()  # the roster is all this test needs
     forced = kpibot(
         "rating", "force", "CV01", "2026Q4", "Kỷ luật khiển trách", "--ref", "12/QĐ-SNV", env=env
     )
