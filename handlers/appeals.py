@@ -9,6 +9,7 @@ from handlers.caller import LinkedCaller, linked
 from handlers.edits import edit
 from kpi import appeals
 from kpi.appeals import AppealOutcome
+from kpi.outbox import Draft
 from locales.i18n import N_
 from models import Appeal, Deduction, Employee
 from notices.appeals import appeal_notices, appeal_text, decision_notice, verdict
@@ -46,15 +47,18 @@ async def cmd_appeal(caller: LinkedCaller) -> None:
         now=caller.now,
         calendar=caller.calendar,
         policy=caller.svc.policy,
+        tell=caller.tells(lambda done: _to_decider(caller, done)),
     )
     if result.outcome is not AppealOutcome.OK:
         await caller.reply(tr._(APPEAL_REFUSALS[result.outcome], id=digits))
         return
     await caller.reply(tr._("Your appeal of deduction #{id} was sent for a decision.", id=digits))
-    filed, deduction = cast(Appeal, result.appeal), cast(Deduction, result.deduction)
-    caller.notify(
-        appeal_notices(caller.session, caller.occasion, filed, deduction, caller.employee)
-    )
+
+
+def _to_decider(caller: LinkedCaller, done: appeals.AppealResult) -> list[Draft]:
+    """The decider's message about the filed appeal, with its buttons."""
+    filed, deduction = cast(Appeal, done.appeal), cast(Deduction, done.deduction)
+    return appeal_notices(caller.session, caller.occasion, filed, deduction, caller.employee)
 
 
 @linked
@@ -69,6 +73,7 @@ async def on_decision(caller: LinkedCaller) -> None:
         appeal_id=button.appeal_id,
         accept=button.accept,
         now=caller.now,
+        tell=caller.tells(lambda done: [_to_appellant(caller, done, button.accept)]),
     )
     if result.outcome is not AppealOutcome.OK:
         refusal = tr._(APPEAL_REFUSALS[result.outcome], id=button.appeal_id)
@@ -80,4 +85,10 @@ async def on_decision(caller: LinkedCaller) -> None:
     text = appeal_text(tr, caller.svc.policy, filed, deduction, employee) + "\n" + decided
     await edit(caller.context.bot, caller.message.chat.id, caller.message.message_id, text)
     await caller.query.answer(decided)
-    caller.notify([decision_notice(caller.occasion, filed, deduction, employee, button.accept)])
+
+
+def _to_appellant(caller: LinkedCaller, done: appeals.DecideResult, accept: bool) -> Draft | None:
+    """The appellant's notice of the decision."""
+    filed, deduction = cast(Appeal, done.appeal), cast(Deduction, done.deduction)
+    employee = caller.session.get_one(Employee, filed.employee_id)
+    return decision_notice(caller.occasion, filed, deduction, employee, accept)

@@ -19,9 +19,9 @@ from sqlmodel import Session
 from telegram import CallbackQuery, Message, Update
 from telegram.ext import ContextTypes
 
-from kpi import org, outbox
+from kpi import org
 from kpi.calendar import WorkCalendar
-from kpi.outbox import Draft
+from kpi.outbox import Done, Draft, Tell
 from locales.i18n import Translator, pick_locale
 from models import Employee, Role
 from notices.callbacks import CallbackData
@@ -100,12 +100,18 @@ class Caller:
         """Answer in the caller's chat."""
         await self.message.reply_text(text, **options)
 
-    def notify(self, drafts: Sequence[Draft | None]) -> None:
-        """Queue messages for other people's chats, commit, and ring for their delivery."""
-        ready = [draft for draft in drafts if draft is not None]
-        if ready:
-            outbox.post(self.session, ready, now=self.now)
+    def tells(self, drafting: Callable[[Done], Sequence[Draft | None]]) -> Tell[Done]:
+        """`drafting` as what an action owes others: queued with the action, delivered at once.
+
+        The action calls it in its transaction; the doorbell's delivery runs only once this
+        handler next awaits (its reply), after the action committed.
+        """
+
+        def tell(done: Done) -> Sequence[Draft | None]:
             self.svc.doorbell.ring()
+            return drafting(done)
+
+        return tell
 
 
 @dataclass(frozen=True)
