@@ -1,7 +1,8 @@
 """An action's messages to other people are queued with the action, whatever befalls the reply.
 
 For each command that tells someone else, Telegram refuses the answer to whoever acted once
-(a 502, or a 429 flood wait): the other person still gets their message.
+(a 502, or a 429 flood wait): the other person still gets their message, and the answer is sent
+again rather than replaced by an apology.
 """
 
 from __future__ import annotations
@@ -85,9 +86,11 @@ async def test_a_failed_answer_loses_no_notice(
     await action.before(bot)
     told_before = len(bot.messages(action.told))
     bot.fail_next("sendMessage", status, retry_after=retry_after, chat_id=action.actor)
-    await said(bot, action.actor, action.command)
+    [answer] = await said(bot, action.actor, action.command)
     news = await bot.wait_for_messages(action.told, told_before + 1)
     assert news[-1]["text"].startswith(action.starts)
+    assert not answer["text"].startswith("Rất tiếc")  # the apology
+    assert [call.status for call in bot.rejected_calls] == [status]
 
 
 @pytest.mark.parametrize(("status", "retry_after"), [(502, 0), (429, 1)], ids=["502", "429"])
