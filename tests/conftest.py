@@ -115,6 +115,14 @@ def fake() -> Iterator[FakeBotAPI]:
 
 
 @pytest.fixture
+def limited() -> Iterator[FakeBotAPI]:
+    """The fake Bot API enforcing Telegram's flood limits (answers 429 past them)."""
+    with FakeBotAPI(token=TOKEN, rate_limits=True) as server:
+        yield server
+        server.assert_no_invalid_calls()
+
+
+@pytest.fixture
 def settings(fake: FakeBotAPI, database_url: str) -> Settings:
     """Settings pointing the bot at the fake and the test database."""
     return Settings(token=TOKEN, telegram_base_url=fake.base_url, database_url=database_url)

@@ -5,8 +5,6 @@ The fake enforces Telegram's flood control here, and the bot runs with its real 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
@@ -16,7 +14,7 @@ from models import OutboxKind
 from sandbox.botapi import FakeBotAPI
 from scheduler.budget import Budget
 from services.container import Services
-from tests.conftest import TOKEN, Clock
+from tests.conftest import Clock
 from tests.factories import ORG_CHATS, Org, make_employee
 
 LEADER, STAFF = ORG_CHATS["leader"], ORG_CHATS["staff"]
@@ -25,11 +23,9 @@ CROWD = 120
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeBotAPI]:
+def fake(limited: FakeBotAPI) -> FakeBotAPI:
     """The fake Bot API answering 429 past Telegram's limits, as Telegram does."""
-    with FakeBotAPI(token=TOKEN, rate_limits=True) as server:
-        yield server
-        server.assert_no_invalid_calls()
+    return limited
 
 
 @pytest.fixture
@@ -97,3 +93,17 @@ async def test_a_replayed_press_on_a_handled_code_edits_nothing(bot: FakeBotAPI)
     assert bot.callback_answers[-1]["text"] == "Mã công việc #1 đã được xử lý trước đó."
     assert len(bot.calls_of("editMessageText")) == 1
     assert bot.rejected_calls == []
+
+
+@pytest.mark.parametrize("budget", [Budget(patience=1.2)])  # overrides the fixture
+@pytest.mark.usefixtures("org")
+async def test_an_answer_refused_past_patience_is_dropped_without_an_apology(
+    bot: FakeBotAPI, caplog: pytest.LogCaptureFixture
+) -> None:
+    bot.fail_next("sendMessage", 502, count=2, chat_id=STAFF)
+    bot.send_text(bot.user(STAFF, "H"), "/myscore")
+    bot.send_text(bot.user(STAFF, "H"), "/help")  # handled once the first update is done with
+    [answer] = await bot.wait_for_messages(STAFF, 1, timeout=15)
+    assert "/myscore" in answer["text"] and "Tổng điểm" not in answer["text"]
+    assert [call.status for call in bot.rejected_calls] == [502, 502]
+    assert "sendMessage to chat 701 dropped after 2 tries" in caplog.text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -27,14 +27,6 @@ from tests.factories import HANOI, ORG_CHATS, Org, local
 
 NOW = datetime(2026, 11, 9, 2, 0, tzinfo=UTC)  # Monday 09:00 in Hà Nội
 CHAT = 5_000
-
-
-@pytest.fixture
-def limited() -> Iterator[FakeBotAPI]:
-    """The fake Bot API enforcing Telegram's flood limits (answers 429 past them)."""
-    with FakeBotAPI(token=TOKEN, rate_limits=True) as server:
-        yield server
-        server.assert_no_invalid_calls()
 
 
 @pytest.fixture
