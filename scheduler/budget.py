@@ -126,7 +126,7 @@ class Budget(BaseRateLimiter[str]):
         """Make one Bot API call within the budget; an answer is tried again within patience."""
         chat, shown = _chat_of(data), _shown_key(endpoint, data)
         content = _content(data)
-        if shown is not None and endpoint.startswith("edit") and self._shown.get(shown) == content:
+        if shown is not None and self._shown.get(shown) == content:
             log.debug("message %s in chat %s already shows this; not edited", shown[1], shown[0])
             return True
         answer = rate_limit_args != OUTBOX and (chat is not None or "callback_query_id" in data)
@@ -158,7 +158,9 @@ class Budget(BaseRateLimiter[str]):
             await asyncio.sleep(delay)
 
     def _held(self, chat_id: int | None) -> float:
-        held = max(self._resume, self._chat_resume.get(chat_id, 0.0) if chat_id else 0.0)
+        held = max(
+            self._resume, self._chat_resume.get(chat_id, 0.0) if chat_id is not None else 0.0
+        )
         return max(0.0, held - time.monotonic())
 
     def _remember(self, endpoint: str, result: Result, content: str) -> None:
@@ -193,6 +195,7 @@ def _counts(endpoint: str) -> bool:
 
 
 def _shown_key(endpoint: str, data: dict[str, Any]) -> tuple[int, int] | None:
+    """The message an edit of its text is for."""
     chat, message = _chat_of(data), data.get("message_id")
     if endpoint != "editMessageText" or chat is None or not isinstance(message, int):
         return None
