@@ -32,6 +32,7 @@ from telegram.ext import BaseRateLimiter, ExtBot
 log = logging.getLogger(__name__)
 OUTBOX = "outbox"  # the rate-limit argument of the outbox worker's sends
 LONG_WAIT = 30.0  # a flood wait longer than this holds only its own chat
+CATCH_UP = 4  # turns of the overall pace a late send may make up
 BACKOFF = (0.5, 1.0, 2.0, 4.0, 8.0)  # seconds between tries of an answer after a 5xx; then 8 s
 SHOWN = 10_000  # messages whose last content is remembered, to skip edits that change nothing
 _CONTENT = ("text", "parse_mode", "entities", "reply_markup", "link_preview_options")
@@ -106,8 +107,10 @@ class Budget(BaseRateLimiter[str]):
                     ready = max(ready, sent[0] + 60)
                 if ready <= now:
                     # Keep to the schedule rather than to the (late) wake-up, or the rate drifts
-                    # below the limit; only a small lag is made up, never a burst after idling.
-                    self._next_any = max(self._next_any, now - self.interval / 2) + self.interval
+                    # below the limit; a lag of a few turns (a late wake-up, the next batch's
+                    # claim) is made up, never a burst after idling.
+                    lag = now - CATCH_UP * self.interval
+                    self._next_any = max(self._next_any, lag) + self.interval
                     self._chats[chat_id] = (tokens - 1, now)
                     if chat_id < 0:
                         sent.append(now)
