@@ -29,7 +29,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, delete, insert, make_url, text, update
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col
-from telegram import Bot
 
 from benchmarks.scratch import postgres_schema
 from kpi import reminders
@@ -39,7 +38,8 @@ from kpi.policy import Policy, load_policy
 from models import Employee, OutboxKind, OutboxMessage, Position, SweepMark, Unit, WorkCode
 from models.db import make_engine, make_session_factory, normalize_url, upgrade
 from sandbox.botapi import FakeBotAPI
-from scheduler.delivery import Deliverer, DeliveryReport, Pacer
+from scheduler.budget import paced_bot
+from scheduler.delivery import Deliverer, DeliveryReport
 from scheduler.sweep import run_sweep
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -204,8 +204,8 @@ async def deliver(db: sessionmaker[Session], count: int) -> tuple[float, int, De
         ]
         post(session, drafts, now=T)
     with FakeBotAPI(token=TOKEN, rate_limits=True) as fake:
-        async with Bot(TOKEN, base_url=fake.base_url) as bot:
-            worker = Deliverer(db=db, bot=bot, clock=lambda: T, pacer=Pacer())
+        async with paced_bot(TOKEN, fake.base_url) as bot:
+            worker = Deliverer(db=db, bot=bot, clock=lambda: T)
             start = time.perf_counter()
             report = await worker.deliver_due()
             seconds = time.perf_counter() - start
@@ -231,7 +231,7 @@ def run(engine: Engine, codes: int, messages: int) -> None:
         )
     seconds, flooded, report = asyncio.run(deliver(db, messages))
     rate = report.sent / seconds
-    print(f"delivery: {messages} messages to {messages} chats, flood limits on, the real Pacer:")
+    print(f"delivery: {messages} messages to {messages} chats, flood limits on, the real budget:")
     print(
         f"  {report.sent} sent in {seconds:.2f} s = {rate:.2f} msg/s ({rate / 30:.1%} of 30/s); "
         f"{flooded} answered 429; {report.later} left for later"

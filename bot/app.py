@@ -13,7 +13,6 @@ from telegram import BotCommand, Update
 from telegram.constants import ParseMode
 from telegram.error import NetworkError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -33,6 +32,7 @@ from handlers.menu import menu
 from kpi.policy import Policy
 from locales.i18n import LOCALES, Translator
 from notices.callbacks import AppealButton, ChartButton, WorkCodeButton
+from scheduler.budget import Budget, Dropped
 from scheduler.jobs import register_jobs
 from services.container import Services, system_clock
 from services.telemetry import Telemetry
@@ -54,11 +54,16 @@ def services_for(
 
 
 def build_application(
-    settings: Settings, svc: Services, *, sweep_every: float | None = 60.0
+    settings: Settings,
+    svc: Services,
+    *,
+    sweep_every: float | None = 60.0,
+    budget: Budget | None = None,
 ) -> Application:  # type: ignore[type-arg]
     """The Application with every handler and the scheduler, talking to the configured Bot API.
 
     `sweep_every` is the sweep's period in seconds; None leaves sweeping to the caller (tests).
+    `budget` paces every call (default: Telegram's limits).
     """
     base_url = settings.telegram_base_url.rstrip("/")
     application = (
@@ -69,8 +74,8 @@ def build_application(
         .request(ObservedRequest(svc.telemetry, connection_pool_size=256))
         .get_updates_request(ObservedRequest(svc.telemetry))
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
-        # Flood waits reach the outbox worker, which reschedules; replies are rare enough.
-        .rate_limiter(AIORateLimiter(max_retries=0))
+        # One send path for answers and the outbox: Telegram's limits, flood waits, retries.
+        .rate_limiter(budget or Budget())
         .post_init(_publish_commands)
         .build()
     )
@@ -167,8 +172,14 @@ async def _publish_commands(application: Application) -> None:  # type: ignore[t
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Log the failure by ids only, and tell the user something went wrong."""
+    """Log the failure by ids only, and tell the user something went wrong.
+
+    An answer Telegram kept refusing was logged when dropped; no apology takes its place.
+    """
     update_id = update.update_id if isinstance(update, Update) else None
+    if isinstance(context.error, Dropped):
+        log.warning("update %s: the answer was dropped", update_id)
+        return
     log.error("update %s failed", update_id, exc_info=context.error)
     if not isinstance(update, Update) or update.effective_chat is None:
         return

@@ -9,6 +9,7 @@ from handlers.caller import LinkedCaller, linked
 from handlers.edits import edit
 from kpi import appeals
 from kpi.appeals import AppealOutcome
+from kpi.outbox import Draft
 from locales.i18n import N_
 from models import Appeal, Deduction, Employee
 from notices.appeals import (
@@ -51,6 +52,12 @@ async def cmd_appeal(caller: LinkedCaller) -> None:
             tr._("Usage: /appeal ID REASON, e.g. /appeal 12 I was on a business trip")
         )
         return
+    asks: list[Draft] = []  # whoever may decide is asked with the filing, in its transaction
+
+    def ask(done: appeals.AppealResult) -> list[Draft]:
+        asks.extend(_to_decider(caller, done))
+        return asks
+
     result = appeals.appeal(
         session=caller.session,
         actor=caller.employee,
@@ -59,15 +66,23 @@ async def cmd_appeal(caller: LinkedCaller) -> None:
         now=caller.now,
         calendar=caller.calendar,
         policy=caller.svc.policy,
+        tell=caller.tells(ask),
     )
     if result.appeal is None:
         await caller.reply(tr._(APPEAL_REFUSALS[result.outcome], id=digits))
         return
-    # Filed, or asked again while it waits: whoever may decide now is asked, each once.
-    filed, deduction = result.appeal, cast(Deduction, result.deduction)
-    asks = appeal_notices(caller.session, caller.occasion, filed, deduction, caller.employee)
-    caller.notify(asks)
+    if result.outcome is AppealOutcome.ALREADY_APPEALED:
+        # Asked again while it waits: whoever may decide now is asked, each once.
+        filed, deduction = result.appeal, cast(Deduction, result.deduction)
+        asks = appeal_notices(caller.session, caller.occasion, filed, deduction, caller.employee)
+        caller.notify(asks)
     await caller.reply(tr._(_filed_answer(result.outcome, asked=bool(asks)), id=digits))
+
+
+def _to_decider(caller: LinkedCaller, done: appeals.AppealResult) -> list[Draft]:
+    """The messages asking for a decision on the filed appeal, with their buttons."""
+    filed, deduction = cast(Appeal, done.appeal), cast(Deduction, done.deduction)
+    return appeal_notices(caller.session, caller.occasion, filed, deduction, caller.employee)
 
 
 def _filed_answer(outcome: AppealOutcome, *, asked: bool) -> str:
@@ -101,6 +116,7 @@ async def on_decision(caller: LinkedCaller) -> None:
         appeal_id=button.appeal_id,
         accept=button.accept,
         now=caller.now,
+        tell=caller.tells(lambda done: [_to_appellant(caller, done, button.accept)]),
     )
     if result.outcome is not AppealOutcome.OK:
         refusal = tr._(APPEAL_REFUSALS[result.outcome], id=button.appeal_id)
@@ -113,4 +129,10 @@ async def on_decision(caller: LinkedCaller) -> None:
         text = appeal_text(tr, caller.svc.policy, filed, deduction, employee) + "\n" + decided
         await edit(caller.context.bot, caller.message.chat.id, caller.message.message_id, text)
     await caller.query.answer(decided)
-    caller.notify([decision_notice(caller.occasion, filed, deduction, employee, button.accept)])
+
+
+def _to_appellant(caller: LinkedCaller, done: appeals.DecideResult, accept: bool) -> Draft | None:
+    """The appellant's notice of the decision."""
+    filed, deduction = cast(Appeal, done.appeal), cast(Deduction, done.deduction)
+    employee = caller.session.get_one(Employee, filed.employee_id)
+    return decision_notice(caller.occasion, filed, deduction, employee, accept)

@@ -11,6 +11,7 @@ from handlers.caller import LinkedCaller, linked
 from handlers.edits import edit
 from handlers.workcode_replies import done, prompt, refusal
 from kpi import workcodes
+from kpi.outbox import Tell
 from kpi.workcodes import WorkCodeOutcome, WorkCodeResult
 from models import Employee, WorkCode, WorkCodeAction, WorkCodeStatus
 from notices.approvals import handled_card, response_notice
@@ -54,7 +55,7 @@ async def on_button(caller: LinkedCaller) -> None:
     pressed = None if button.on_list else (caller.message.chat.id, caller.message.message_id)
     result = _press(caller, button)
     if button.action is WorkCodeAction.APPROVE or result.outcome is not WorkCodeOutcome.OK:
-        answer = await _conclude(caller, result, button.action, button.code_id, "", pressed)
+        answer = await _conclude(caller, result, button.action, button.code_id, pressed)
         await caller.query.answer(answer, show_alert=result.outcome is not WorkCodeOutcome.OK)
         return
     expect(caller.context, Awaiting(button.action, button.code_id, button.cycle, pressed))
@@ -71,6 +72,7 @@ def _press(caller: LinkedCaller, button: WorkCodeButton) -> WorkCodeResult:
             actor=caller.employee,
             now=caller.now,
             cycle=button.cycle,
+            tell=_to_author(caller, WorkCodeAction.APPROVE, ""),
         )
     return workcodes.check_response(
         session=caller.session,
@@ -87,20 +89,34 @@ async def answer(caller: LinkedCaller, awaiting: Awaiting, text: str) -> None:
     if result.outcome in _ASKED:
         expect(caller.context, awaiting)  # ask again
     code_id = cast(int, awaiting.code_id)
-    await caller.reply(
-        await _conclude(caller, result, awaiting.action, code_id, text, awaiting.pressed)
-    )
+    await caller.reply(await _conclude(caller, result, awaiting.action, code_id, awaiting.pressed))
 
 
 def _respond(caller: LinkedCaller, awaiting: Awaiting, text: str) -> WorkCodeResult:
     code_id, cycle = cast(int, awaiting.code_id), awaiting.cycle
     session, leader, now = caller.session, caller.employee, caller.now
+    tell = _to_author(caller, awaiting.action, text)
     if awaiting.action is WorkCodeAction.REJECT:
         return workcodes.reject(
-            session=session, code_id=code_id, actor=leader, reason=text, now=now, cycle=cycle
+            session=session,
+            code_id=code_id,
+            actor=leader,
+            reason=text,
+            now=now,
+            cycle=cycle,
+            tell=tell,
         )
     return workcodes.give_opinion(
-        session=session, code_id=code_id, actor=leader, text=text, now=now, cycle=cycle
+        session=session, code_id=code_id, actor=leader, text=text, now=now, cycle=cycle, tell=tell
+    )
+
+
+def _to_author(caller: LinkedCaller, action: WorkCodeAction, text: str) -> Tell[WorkCode]:
+    """The author's notice of the approver's response, queued with it."""
+    return caller.tells(
+        lambda code: [
+            response_notice(caller.session, caller.occasion, code, action, caller.employee, text)
+        ]
     )
 
 
@@ -109,19 +125,15 @@ async def _conclude(
     result: WorkCodeResult,
     action: WorkCodeAction,
     code_id: int,
-    text: str,
     pressed: tuple[int, int] | None,
 ) -> str:
-    """Bring the messages up to date and tell the employee; the answer for the approver."""
+    """Bring the approver's messages up to date; the answer for the approver."""
     code = result.code
     if code is not None and (result.outcome is WorkCodeOutcome.OK or _settled(code, pressed)):
         await show_state(caller, code, pressed)
     if result.outcome is not WorkCodeOutcome.OK:
         return refusal(caller.tr, result.outcome, code_id)
-    code = cast(WorkCode, code)
-    notice = response_notice(caller.session, caller.occasion, code, action, caller.employee, text)
-    caller.notify([notice])
-    return done(caller.tr, action, cast(int, code.id))
+    return done(caller.tr, action, cast(int, cast(WorkCode, code).id))
 
 
 def _settled(code: WorkCode, pressed: tuple[int, int] | None) -> bool:

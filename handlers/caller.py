@@ -22,7 +22,7 @@ from telegram.ext import ContextTypes
 
 from kpi import org, outbox
 from kpi.calendar import WorkCalendar
-from kpi.outbox import Draft
+from kpi.outbox import Done, Draft, Tell
 from locales.i18n import N_, Translator, pick_locale
 from models import Employee, Role
 from notices.callbacks import CallbackData
@@ -114,12 +114,24 @@ class Caller:
         for number, text in enumerate(texts, start=1):
             await self.reply(text, **(options if number == len(texts) else {}))
 
-    def notify(self, drafts: Sequence[Draft | None]) -> None:
-        """Queue messages for other people's chats, commit, and ring for their delivery."""
-        ready = [draft for draft in drafts if draft is not None]
-        if ready:
-            outbox.post(self.session, ready, now=self.now)
+    def notify(self, drafts: Sequence[Draft]) -> None:
+        """Queue messages no action of this update saves (asking again), commit, ring."""
+        if drafts:
+            outbox.post(self.session, drafts, now=self.now)
             self.svc.doorbell.ring()
+
+    def tells(self, drafting: Callable[[Done], Sequence[Draft | None]]) -> Tell[Done]:
+        """`drafting` as what an action owes others: queued with the action, delivered at once.
+
+        The action calls it in its transaction; the doorbell's delivery runs only once this
+        handler next awaits (its reply), after the action committed.
+        """
+
+        def tell(done: Done) -> Sequence[Draft | None]:
+            self.svc.doorbell.ring()
+            return drafting(done)
+
+        return tell
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from typing import cast
 from handlers.arguments import number, words
 from handlers.caller import LinkedCaller, linked
 from kpi import deductions
+from kpi.outbox import Draft
 from locales.i18n import N_
 from models import Deduction, Employee
 from notices.deductions import cancellation_notice, deduction_notice
@@ -63,6 +64,7 @@ async def cmd_deduct(caller: LinkedCaller) -> None:
         reason=request.reason,
         now=caller.now,
         policy=caller.svc.policy,
+        tell=caller.tells(lambda done: [_logged(caller, done)]),
     )
     if result.outcome is not deductions.Outcome.OK:
         await caller.reply(caller.tr._(DEDUCT_REFUSALS[result.outcome], id=None))
@@ -70,7 +72,12 @@ async def cmd_deduct(caller: LinkedCaller) -> None:
     deduction, employee = cast(Deduction, result.deduction), cast(Employee, result.employee)
     name = escape(employee.full_name)
     await caller.reply(caller.tr._(LOGGED, id=deduction.id, name=name))
-    caller.notify([deduction_notice(caller.occasion, employee, deduction, caller.employee)])
+
+
+def _logged(caller: LinkedCaller, done: deductions.DeductResult) -> Draft | None:
+    """The employee's notice of the deduction the caller logged."""
+    employee, deduction = cast(Employee, done.employee), cast(Deduction, done.deduction)
+    return deduction_notice(caller.occasion, employee, deduction, caller.employee)
 
 
 def _request(args: list[str]) -> _Request | None:
@@ -107,11 +114,16 @@ async def cmd_reverse(caller: LinkedCaller) -> None:
         deduction_id=int(digits),
         reason=args[1],
         now=caller.now,
+        tell=caller.tells(lambda done: [_cancelled(caller, done, args[1])]),
     )
     if result.outcome is not deductions.Outcome.OK:
         await caller.reply(tr._(DEDUCT_REFUSALS[result.outcome], id=digits))
         return
     await caller.reply(tr._("Deduction #{id} is cancelled.", id=digits))
-    deduction = cast(Deduction, result.deduction)
+
+
+def _cancelled(caller: LinkedCaller, done: deductions.ReverseResult, reason: str) -> Draft | None:
+    """The employee's notice that HR cancelled one of their deductions."""
+    deduction = cast(Deduction, done.deduction)
     employee = caller.session.get_one(Employee, deduction.employee_id)
-    caller.notify([cancellation_notice(caller.occasion, employee, deduction, args[1])])
+    return cancellation_notice(caller.occasion, employee, deduction, reason)

@@ -13,6 +13,7 @@ from handlers.awaiting import Awaiting, expect
 from handlers.caller import LinkedCaller, linked
 from handlers.workcode_replies import done, prompt, refusal
 from kpi import workcodes
+from kpi.outbox import Tell
 from kpi.workcodes import WorkCodeOutcome, WorkCodeResult
 from locales.i18n import N_
 from models import Employee, WorkCode, WorkCodeAction
@@ -41,6 +42,7 @@ async def open_code(caller: LinkedCaller, title: str) -> None:
         now=caller.now,
         calendar=caller.calendar,
         days=caller.svc.policy.deadline_days,
+        tell=_to_approver(caller),
     )
     await _submitted(caller, result)
 
@@ -85,6 +87,7 @@ async def cmd_resubmit(caller: LinkedCaller) -> None:
         now=caller.now,
         calendar=caller.calendar,
         days=caller.svc.policy.deadline_days,
+        tell=_to_approver(caller),
     )
     await _submitted(caller, result, code_id, resubmitted=True)
 
@@ -119,4 +122,8 @@ async def _submitted(
     )
     opened = caller.tr._(sent, id=code.id, leader=escape(approver.full_name))
     await caller.reply("\n".join([opened, *deadline_lines(caller.tr, code, caller.occasion)]))
-    caller.notify([new_code_notice(caller.session, caller.occasion, code)])
+
+
+def _to_approver(caller: LinkedCaller) -> Tell[WorkCode]:
+    """The approver's card of a code opened or resubmitted, queued with it."""
+    return caller.tells(lambda code: [new_code_notice(caller.session, caller.occasion, code)])

@@ -22,10 +22,12 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, or_, update
 from sqlmodel import Session, col, select
 
+from kpi import outbox
 from kpi.audit import record
 from kpi.calendar import WorkCalendar
 from kpi.deductions import MAX_REASON, add_reversal, clean_reason, reversal_of
 from kpi.org import admins, is_admin, leader_of
+from kpi.outbox import Tell
 from kpi.policy import Policy
 from models import Appeal, AppealStatus, Deduction, Employee
 from models.db import insert_ignoring_duplicates
@@ -86,8 +88,13 @@ def appeal(
     now: datetime,
     calendar: WorkCalendar,
     policy: Policy,
+    tell: Tell[AppealResult] | None = None,
 ) -> AppealResult:
-    """The deduction's employee asks for it to be reversed, in time and once at a time; commits."""
+    """The deduction's employee asks for it to be reversed, in time and once at a time; commits.
+
+    What `tell` drafts about the filed appeal (the decider's buttons) is queued in the same
+    transaction.
+    """
     deduction = session.get(Deduction, deduction_id)
     if deduction is None or deduction.employee_id != actor.id:
         return AppealResult(AppealOutcome.NOT_FOUND)  # never reveal someone else's deduction
@@ -102,10 +109,16 @@ def appeal(
     if not text or len(text) > MAX_REASON:
         outcome = AppealOutcome.REASON_TOO_LONG if text else AppealOutcome.REASON_REQUIRED
         return AppealResult(outcome, deduction=deduction)
-    return _file(session, deduction, text, now)
+    return _file(session, deduction, text, now, tell)
 
 
-def _file(session: Session, deduction: Deduction, reason: str, now: datetime) -> AppealResult:
+def _file(
+    session: Session,
+    deduction: Deduction,
+    reason: str,
+    now: datetime,
+    tell: Tell[AppealResult] | None,
+) -> AppealResult:
     """Insert the pending appeal unless another one got there first."""
     values = {
         "deduction_id": deduction.id,
@@ -129,8 +142,10 @@ def _file(session: Session, deduction: Deduction, reason: str, now: datetime) ->
         subject=f"appeal:{filed.id}",
         details=details,
     )
+    done = AppealResult(AppealOutcome.OK, filed, deduction)
+    outbox.tell(session, tell, done, now=now)
     session.commit()
-    return AppealResult(AppealOutcome.OK, filed, deduction)
+    return done
 
 
 def choose_decider(*, session: Session, deduction: Deduction) -> int | None:
@@ -150,8 +165,12 @@ def decide(
     accept: bool,
     reason: str = "",
     now: datetime,
+    tell: Tell[DecideResult] | None = None,
 ) -> DecideResult:
-    """The decider (or any admin) accepts or rejects a pending appeal, once; commits."""
+    """The decider (or any admin) accepts or rejects a pending appeal, once; commits.
+
+    What `tell` drafts about the decision is queued in the same transaction.
+    """
     filed = session.get(Appeal, appeal_id, populate_existing=True)
     if filed is None:
         return DecideResult(AppealOutcome.NOT_FOUND)
@@ -167,7 +186,7 @@ def decide(
     note = clean_reason(reason)
     if len(note) > MAX_REASON:
         return DecideResult(AppealOutcome.REASON_TOO_LONG, filed, deduction)
-    return _settle(session, filed, deduction, actor_id, accept, note, now)
+    return _settle(session, filed, deduction, actor_id, accept, note, now, tell)
 
 
 def _settle(
@@ -178,6 +197,7 @@ def _settle(
     accept: bool,
     note: str,
     now: datetime,
+    tell: Tell[DecideResult] | None,
 ) -> DecideResult:
     """Decide if still pending, reversing the deduction on acceptance, in one transaction."""
     status = AppealStatus.ACCEPTED if accept else AppealStatus.REJECTED
@@ -201,9 +221,11 @@ def _settle(
     record(
         session, at=now, actor_id=actor_id, action="appeal.decide", subject=subject, details=details
     )
-    session.commit()
     session.refresh(filed)
-    return DecideResult(AppealOutcome.OK, filed, deduction, reversal)
+    done = DecideResult(AppealOutcome.OK, filed, deduction, reversal)
+    outbox.tell(session, tell, done, now=now)
+    session.commit()
+    return done
 
 
 def _reverse(

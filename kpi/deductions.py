@@ -15,7 +15,9 @@ from typing import cast
 
 from sqlmodel import Session, col, select
 
+from kpi import outbox
 from kpi.audit import record
+from kpi.outbox import Tell
 from kpi.policy import Criterion, Policy
 from kpi.workcodes import clean_text
 from models import Deduction, DeductionSource, Employee, Position, Role
@@ -128,8 +130,12 @@ def deduct(
     reason: str,
     now: datetime,
     policy: Policy,
+    tell: Tell[DeductResult] | None = None,
 ) -> DeductResult:
-    """Log a deduction: leaders for their direct reports, admins for anyone else; commits."""
+    """Log a deduction: leaders for their direct reports, admins for anyone else; commits.
+
+    What `tell` drafts about the deduction is queued in the same transaction.
+    """
     actor_id = _id(actor)
     employee = _target(session, actor_id, employee_code.strip())
     if isinstance(employee, Outcome):
@@ -158,8 +164,10 @@ def deduct(
     session.add(row)
     session.flush()
     _audit(session, now, actor_id, "deduction.manual", row)
+    done = DeductResult(Outcome.OK, row, employee)
+    outbox.tell(session, tell, done, now=now)
     session.commit()
-    return DeductResult(Outcome.OK, row, employee)
+    return done
 
 
 def _target(session: Session, actor_id: int, code: str) -> Employee | Outcome:
@@ -193,9 +201,18 @@ def _criterion_of(
 
 
 def reverse(
-    *, session: Session, actor: Employee, deduction_id: int, reason: str, now: datetime
+    *,
+    session: Session,
+    actor: Employee,
+    deduction_id: int,
+    reason: str,
+    now: datetime,
+    tell: Tell[ReverseResult] | None = None,
 ) -> ReverseResult:
-    """An admin cancels a deduction by a new reversal row, at most once (race-safe); commits."""
+    """An admin cancels a deduction by a new reversal row, at most once (race-safe); commits.
+
+    What `tell` drafts about the reversal is queued in the same transaction.
+    """
     actor_id = _id(actor)
     if not is_admin(session, actor_id):
         return ReverseResult(Outcome.NOT_ALLOWED)
@@ -219,8 +236,10 @@ def reverse(
         existing = reversal_of(session=session, deduction_id=deduction_id)
         return ReverseResult(Outcome.ALREADY_REVERSED, original, existing)
     _audit(session, now, actor_id, "deduction.reverse", reversal)
+    done = ReverseResult(Outcome.OK, original, reversal)
+    outbox.tell(session, tell, done, now=now)
     session.commit()
-    return ReverseResult(Outcome.OK, original, reversal)
+    return done
 
 
 def _audit(

@@ -5,10 +5,10 @@ Claiming and settling rows for delivery belong to the delivery worker (`schedule
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import CursorResult, func, update
 from sqlmodel import Session, col, select
@@ -30,6 +30,20 @@ class Draft:
     reply_markup: str | None = None  # JSON of an InlineKeyboardMarkup
     employee_id: int | None = None
     work_code_id: int | None = None
+
+
+Done = TypeVar("Done")
+# Drafts the messages an action owes other people, from what it did. The action calls it in its own
+# transaction, before it commits, and queues the drafts there: they are sent if and only if the
+# action is kept, whatever becomes of the answer to whoever acted.
+Tell = Callable[[Done], Sequence[Draft | None]]
+
+
+def tell(session: Session, drafting: Tell[Done] | None, done: Done, *, now: datetime) -> int:
+    """Queue what `drafting` says `done` owes others (no commit); the number added."""
+    if drafting is None:
+        return 0
+    return enqueue(session, [draft for draft in drafting(done) if draft is not None], now=now)
 
 
 def enqueue(session: Session, drafts: Sequence[Draft], *, now: datetime) -> int:

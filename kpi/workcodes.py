@@ -17,10 +17,12 @@ import sqlalchemy as sa
 from sqlalchemy import CursorResult, update
 from sqlmodel import Session, col, select
 
+from kpi import outbox
 from kpi.audit import record
 from kpi.calendar import WorkCalendar
 from kpi.deadlines import deadline_columns
 from kpi.org import leader_of
+from kpi.outbox import Tell
 from models import Employee, WorkCode, WorkCodeAction, WorkCodeEvent, WorkCodeStatus
 
 MAX_TITLE = 200
@@ -105,8 +107,12 @@ def open_work_code(
     now: datetime,
     calendar: WorkCalendar,
     days: int,
+    tell: Tell[WorkCode] | None = None,
 ) -> WorkCodeResult:
-    """Open a code for the author's current leader to approve, due `days` after `now`; commits."""
+    """Open a code for the author's current leader to approve, due `days` after `now`; commits.
+
+    What `tell` drafts about the new code is queued in the same transaction.
+    """
     author_id = _id(author)
     approver_id = leader_of(session, author_id)
     if approver_id is None:
@@ -131,15 +137,22 @@ def open_work_code(
     session.add(code)
     session.flush()
     _trail(session, _id(code), 1, approver_id, author_id, now, WorkCodeAction.OPEN)
+    outbox.tell(session, tell, code, now=now)
     session.commit()
     return WorkCodeResult(WorkCodeOutcome.OK, code)
 
 
 def approve(
-    *, session: Session, code_id: int, actor: Employee, now: datetime, cycle: int | None = None
+    *,
+    session: Session,
+    code_id: int,
+    actor: Employee,
+    now: datetime,
+    cycle: int | None = None,
+    tell: Tell[WorkCode] | None = None,
 ) -> WorkCodeResult:
     """The approver approves an open code (final); `cycle` is the one the button was made for."""
-    return _respond(session, code_id, actor, now, cycle, WorkCodeAction.APPROVE, "")
+    return _respond(session, code_id, actor, now, cycle, WorkCodeAction.APPROVE, "", tell)
 
 
 def reject(
@@ -150,9 +163,10 @@ def reject(
     reason: str,
     now: datetime,
     cycle: int | None = None,
+    tell: Tell[WorkCode] | None = None,
 ) -> WorkCodeResult:
     """The approver rejects an open code with a reason (final)."""
-    return _respond(session, code_id, actor, now, cycle, WorkCodeAction.REJECT, reason)
+    return _respond(session, code_id, actor, now, cycle, WorkCodeAction.REJECT, reason, tell)
 
 
 def give_opinion(
@@ -163,9 +177,10 @@ def give_opinion(
     text: str,
     now: datetime,
     cycle: int | None = None,
+    tell: Tell[WorkCode] | None = None,
 ) -> WorkCodeResult:
     """The approver returns an open code to its author with an opinion."""
-    return _respond(session, code_id, actor, now, cycle, WorkCodeAction.OPINION, text)
+    return _respond(session, code_id, actor, now, cycle, WorkCodeAction.OPINION, text, tell)
 
 
 def check_response(
@@ -197,6 +212,7 @@ def _respond(
     cycle: int | None,
     action: WorkCodeAction,
     text: str,
+    tell: Tell[WorkCode] | None,
 ) -> WorkCodeResult:
     code = _participant(session, code_id, actor, action, cycle)
     if isinstance(code, WorkCodeResult):
@@ -210,7 +226,7 @@ def _respond(
     closed_at = now if status in FINAL_STATUSES else None
     # A response stops the clock: the sweep no longer looks at the code.
     values = {"status": status.value, "closed_at": closed_at, "next_event_at": None}
-    return _transition(session, code, actor, now, action, values, text=text)
+    return _transition(session, code, actor, now, action, values, text=text, tell=tell)
 
 
 def resubmit(
@@ -221,6 +237,7 @@ def resubmit(
     now: datetime,
     calendar: WorkCalendar,
     days: int,
+    tell: Tell[WorkCode] | None = None,
 ) -> WorkCodeResult:
     """The author sends a returned code back: a new cycle, deadline and current leader; commits."""
     code = _participant(session, code_id, actor, WorkCodeAction.RESUBMIT)
@@ -242,7 +259,7 @@ def resubmit(
         "next_event_at": now,
         "reminded_slots": 0,
     }
-    return _transition(session, code, actor, now, WorkCodeAction.RESUBMIT, values)
+    return _transition(session, code, actor, now, WorkCodeAction.RESUBMIT, values, tell=tell)
 
 
 def withdraw(
@@ -287,8 +304,12 @@ def _transition(
     values: dict[str, Any],
     *,
     text: str = "",
+    tell: Tell[WorkCode] | None = None,
 ) -> WorkCodeResult:
-    """Apply `values` if the code is still as read; of racing callers exactly one wins."""
+    """Apply `values` if the code is still as read; of racing callers exactly one wins.
+
+    What `tell` drafts about the code as changed is queued in the same transaction.
+    """
     actor_id = _id(actor)
     side = WorkCode.approver_id if action in _RESPONSES else WorkCode.employee_id
     statement = (
@@ -312,6 +333,9 @@ def _transition(
         values.get("approver_id", code.approver_id),
     )
     _trail(session, _id(code), cycle, approver_id, actor_id, now, action, text)
+    if tell is not None:
+        session.refresh(code)
+        outbox.tell(session, tell, code, now=now)
     session.commit()
     session.refresh(code)
     return WorkCodeResult(WorkCodeOutcome.OK, code)

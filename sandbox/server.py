@@ -38,7 +38,8 @@ from sandbox.clock import ClockError, SandboxClock
 from sandbox.demo import Seeded, seed
 from sandbox.people import GUEST_ID, people_view
 from sandbox.web import make_app
-from scheduler.delivery import Deliverer, Pacer
+from scheduler.budget import Budget
+from scheduler.delivery import Deliverer
 from scheduler.jobs import DELIVERER
 from scheduler.sweep import run_sweep
 from services.container import Services
@@ -261,9 +262,8 @@ async def running(options: Options) -> AsyncIterator[Sandbox]:
 @asynccontextmanager
 async def _bot(settings: Settings, svc: Services) -> AsyncIterator[Application]:  # type: ignore[type-arg]
     """The real Application polling the emulator; sweeps happen when the clock moves."""
-    application = build_application(settings, svc, sweep_every=None)
     # The emulator has no flood control; the page should not wait a second per message.
-    application.bot_data[DELIVERER].pacer = Pacer(per_second=1000.0, chat_interval=0.0)
+    application = build_application(settings, svc, sweep_every=None, budget=Budget.unlimited())
     async with application:
         if application.post_init is not None:
             await application.post_init(application)  # run_polling() would call it

@@ -1,7 +1,9 @@
 """Claiming outbox rows for one delivery worker: claims, leases, the process probe, settling.
 
 Rows are claimed before they are sent and settled right after, one by one, so a crash loses no
-message and repeats at most the one in flight. Several workers never claim the same row: on
+message and repeats at most the one in flight. A message to a person goes to the Telegram account
+linked when it is claimed, not when it was queued (§6: after a relink, held ones too); while the
+person has no account linked, it waits. Several workers never claim the same row: on
 PostgreSQL they skip rows another worker has locked, and the claim itself is conditional.
 """
 
@@ -15,10 +17,10 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import ScalarSelect, func, or_, update
 from sqlmodel import Session, col, select
 
-from models import OutboxMessage, OutboxStatus
+from models import Employee, OutboxMessage, OutboxStatus
 
 LEASE = timedelta(minutes=2)  # a claim older than this is taken to belong to a dead worker
 # At one message a second per chat, a round then lasts well inside the lease.
@@ -37,10 +39,13 @@ def claim(
     """Expire stale rows, free dead workers' claims, then claim due rows in order; commits."""
     _expire(session, now)
     _release_dead_claims(session, wall)
+    _readdress(session)
     query = (
         select(col(OutboxMessage.id), col(OutboxMessage.chat_id))
         .where(
-            col(OutboxMessage.status) == OutboxStatus.PENDING, col(OutboxMessage.not_before) <= now
+            col(OutboxMessage.status) == OutboxStatus.PENDING,
+            col(OutboxMessage.not_before) <= now,
+            or_(col(OutboxMessage.employee_id).is_(None), _linked_chat().is_not(None)),
         )
         .order_by(col(OutboxMessage.id))
         .limit(limit)
@@ -93,6 +98,26 @@ def _in_turn(session: Session, due: Sequence[tuple[int, int]], now: datetime) ->
             chosen.append(row_id)
             per_chat[chat] += 1
     return chosen
+
+
+def _linked_chat() -> ScalarSelect[int | None]:
+    """The Telegram account linked now to the person an outbox row is for."""
+    linked = select(Employee.telegram_id).where(col(Employee.id) == OutboxMessage.employee_id)
+    return linked.scalar_subquery()
+
+
+def _readdress(session: Session) -> None:
+    """Point the waiting messages of people who linked another account since at that account."""
+    session.execute(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.status) == OutboxStatus.PENDING,
+            col(OutboxMessage.employee_id).is_not(None),
+            _linked_chat() != OutboxMessage.chat_id,
+        )
+        .values(chat_id=_linked_chat())
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _expire(session: Session, now: datetime) -> None:

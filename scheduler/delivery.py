@@ -1,12 +1,11 @@
-"""The delivery worker: sends the outbox in order, within Telegram's limits, surviving faults."""
+"""The delivery worker: sends the outbox in order, within the bot's budget, surviving faults."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
-import time
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -14,17 +13,18 @@ from enum import Enum
 
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
-from telegram import Bot, InlineKeyboardMarkup
+from telegram import InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
+from telegram.ext import ExtBot
 
 from kpi import outbox, workcodes
 from models import OutboxKind, OutboxMessage, OutboxStatus
 from scheduler import claims
+from scheduler.budget import LONG_WAIT, OUTBOX
 
 log = logging.getLogger(__name__)
 BATCH = 100
-LONG_WAIT = 30.0  # a flood wait longer than this frees the worker; the row waits in the database
 BACKOFF = (0.5, 1.0, 2.0, 4.0)  # seconds between tries after a network error or a 5xx
 
 
@@ -47,60 +47,17 @@ class DeliveryReport:
     failed: int = 0
 
 
-class Pacer:
-    """Telegram's limits: ~30 messages/s overall, 1/s per chat, 20/min per group."""
-
-    def __init__(
-        self, per_second: float = 29.0, chat_interval: float = 1.0, group_per_minute: int = 20
-    ) -> None:
-        self.interval = 1.0 / per_second
-        self.chat_interval = chat_interval
-        self.group_per_minute = group_per_minute
-        self._next_any = 0.0
-        self._next_chat: dict[int, float] = {}
-        self._groups: dict[int, deque[float]] = defaultdict(deque)
-        self._resume = 0.0
-        self._lock = asyncio.Lock()
-
-    def pause(self, seconds: float) -> None:
-        """Hold every send for `seconds` (Telegram's flood wait)."""
-        self._resume = max(self._resume, time.monotonic() + seconds)
-
-    async def wait(self, chat_id: int) -> None:
-        """Wait for this chat's next turn and take it."""
-        while True:
-            async with self._lock:
-                now = time.monotonic()
-                ready = max(self._next_any, self._resume, self._next_chat.get(chat_id, 0.0))
-                sent = self._groups[chat_id]
-                while sent and sent[0] <= now - 60:
-                    sent.popleft()
-                if chat_id < 0 and len(sent) >= self.group_per_minute:
-                    ready = max(ready, sent[0] + 60)
-                if ready <= now:
-                    # Keep to the schedule rather than to the (late) wake-up, or the rate drifts
-                    # below the limit; only a small lag is made up, never a burst after idling.
-                    self._next_any = max(self._next_any, now - self.interval / 2) + self.interval
-                    self._next_chat[chat_id] = now + self.chat_interval
-                    if chat_id < 0:
-                        sent.append(now)
-                    return
-            await asyncio.sleep(ready - now)
-
-
 class Deliverer:
-    """Claims due outbox rows and sends them; one round at a time per process."""
+    """Claims due outbox rows and sends them; one round at a time per process.
+
+    The bot's rate limiter is the `Budget` (`scheduler.budget`): it keeps these sends and the
+    bot's answers together within Telegram's limits.
+    """
 
     def __init__(
-        self,
-        *,
-        db: sessionmaker[Session],
-        bot: Bot,
-        clock: Callable[[], datetime],
-        pacer: Pacer | None = None,
+        self, *, db: sessionmaker[Session], bot: ExtBot[str], clock: Callable[[], datetime]
     ) -> None:
         self.db, self.bot, self.clock = db, bot, clock
-        self.pacer = pacer or Pacer()
         self.name = claims.worker_name()
         self._round = asyncio.Lock()
 
@@ -122,16 +79,11 @@ class Deliverer:
                 by_chat: dict[int, list[OutboxMessage]] = defaultdict(list)
                 for row in rows:
                     by_chat[row.chat_id].append(row)
-                await asyncio.gather(
-                    *(self._chat(chat, msgs, report) for chat, msgs in by_chat.items())
-                )
+                await asyncio.gather(*(self._chat(msgs, report) for msgs in by_chat.values()))
 
-    async def _chat(
-        self, chat_id: int, rows: Sequence[OutboxMessage], report: DeliveryReport
-    ) -> None:
+    async def _chat(self, rows: Sequence[OutboxMessage], report: DeliveryReport) -> None:
         """Send one chat's rows in order; after a failure the rest wait, to keep the order."""
         for index, row in enumerate(rows):
-            await self.pacer.wait(chat_id)
             result = await self._send(row)
             setattr(report, result.value, getattr(report, result.value) + 1)
             if result is SendResult.LATER:
@@ -148,12 +100,12 @@ class Deliverer:
                     if isinstance(exc.retry_after, timedelta)
                     else float(exc.retry_after)
                 )
-                if wait > LONG_WAIT:  # the row waits in the database, its chat's later ones too
+                # After a long wait the row waits in the database, its chat's later ones too.
+                if wait > LONG_WAIT:
                     return self._settle(
                         row, SendResult.LATER, not_before=self.clock() + timedelta(seconds=wait)
                     )
-                self.pacer.pause(wait)
-                await self.pacer.wait(row.chat_id)
+                # The budget holds every send for the wait, this one's next try included.
             except Forbidden as exc:
                 return self._blocked(row, exc)
             except BadRequest as exc:
@@ -176,7 +128,11 @@ class Deliverer:
         if row.reply_markup:
             markup = InlineKeyboardMarkup.de_json(json.loads(row.reply_markup), self.bot)
         message = await self.bot.send_message(
-            row.chat_id, row.text, parse_mode=ParseMode.HTML, reply_markup=markup
+            row.chat_id,
+            row.text,
+            parse_mode=ParseMode.HTML,
+            reply_markup=markup,
+            rate_limit_args=OUTBOX,
         )
         return message.message_id
 

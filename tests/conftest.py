@@ -20,8 +20,7 @@ from bot.config import Settings
 from kpi.policy import Policy, load_policy
 from models.db import make_engine, make_session_factory, upgrade
 from sandbox.botapi import FakeBotAPI, resolve_spec_path
-from scheduler.delivery import Pacer
-from scheduler.jobs import DELIVERER
+from scheduler.budget import Budget
 from services.container import Services
 from tests.factories import Org, make_org
 
@@ -136,6 +135,14 @@ def fake() -> Iterator[FakeBotAPI]:
 
 
 @pytest.fixture
+def limited() -> Iterator[FakeBotAPI]:
+    """The fake Bot API enforcing Telegram's flood limits (answers 429 past them)."""
+    with FakeBotAPI(token=TOKEN, rate_limits=True) as server:
+        yield server
+        server.assert_no_invalid_calls()
+
+
+@pytest.fixture
 def settings(fake: FakeBotAPI, database_url: str) -> Settings:
     """Settings pointing the bot at the fake and the test database."""
     return Settings(token=TOKEN, telegram_base_url=fake.base_url, database_url=database_url)
@@ -150,11 +157,20 @@ def services(
 
 
 @pytest.fixture
-async def application(settings: Settings, services: Services) -> AsyncIterator[Application]:
+def budget() -> Budget:
+    """The bot's send budget, without limits: conversations need no flood control here.
+
+    A module that has the fake enforce Telegram's limits overrides this and `fake`.
+    """
+    return Budget.unlimited()
+
+
+@pytest.fixture
+async def application(
+    settings: Settings, services: Services, budget: Budget
+) -> AsyncIterator[Application]:
     """The real Application long-polling the fake; delivery runs, sweeps are left to tests."""
-    application = build_application(settings, services, sweep_every=None)
-    # Conversations need no flood control against the fake; the delivery tests use the real pace.
-    application.bot_data[DELIVERER].pacer = Pacer(per_second=1000.0, chat_interval=0.0)
+    application = build_application(settings, services, sweep_every=None, budget=budget)
     async with application:
         assert application.post_init is not None  # run_polling() calls it; so do we
         await application.post_init(application)

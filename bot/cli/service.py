@@ -94,9 +94,9 @@ def _instant(text: str, config: Settings) -> datetime:
 
 async def _deliver(config: Settings, db: sessionmaker[Session], now: datetime) -> DeliveryReport:
     """Send what is due at `now` with a bot of our own, as the running service would."""
-    from telegram import Bot
     from telegram.error import TelegramError
 
+    from scheduler.budget import paced_bot
     from scheduler.delivery import Deliverer
 
     try:
@@ -105,7 +105,7 @@ async def _deliver(config: Settings, db: sessionmaker[Session], now: datetime) -
         fail(f"{exc} (or use --no-send)")
     configure_logging(token, logging.WARNING, config.log_format)
     try:
-        async with Bot(token, base_url=config.telegram_base_url.rstrip("/")) as bot:
+        async with paced_bot(token, config.telegram_base_url.rstrip("/")) as bot:
             return await Deliverer(db=db, bot=bot, clock=lambda: now).deliver_due()
     except TelegramError as exc:
         fail(f"cannot reach Telegram: {exc}")

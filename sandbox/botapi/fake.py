@@ -223,12 +223,16 @@ class FakeBotAPI:
         retry_after: int = 3,
         count: int = 1,
         description: str | None = None,
+        chat_id: int | None = None,
     ) -> None:
-        """Make the next `count` calls of `method` fail with `status` (429 carries retry_after)."""
+        """Make the next `count` calls of `method` fail with `status` (429 carries retry_after).
+
+        With `chat_id`, only calls for that chat fail; calls for other chats go through.
+        """
         if self.spec.source == "api.json" and self.spec.method(method) is None:
             raise ValueError(f"unknown Bot API method {method!r}")
         with self._cond:
-            self._faults.fail_next(method, status, retry_after, count, description)
+            self._faults.fail_next(method, status, retry_after, count, description, chat_id)
 
     def block(self, chat_id: int) -> None:
         """Make every call for `chat_id` fail with 403, as if the user blocked the bot."""

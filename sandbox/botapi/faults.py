@@ -17,6 +17,10 @@ class _Fault:
     retry_after: int
     description: str | None
     remaining: int
+    chat_id: int | None = None  # None: whichever chat the call is for
+
+    def meets(self, params: JsonDict) -> bool:
+        return self.chat_id is None or params.get("chat_id") == self.chat_id
 
     def error(self) -> ApiError:
         if self.status == HTTPStatus.TOO_MANY_REQUESTS:
@@ -77,10 +81,16 @@ class Faults:
         self._blocked: set[int] = set()
 
     def fail_next(
-        self, method: str, status: int, retry_after: int, count: int, description: str | None
+        self,
+        method: str,
+        status: int,
+        retry_after: int,
+        count: int,
+        description: str | None,
+        chat_id: int | None = None,
     ) -> None:
-        """Make the next `count` calls of `method` fail with `status`."""
-        fault = _Fault(status, retry_after, description, count)
+        """Make the next `count` calls of `method` (for `chat_id`, if given) fail with `status`."""
+        fault = _Fault(status, retry_after, description, count, chat_id)
         self._pending.setdefault(method.lower(), []).append(fault)
 
     def block(self, chat_id: int) -> None:
@@ -93,12 +103,12 @@ class Faults:
 
     def check(self, method: str, params: JsonDict) -> None:
         """Raise the error a call meets: an injected fault, a blocked chat or a flood."""
-        faults = self._pending.get(method.lower())
-        if faults:
-            fault = faults[0]
+        faults = self._pending.get(method.lower(), [])
+        fault = next((fault for fault in faults if fault.meets(params)), None)
+        if fault is not None:
             fault.remaining -= 1
             if fault.remaining <= 0:
-                faults.pop(0)
+                faults.remove(fault)
             raise fault.error()
         chat_id = params.get("chat_id")
         if isinstance(chat_id, int) and chat_id in self._blocked:

@@ -92,14 +92,6 @@ def code_row(number: int, author: Employee, approver: Employee) -> dict[str, obj
     }
 
 
-@pytest.fixture
-def limited() -> Iterator[FakeBotAPI]:
-    """The fake Bot API enforcing Telegram's flood limits."""
-    with FakeBotAPI(token=TOKEN, rate_limits=True) as server:
-        yield server
-        server.assert_no_invalid_calls()
-
-
 def environment(database_url: str, fake: FakeBotAPI, home: Path) -> dict[str, str]:
     """The environment of a `kpibot` subprocess on the test database and the fake."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith("KPIBOT_")}

@@ -4,22 +4,23 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import update
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
-from telegram import Bot
 
 from kpi.calendar import WorkCalendar
-from kpi.outbox import Draft, post
+from kpi.outbox import Draft, mark_unreachable, post, recover
 from kpi.policy import Policy
 from kpi.workcodes import open_work_code
-from models import OutboxKind, OutboxMessage, OutboxStatus
+from models import Employee, OutboxKind, OutboxMessage, OutboxStatus
 from sandbox.botapi import FakeBotAPI
 from scheduler import delivery
-from scheduler.delivery import LONG_WAIT, Deliverer, Pacer
+from scheduler.budget import LONG_WAIT, Budget, paced_bot
+from scheduler.delivery import Deliverer
 from scheduler.sweep import run_sweep
 from tests.conftest import TOKEN, Clock
 from tests.factories import HANOI, ORG_CHATS, Org, local
@@ -29,22 +30,16 @@ CHAT = 5_000
 
 
 @pytest.fixture
-def limited() -> Iterator[FakeBotAPI]:
-    """The fake Bot API enforcing Telegram's flood limits (answers 429 past them)."""
-    with FakeBotAPI(token=TOKEN, rate_limits=True) as server:
-        yield server
-        server.assert_no_invalid_calls()
-
-
-@pytest.fixture
 def now() -> Clock:
     """The delivery worker's clock."""
     return Clock(NOW)
 
 
-def deliverer_for(fake: FakeBotAPI, db: sessionmaker[Session], clock: Clock) -> Deliverer:
-    """A worker with the real pacer, as `kpibot run` and `kpibot sweep` build it."""
-    return Deliverer(db=db, bot=Bot(TOKEN, base_url=fake.base_url), clock=clock, pacer=Pacer())
+def deliverer_for(
+    fake: FakeBotAPI, db: sessionmaker[Session], clock: Clock, budget: Budget | None = None
+) -> Deliverer:
+    """A worker with the real budget, as `kpibot run` and `kpibot sweep` build it."""
+    return Deliverer(db=db, bot=paced_bot(TOKEN, fake.base_url, budget), clock=clock)
 
 
 @pytest.fixture
@@ -52,8 +47,7 @@ async def worker(
     fake: FakeBotAPI, db: sessionmaker[Session], now: Clock
 ) -> AsyncIterator[Deliverer]:
     """A delivery worker on the fake without flood limits, pacing chats faster to save time."""
-    deliverer = deliverer_for(fake, db, now)
-    deliverer.pacer = Pacer(chat_interval=0.1)
+    deliverer = deliverer_for(fake, db, now, Budget(chat_per_second=10.0))
     async with deliverer.bot:
         yield deliverer
 
@@ -255,3 +249,39 @@ async def test_a_late_reminder_expires_but_breach_notices_never_do(
     chats = [ORG_CHATS[name] for name in ("leader", "staff", "director")]
     assert [len(fake.messages(chat)) for chat in chats] == [1, 1, 1]
     assert "Quá hạn phê duyệt" in fake.messages(ORG_CHATS["leader"])[0]["text"]
+
+
+async def test_messages_go_to_the_account_linked_when_they_are_sent(
+    fake: FakeBotAPI, worker: Deliverer, db: sessionmaker[Session], org: Org
+) -> None:
+    staff, old, new = org.staff.id, ORG_CHATS["staff"], 7_999
+    queue(db, [(old, "Đang chờ")], employee_id=staff)
+    queue(db, [(old, "Bị giữ")], employee_id=staff)
+    with db() as session:  # the second was held: the old account had blocked the bot
+        held = update(OutboxMessage).where(col(OutboxMessage.text) == "Bị giữ")
+        session.execute(held.values(status=OutboxStatus.BLOCKED))
+        mark_unreachable(session, staff, NOW)
+        relinked = session.get_one(Employee, staff)
+        relinked.telegram_id = new  # a new invite moved the employee to another account
+        session.commit()
+        recover(session, staff, NOW)
+    assert (await worker.deliver_due()).sent == 2
+    assert [m["text"] for m in fake.messages(new)] == ["Đang chờ", "Bị giữ"]
+    assert fake.messages(old) == []
+
+
+async def test_a_message_to_someone_with_no_account_linked_waits(
+    fake: FakeBotAPI, worker: Deliverer, db: sessionmaker[Session], org: Org
+) -> None:
+    staff = org.staff.id
+    queue(db, [(ORG_CHATS["staff"], "Chờ liên kết")], employee_id=staff)
+    with db() as session:
+        session.execute(update(Employee).where(col(Employee.id) == staff).values(telegram_id=None))
+        session.commit()
+    assert (await worker.deliver_due()).sent == 0
+    assert fake.calls_of("sendMessage") == []
+    with db() as session:
+        session.execute(update(Employee).where(col(Employee.id) == staff).values(telegram_id=7_999))
+        session.commit()
+    assert (await worker.deliver_due()).sent == 1
+    assert [m["text"] for m in fake.messages(7_999)] == ["Chờ liên kết"]

@@ -13,13 +13,13 @@ from typing import TypeVar
 import pytest
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, func, select
-from telegram import Bot
 
 from kpi.policy import Policy
 from models import OutboxMessage, OutboxStatus
 from models.db import make_engine, make_session_factory, upgrade
 from sandbox.botapi import FakeBotAPI
-from scheduler.delivery import Deliverer, DeliveryReport, Pacer
+from scheduler.budget import Budget, paced_bot
+from scheduler.delivery import Deliverer, DeliveryReport
 from scheduler.sweep import SweepReport, run_sweep
 from tests.conftest import TEST_DATABASE_URL, TOKEN
 from tests.factories import HANOI
@@ -96,10 +96,10 @@ def test_two_sweeps_at_once_do_the_work_once(
 
 async def drain(db: sessionmaker[Session], fake: FakeBotAPI) -> DeliveryReport:
     """One worker with its own bot, event loop and name, sending all it can claim."""
-    async with Bot(TOKEN, base_url=fake.base_url) as bot:
-        # Quicker than Telegram allows, so that the two workers overlap for longer than a batch.
-        pacer = Pacer(per_second=100.0, chat_interval=0.1)
-        worker = Deliverer(db=db, bot=bot, clock=lambda: T, pacer=pacer)
+    # Quicker than Telegram allows, so that the two workers overlap for longer than a batch.
+    budget = Budget(per_second=100.0, chat_per_second=10.0)
+    async with paced_bot(TOKEN, fake.base_url, budget) as bot:
+        worker = Deliverer(db=db, bot=bot, clock=lambda: T)
         return await worker.deliver_due()
 
 
