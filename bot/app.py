@@ -29,7 +29,7 @@ from handlers.caller import services
 from handlers.menu import menu
 from kpi.policy import Policy
 from locales.i18n import LOCALES, Translator
-from notices.callbacks import AppealButton, ChartButton, WorkCodeButton
+from notices.callbacks import AppealButton, ChartButton, TeamUnitButton, WorkCodeButton
 from scheduler.jobs import register_jobs
 from services.container import Services, system_clock
 
@@ -96,6 +96,7 @@ def _register(application: Application) -> None:  # type: ignore[type-arg]
             CommandHandler("appeals", appeals.cmd_appeals, private),
             CommandHandler("reverse", deductions.cmd_reverse, private),
             CallbackQueryHandler(score.on_chart, pattern=ChartButton.ROUTE),
+            CallbackQueryHandler(score.on_team_unit, pattern=TeamUnitButton.ROUTE),
             CallbackQueryHandler(appeals.on_decision, pattern=AppealButton.ROUTE),
             # Plain text answers the question the bot asked (a title, a reason, an opinion),
             # or is a question in plain words ("điểm của tôi?").
