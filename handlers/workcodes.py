@@ -9,10 +9,12 @@ from telegram import ForceReply
 
 from handlers.approvals import show_state
 from handlers.arguments import number, rest
+from handlers.attachment_replies import attached
 from handlers.awaiting import Awaiting, expect
 from handlers.caller import LinkedCaller, linked
 from handlers.workcode_replies import done, prompt, refusal
-from kpi import workcodes
+from kpi import attachments, workcodes
+from kpi.attachments import SentFile
 from kpi.workcodes import WorkCodeOutcome, WorkCodeResult
 from locales.i18n import N_
 from models import Employee, WorkCode, WorkCodeAction
@@ -32,8 +34,9 @@ async def cmd_open(caller: LinkedCaller) -> None:
     await caller.reply(prompt(caller.tr, WorkCodeAction.OPEN), reply_markup=ForceReply())
 
 
-async def open_code(caller: LinkedCaller, title: str) -> None:
-    """Open a code for the caller's leader, tell the caller its deadline, and the leader."""
+async def open_code(caller: LinkedCaller, title: str, sent: SentFile | None = None) -> None:
+    """Open a code for the caller's leader, with the file sent if any; tell the caller its
+    deadline, and the leader."""
     result = workcodes.open_work_code(
         session=caller.session,
         author=caller.employee,
@@ -42,7 +45,18 @@ async def open_code(caller: LinkedCaller, title: str) -> None:
         calendar=caller.calendar,
         days=caller.svc.policy.deadline_days,
     )
-    await _submitted(caller, result)
+    note = None
+    if sent is not None and result.code is not None and result.outcome is WorkCodeOutcome.OK:
+        code_id = cast(int, result.code.id)
+        added = attachments.attach(
+            session=caller.session,
+            code_id=code_id,
+            author=caller.employee,
+            sent=sent,
+            now=caller.now,
+        )
+        note = attached(caller.tr, added, code_id)
+    await _submitted(caller, result, note=note)
 
 
 @linked
@@ -105,6 +119,7 @@ async def _submitted(
     code_id: int | None = None,
     *,
     resubmitted: bool = False,
+    note: str | None = None,
 ) -> None:
     """After opening or resubmitting: the deadline for the author, the code for the approver."""
     if result.outcome is not WorkCodeOutcome.OK:
@@ -118,5 +133,6 @@ async def _submitted(
         else N_("Work code #{id} is open and waits for {leader}.")
     )
     opened = caller.tr._(sent, id=code.id, leader=escape(approver.full_name))
-    await caller.reply("\n".join([opened, *deadline_lines(caller.tr, code, caller.occasion)]))
+    lines = [opened, *deadline_lines(caller.tr, code, caller.occasion)]
+    await caller.reply("\n".join([*lines, note] if note else lines))
     caller.notify([new_code_notice(caller.session, caller.occasion, code)])

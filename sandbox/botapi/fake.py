@@ -19,7 +19,7 @@ from sandbox.botapi.parse_mode import utf16_len
 from sandbox.botapi.records import ApiCall, CallLog, FakeUser, StoredFile
 from sandbox.botapi.spec import BotApiSpec, JsonDict
 from sandbox.botapi.spec_source import load_spec, resolve_spec_path
-from sandbox.botapi.state import FakeState, without_reply
+from sandbox.botapi.state import FakeState, photo_size, without_reply
 from sandbox.botapi.webhooks import WebhookDelivery
 
 T = TypeVar("T")
@@ -211,6 +211,47 @@ class FakeBotAPI:
             content = {"text": text, "reply_to_message": without_reply(current)}
             reply = self._state.add_message(chat, user.to_dict(), content)
             return self._state.push_update("message", reply)
+
+    def send_file(
+        self,
+        user: FakeUser,
+        file_name: str,
+        content: bytes = b"%PDF-1.4 fake",
+        *,
+        photo: bool = False,
+        caption: str | None = None,
+        reply_to: Mapping[str, Any] | None = None,
+        size: int | None = None,
+        media_group_id: str | None = None,
+    ) -> JsonDict:
+        """Inject a document (or a photo) from `user` in their private chat; return the message.
+
+        `size` pretends the file is that large (Telegram's `file_size`) without sending as much.
+        """
+        with self._cond:
+            stored = self._state.store_user_file(
+                "photo" if photo else "document", file_name, content
+            )
+            content_: JsonDict = (
+                {"photo": [photo_size(stored, size)]}
+                if photo
+                else {"document": {**stored.to_dict(), "file_size": size or len(content)}}
+            )
+            if caption is not None:
+                content_["caption"] = caption
+                command = _COMMAND_RE.match(caption)
+                if command:
+                    length = utf16_len(command.group())
+                    content_["caption_entities"] = [
+                        {"type": "bot_command", "offset": 0, "length": length}
+                    ]
+            if reply_to is not None:
+                content_["reply_to_message"] = without_reply(self._message_now(reply_to))
+            content_["media_group_id"] = media_group_id
+            chat = self._state.chat(user.id, "private", user)
+            message = self._state.add_message(chat, user.to_dict(), content_)
+            self._state.push_update("message", message)
+            return copy.deepcopy(message)
 
     # ---- faults ----
 
