@@ -131,10 +131,10 @@ def _settled(code: WorkCode, pressed: tuple[int, int] | None) -> bool:
 
 
 async def show_state(caller: LinkedCaller, code: WorkCode, pressed: tuple[int, int] | None) -> None:
-    """Edit the approver's messages about a handled code: its state, no buttons."""
-    text = handled_card(caller.session, caller.occasion, code)
+    """Edit the approver's messages about a handled code: its state, and only its files' button."""
+    text, files = handled_card(caller.session, caller.occasion, code)
     targets = {pressed} if pressed else set()
     if code.leader_chat_id and code.leader_message_id and code.status != WorkCodeStatus.OPEN:
         targets.add((code.leader_chat_id, code.leader_message_id))
     for chat_id, message_id in targets:
-        await edit(caller.context.bot, chat_id, message_id, text)
+        await edit(caller.context.bot, chat_id, message_id, text, files)

@@ -11,7 +11,14 @@ from kpi import attachments, workcodes
 from kpi.outbox import Draft
 from models import Employee, OutboxKind, WorkCode, WorkCodeAction
 from notices.occasion import Occasion
-from notices.workcodes import RESPONSE_NOTES, approver_keyboard, author_news, card, response_note
+from notices.workcodes import (
+    RESPONSE_NOTES,
+    approver_keyboard,
+    author_news,
+    card,
+    files_row,
+    response_note,
+)
 
 
 def new_code_notice(session: Session, occasion: Occasion, code: WorkCode) -> Draft | None:
@@ -63,14 +70,18 @@ def response_notice(
     )
 
 
-def handled_card(session: Session, occasion: Occasion, code: WorkCode) -> str:
-    """The approver's card of the code as it now stands, with the last response under it."""
+def handled_card(
+    session: Session, occasion: Occasion, code: WorkCode
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The approver's card of the code as it now stands, with the last response under it, and
+    the button of its files (if it has some)."""
     approver = session.get_one(Employee, code.approver_id)
     author = session.get_one(Employee, code.employee_id)
     tr = occasion.tr(approver)
     text = card(tr, code, author, occasion)
+    files = files_row(tr, code, attachments.count_of(session=session, code_id=cast(int, code.id)))
     last = workcodes.events_of(session=session, code_id=cast(int, code.id))[-1]
     if last.action in RESPONSE_NOTES:
         actor = session.get_one(Employee, last.actor_id)
         text += "\n" + response_note(tr, WorkCodeAction(last.action), actor, last.at, last.text)
-    return text
+    return text, InlineKeyboardMarkup(files) if files else None

@@ -8,11 +8,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
+from telegram.ext import Application
 
 from models import WorkCode
 from sandbox.botapi import FakeBotAPI, FakeUser
+from scheduler.jobs import DELIVERER
 from tests.conftest import Clock
-from tests.factories import ORG_CHATS, Org
+from tests.factories import ORG_CHATS, Org, local
 
 LEADER, STAFF, OTHER_LEADER = ORG_CHATS["leader"], ORG_CHATS["staff"], ORG_CHATS["other_leader"]
 
@@ -124,6 +126,11 @@ async def test_ten_files_at_most_and_none_once_the_code_is_handled(
     before = len(bot.messages(STAFF))
     bot.press_button(leader, card, "wc:ap:1:1")
     await bot.wait_for_messages(STAFF, before + 1)  # the author is told of the approval
+    handled = bot.messages(LEADER)[-1]  # the card, handled: only its files' button stays
+    assert handled["text"].splitlines()[0] == "Mã công việc #1 — Đã phê duyệt"
+    assert handled["reply_markup"]["inline_keyboard"] == [
+        [{"text": "📎 Tệp đính kèm (10)", "callback_data": "fa:1"}]
+    ]
     closed = await send(bot, staff, "11.pdf", reply_to=opened)
     assert closed["text"].startswith("Mã công việc #1 ở trạng thái «Đã phê duyệt»")
 
@@ -149,3 +156,16 @@ async def test_the_english_card_counts_attachments(
     await send(bot, bot.user(STAFF, "Hùng"), "a.pdf", caption="/open Report")
     card = await card_shown(bot, db)
     assert files_button(card) == ("📎 Attachments (1)", "fa:1")
+
+
+async def test_a_card_waiting_out_quiet_hours_goes_with_every_file(
+    application: Application, bot: FakeBotAPI, staff: FakeUser, clock: Clock
+) -> None:
+    clock.now = local("2026-11-02", 22)  # Monday night: the card waits for the morning
+    await send(bot, staff, "a.pdf", caption="/open Báo cáo gấp")
+    await send(bot, staff, "b.jpg", photo=True)
+    assert not bot.messages(LEADER)
+    clock.now = local("2026-11-03", 7)
+    await application.bot_data[DELIVERER].deliver_due()
+    [card] = await bot.wait_for_messages(LEADER, 1)
+    assert files_button(card) == ("📎 Tệp đính kèm (2)", "fa:1")
