@@ -26,12 +26,27 @@ from telegram.ext import (
 from telegram.request import HTTPXRequest, RequestData
 
 from bot.config import Settings
-from handlers import appeals, approvals, deductions, replies, score, start, workcodes
+from handlers import (
+    appeals,
+    approvals,
+    attachments,
+    deductions,
+    replies,
+    score,
+    start,
+    workcodes,
+)
 from handlers.caller import services
 from handlers.menu import menu
 from kpi.policy import Policy
 from locales.i18n import LOCALES, Translator
-from notices.callbacks import AppealButton, ChartButton, WorkCodeButton
+from notices.callbacks import (
+    AppealButton,
+    AttachmentsButton,
+    ChartButton,
+    TeamUnitButton,
+    WorkCodeButton,
+)
 from scheduler.budget import Budget, Dropped
 from scheduler.jobs import register_jobs
 from services.container import Services, system_clock
@@ -145,7 +160,11 @@ def _register(application: Application) -> None:  # type: ignore[type-arg]
             CommandHandler("appeals", appeals.cmd_appeals, private),
             CommandHandler("reverse", deductions.cmd_reverse, private),
             CallbackQueryHandler(score.on_chart, pattern=ChartButton.ROUTE),
+            CallbackQueryHandler(score.on_team_unit, pattern=TeamUnitButton.ROUTE),
             CallbackQueryHandler(appeals.on_decision, pattern=AppealButton.ROUTE),
+            CallbackQueryHandler(attachments.on_files_button, pattern=AttachmentsButton.ROUTE),
+            # A document or photo (a caption /open TITLE included) is a file for a work code.
+            MessageHandler((filters.Document.ALL | filters.PHOTO) & private, attachments.on_file),
             # Plain text answers the question the bot asked (a title, a reason, an opinion),
             # or is a question in plain words ("điểm của tôi?").
             MessageHandler(filters.TEXT & ~filters.COMMAND & private, replies.on_text),

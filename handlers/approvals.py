@@ -10,11 +10,11 @@ from handlers.awaiting import Awaiting, expect
 from handlers.caller import LinkedCaller, linked
 from handlers.edits import edit
 from handlers.workcode_replies import done, prompt, refusal
-from kpi import workcodes
+from kpi import outbox, workcodes
 from kpi.outbox import Tell
 from kpi.workcodes import WorkCodeOutcome, WorkCodeResult
 from models import Employee, WorkCode, WorkCodeAction, WorkCodeStatus
-from notices.approvals import handled_card, response_notice
+from notices.approvals import card_key, handled_card, open_card, response_notice
 from notices.callbacks import WorkCodeButton
 from notices.workcodes import approver_keyboard, card
 
@@ -143,10 +143,21 @@ def _settled(code: WorkCode, pressed: tuple[int, int] | None) -> bool:
 
 
 async def show_state(caller: LinkedCaller, code: WorkCode, pressed: tuple[int, int] | None) -> None:
-    """Edit the approver's messages about a handled code: its state, no buttons."""
-    text = handled_card(caller.session, caller.occasion, code)
+    """Edit the approver's messages about a handled code: its state, and only its files' button."""
+    text, files = handled_card(caller.session, caller.occasion, code)
     targets = {pressed} if pressed else set()
     if code.leader_chat_id and code.leader_message_id and code.status != WorkCodeStatus.OPEN:
         targets.add((code.leader_chat_id, code.leader_message_id))
     for chat_id, message_id in targets:
-        await edit(caller.context.bot, chat_id, message_id, text)
+        await edit(caller.context.bot, chat_id, message_id, text, files)
+
+
+async def recount_card(caller: LinkedCaller, code: WorkCode) -> None:
+    """The approver's card of an open code, edited (or, while it waits to go, restyled)."""
+    if code.status != WorkCodeStatus.OPEN:
+        return  # a returned code's card has no buttons; its next cycle's card counts the files
+    text, markup = open_card(caller.session, caller.occasion, code)
+    if code.leader_chat_id and code.leader_message_id:
+        await edit(caller.context.bot, code.leader_chat_id, code.leader_message_id, text, markup)
+    else:  # the card still waits in the outbox (quiet hours): it will go with the new count
+        outbox.restyle(caller.session, card_key(code), markup.to_json())

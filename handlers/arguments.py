@@ -8,8 +8,8 @@ from models.db import MAX_ID
 
 
 def words(message: Message, count: int) -> list[str]:
-    """The command's arguments: `count - 1` words, then the rest of the text as typed."""
-    return (message.text or "").split(maxsplit=count)[1:]
+    """The command's arguments (in a text or a caption): `count - 1` words, then the rest."""
+    return (message.text or message.caption or "").split(maxsplit=count)[1:]
 
 
 def rest(message: Message) -> str:

@@ -31,3 +31,9 @@ def take(context: ContextTypes.DEFAULT_TYPE) -> Awaiting | None:
     """The question the user's text answers, now no longer awaited; None if none was asked."""
     awaiting = cast(dict[str, object], context.user_data).pop(_KEY, None)
     return awaiting if isinstance(awaiting, Awaiting) else None
+
+
+def awaited(context: ContextTypes.DEFAULT_TYPE) -> Awaiting | None:
+    """The question asked, still awaited; None if none was asked."""
+    awaiting = cast(dict[str, object], context.user_data).get(_KEY)
+    return awaiting if isinstance(awaiting, Awaiting) else None

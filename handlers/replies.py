@@ -3,13 +3,12 @@ question in plain words ("điểm của tôi?"); and /cancel, which drops the qu
 
 from __future__ import annotations
 
-import unicodedata
-
 from handlers import approvals, score
 from handlers.awaiting import take
 from handlers.caller import Caller, LinkedCaller, link_first, with_caller
 from handlers.workcodes import open_code
 from kpi.scoring import Quarter
+from kpi.words import fold
 from models import WorkCodeAction
 
 _WHY = ("tai sao", "vi sao", "sao toi", "bi tru", "tru diem", "diem tru", "why", "deduct")
@@ -35,12 +34,6 @@ async def cmd_cancel(caller: Caller) -> None:
     await caller.reply(
         caller.tr._("Cancelled.") if waiting else caller.tr._("There is nothing to cancel.")
     )
-
-
-def fold(text: str) -> str:
-    """Lower case without Vietnamese diacritics, so "điểm" and "diem" read the same."""
-    decomposed = unicodedata.normalize("NFD", text.lower().replace("đ", "d"))
-    return "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
 
 
 async def _answer_question(caller: Caller, question: str) -> None:

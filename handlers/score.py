@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from html import unescape
 from typing import cast
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -12,8 +13,11 @@ from handlers.score_views import card, deductions, quarter_label, risks, team
 from kpi import org, workcodes
 from kpi.scoring import Quarter, ScoreCard, ScoreRow, history, score_card, score_table
 from locales.i18n import Translator
-from notices.callbacks import ChartButton
-from notices.limits import paged_lines
+from models import Unit
+from notices.callbacks import ChartButton, TeamUnitButton
+from notices.limits import NAME_IN_LIST, paged_lines, shorten
+
+UNIT_CHOICES = 10  # units offered as buttons; more are listed, to be narrowed by more words
 
 
 @linked
@@ -74,9 +78,62 @@ async def cmd_team(caller: Caller) -> None:
     if unit and not caller.is_admin:
         await caller.reply(tr._("Only HR may look at a whole unit."))
         return
-    rows = _team_rows(caller, cast(Quarter, quarter), unit)
-    title = unit or tr._("Your direct reports")
-    await caller.reply_pages(team(tr, cast(Quarter, quarter), title, rows))
+    if unit:
+        await _reply_unit_named(caller, cast(Quarter, quarter), unit)
+        return
+    rows = _team_rows(caller, cast(Quarter, quarter), None)
+    await caller.reply_pages(team(tr, cast(Quarter, quarter), tr._("Your direct reports"), rows))
+
+
+@linked
+async def on_team_unit(caller: LinkedCaller) -> None:
+    """HR chose one of the units their words matched: its scores."""
+    button = await caller.button(TeamUnitButton)
+    if button is None:
+        return
+    unit = org.unit_by_id(caller.session, button.unit_id)
+    if unit is None or not caller.is_admin:
+        await caller.refuse_button()
+        return
+    await caller.query.answer()
+    rows = _team_rows(caller, button.quarter, unit.name)
+    await caller.reply_pages(team(caller.tr, button.quarter, unit.name, rows))
+
+
+async def _reply_unit_named(caller: LinkedCaller, quarter: Quarter, words: str) -> None:
+    """The unit's scores when the words name one; a choice when a few; else the units."""
+    tr, found = caller.tr, org.units_named(caller.session, words)
+    words = shorten(words, NAME_IN_LIST)
+    if len(found) == 1:
+        rows = _team_rows(caller, quarter, found[0].name)
+        await caller.reply_pages(team(tr, quarter, found[0].name, rows))
+    elif 1 < len(found) <= UNIT_CHOICES:
+        text = tr._("Several units match «{words}». Which one?", words=words)
+        await caller.reply(text, reply_markup=_unit_choice(found, quarter))
+    elif found:
+        heading = tr._("Many units match «{words}»; write more of the name:", words=words)
+        await caller.reply_pages(paged_lines(tr, heading, _unit_lines(found)))
+    else:
+        heading = tr._("No unit matches «{words}». The units are:", words=words)
+        await caller.reply_pages(paged_lines(tr, heading, _unit_lines(org.units(caller.session))))
+
+
+def _unit_choice(units: list[Unit], quarter: Quarter) -> InlineKeyboardMarkup:
+    """One button per unit, each showing that unit's /team."""
+    rows = [
+        [
+            InlineKeyboardButton(
+                unescape(shorten(unit.name, NAME_IN_LIST)),
+                callback_data=TeamUnitButton(quarter, cast(int, unit.id)).pack(),
+            )
+        ]
+        for unit in units
+    ]
+    return InlineKeyboardMarkup(rows)
+
+
+def _unit_lines(units: list[Unit]) -> list[str]:
+    return [f"• {shorten(unit.name, NAME_IN_LIST)}" for unit in units]
 
 
 def _quarter(caller: Caller, text: str | None) -> Quarter | None:
@@ -114,7 +171,7 @@ def _chart_button(tr: Translator, quarter: Quarter) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[InlineKeyboardButton(tr._("Chart"), callback_data=data)]])
 
 
-def _team_rows(caller: LinkedCaller, quarter: Quarter, unit: str) -> list[ScoreRow]:
+def _team_rows(caller: LinkedCaller, quarter: Quarter, unit: str | None) -> list[ScoreRow]:
     svc, session = caller.svc, caller.session
     if unit:
         chosen = score_table(

@@ -7,12 +7,14 @@ from typing import cast
 
 from telegram import ForceReply
 
-from handlers.approvals import show_state
+from handlers.approvals import recount_card, show_state
 from handlers.arguments import number, rest
+from handlers.attachment_replies import attached
 from handlers.awaiting import Awaiting, expect
 from handlers.caller import LinkedCaller, linked
 from handlers.workcode_replies import done, prompt, refusal
-from kpi import workcodes
+from kpi import attachments, workcodes
+from kpi.attachments import AttachOutcome, SentFile
 from kpi.outbox import Tell
 from kpi.workcodes import WorkCodeOutcome, WorkCodeResult
 from locales.i18n import N_
@@ -33,8 +35,9 @@ async def cmd_open(caller: LinkedCaller) -> None:
     await caller.reply(prompt(caller.tr, WorkCodeAction.OPEN), reply_markup=ForceReply())
 
 
-async def open_code(caller: LinkedCaller, title: str) -> None:
-    """Open a code for the caller's leader, tell the caller its deadline, and the leader."""
+async def open_code(caller: LinkedCaller, title: str, sent: SentFile | None = None) -> None:
+    """Open a code for the caller's leader, with the file sent if any; tell the caller its
+    deadline, and the leader."""
     result = workcodes.open_work_code(
         session=caller.session,
         author=caller.employee,
@@ -44,7 +47,20 @@ async def open_code(caller: LinkedCaller, title: str) -> None:
         days=caller.svc.policy.deadline_days,
         tell=_to_approver(caller),
     )
-    await _submitted(caller, result)
+    note = None
+    if sent is not None and result.code is not None and result.outcome is WorkCodeOutcome.OK:
+        code_id = cast(int, result.code.id)
+        added = attachments.attach(
+            session=caller.session,
+            code_id=code_id,
+            author=caller.employee,
+            sent=sent,
+            now=caller.now,
+        )
+        if added.outcome is AttachOutcome.OK and added.code is not None:
+            await recount_card(caller, added.code)
+        note = attached(caller.tr, added, code_id)
+    await _submitted(caller, result, note=note)
 
 
 @linked
@@ -108,6 +124,7 @@ async def _submitted(
     code_id: int | None = None,
     *,
     resubmitted: bool = False,
+    note: str | None = None,
 ) -> None:
     """After opening or resubmitting: the deadline for the author, the code for the approver."""
     if result.outcome is not WorkCodeOutcome.OK:
@@ -121,7 +138,8 @@ async def _submitted(
         else N_("Work code #{id} is open and waits for {leader}.")
     )
     opened = caller.tr._(sent, id=code.id, leader=escape(approver.full_name))
-    await caller.reply("\n".join([opened, *deadline_lines(caller.tr, code, caller.occasion)]))
+    lines = [opened, *deadline_lines(caller.tr, code, caller.occasion)]
+    await caller.reply("\n".join([*lines, note] if note else lines))
 
 
 def _to_approver(caller: LinkedCaller) -> Tell[WorkCode]:

@@ -6,7 +6,8 @@ from collections.abc import Collection
 
 from sqlmodel import Session, col, select
 
-from models import Employee, Role
+from kpi.words import fold
+from models import Employee, Role, Unit
 
 
 def leader_of(session: Session, employee_id: int) -> int | None:
@@ -56,3 +57,22 @@ def employees_by_id(session: Session, ids: Collection[int]) -> dict[int, Employe
         return {}
     query = select(Employee).where(col(Employee.id).in_(ids))
     return {employee.id: employee for employee in session.exec(query) if employee.id is not None}
+
+
+def units(session: Session) -> list[Unit]:
+    """Every unit, by name."""
+    return list(session.exec(select(Unit).order_by(col(Unit.name))))
+
+
+def units_named(session: Session, text: str) -> list[Unit]:
+    """The units whose name contains `text`, ignoring case and diacritics ("noi vu" finds "Sở
+    Nội vụ"); a unit named exactly so comes alone, though other names contain it too."""
+    wanted = fold(text)
+    found = [unit for unit in units(session) if wanted and wanted in fold(unit.name)]
+    exact = [unit for unit in found if fold(unit.name) == wanted]
+    return exact or found
+
+
+def unit_by_id(session: Session, unit_id: int) -> Unit | None:
+    """The unit with this id, if it still exists."""
+    return session.get(Unit, unit_id)

@@ -96,3 +96,17 @@ def depth(session: Session, now: datetime) -> tuple[dict[str, int], datetime | N
         )
     ).one()
     return dict(counts), oldest
+
+
+def restyle(session: Session, key: str, reply_markup: str) -> bool:
+    """Give a message not yet sent new buttons; commits. Whether one was waiting."""
+    changed = session.execute(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.key) == key,
+            col(OutboxMessage.status).in_([OutboxStatus.PENDING, OutboxStatus.BLOCKED]),
+        )
+        .values(reply_markup=reply_markup)
+    )
+    session.commit()
+    return bool(cast(CursorResult[Any], changed).rowcount)

@@ -1,6 +1,7 @@
 """SQLModel tables, the engine and session factory, and Alembic migrations."""
 
 from models.appeal import Appeal, AppealStatus
+from models.attachment import Attachment, AttachmentKind
 from models.audit import AuditEvent
 from models.calendar import CalendarDay, DecisionDay
 from models.deduction import Deduction, DeductionSource
@@ -12,6 +13,8 @@ from models.workcode import WorkCode, WorkCodeAction, WorkCodeEvent, WorkCodeSta
 __all__ = [
     "Appeal",
     "AppealStatus",
+    "Attachment",
+    "AttachmentKind",
     "Deduction",
     "DeductionSource",
     "OutboxKind",

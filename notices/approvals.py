@@ -5,12 +5,20 @@ from __future__ import annotations
 from typing import cast
 
 from sqlmodel import Session
+from telegram import InlineKeyboardMarkup
 
-from kpi import workcodes
+from kpi import attachments, workcodes
 from kpi.outbox import Draft
 from models import Employee, OutboxKind, WorkCode, WorkCodeAction
 from notices.occasion import Occasion
-from notices.workcodes import RESPONSE_NOTES, approver_keyboard, author_news, card, response_note
+from notices.workcodes import (
+    RESPONSE_NOTES,
+    approver_keyboard,
+    author_news,
+    card,
+    files_row,
+    response_note,
+)
 
 
 def new_code_notice(session: Session, occasion: Occasion, code: WorkCode) -> Draft | None:
@@ -18,16 +26,27 @@ def new_code_notice(session: Session, occasion: Occasion, code: WorkCode) -> Dra
     approver = session.get_one(Employee, code.approver_id)
     if approver.telegram_id is None:
         return None  # not linked yet: /pending shows the code once they are
-    tr = occasion.tr(approver)
-    author = session.get_one(Employee, code.employee_id)
+    text, buttons = open_card(session, occasion, code)
     return occasion.draft(
-        approver,
-        f"notice:{code.id}:{code.cycle}",
-        OutboxKind.NOTICE,
-        card(tr, code, author, occasion),
-        buttons=approver_keyboard(tr, code),
-        work_code_id=code.id,
+        approver, card_key(code), OutboxKind.NOTICE, text, buttons=buttons, work_code_id=code.id
     )
+
+
+def card_key(code: WorkCode) -> str:
+    """The outbox key of the approver's card of the code's current cycle."""
+    return f"notice:{code.id}:{code.cycle}"
+
+
+def open_card(
+    session: Session, occasion: Occasion, code: WorkCode
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The approver's card of an open code in their language, with its buttons: the responses,
+    and the attached files."""
+    approver = session.get_one(Employee, code.approver_id)
+    author = session.get_one(Employee, code.employee_id)
+    tr = occasion.tr(approver)
+    files = attachments.count_of(session=session, code_id=cast(int, code.id))
+    return card(tr, code, author, occasion), approver_keyboard(tr, code, files)
 
 
 def response_notice(
@@ -51,14 +70,18 @@ def response_notice(
     )
 
 
-def handled_card(session: Session, occasion: Occasion, code: WorkCode) -> str:
-    """The approver's card of the code as it now stands, with the last response under it."""
+def handled_card(
+    session: Session, occasion: Occasion, code: WorkCode
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The approver's card of the code as it now stands, with the last response under it, and
+    the button of its files (if it has some)."""
     approver = session.get_one(Employee, code.approver_id)
     author = session.get_one(Employee, code.employee_id)
     tr = occasion.tr(approver)
     text = card(tr, code, author, occasion)
+    files = files_row(tr, code, attachments.count_of(session=session, code_id=cast(int, code.id)))
     last = workcodes.events_of(session=session, code_id=cast(int, code.id))[-1]
     if last.action in RESPONSE_NOTES:
         actor = session.get_one(Employee, last.actor_id)
         text += "\n" + response_note(tr, WorkCodeAction(last.action), actor, last.at, last.text)
-    return text
+    return text, InlineKeyboardMarkup(files) if files else None

@@ -127,3 +127,42 @@ class ChartButton(CallbackData):
     def unpack(cls, match: re.Match[str]) -> Self:
         """The button from the groups of a valid data."""
         return cls(Quarter.parse(match[1]))
+
+
+@dataclass(frozen=True)
+class TeamUnitButton(CallbackData):
+    """One of the units a name matched, for HR's /team: `tm:2026Q4:3`."""
+
+    ROUTE = r"^tm:"
+    SHAPE = re.compile(r"tm:([0-9]{4}Q[1-4]):([0-9]{1,12})")
+
+    quarter: Quarter
+    unit_id: int
+
+    def pack(self) -> str:
+        """`tm`, the quarter and the unit."""
+        return f"tm:{self.quarter}:{self.unit_id}"
+
+    @classmethod
+    def unpack(cls, match: re.Match[str]) -> Self:
+        """The button from the groups of a valid data."""
+        return cls(Quarter.parse(match[1]), record_id(match[2]))
+
+
+@dataclass(frozen=True)
+class AttachmentsButton(CallbackData):
+    """Send me the files attached to a code: `fa:12`."""
+
+    ROUTE = r"^fa:"
+    SHAPE = re.compile(r"fa:([0-9]{1,12})")
+
+    code_id: int
+
+    def pack(self) -> str:
+        """`fa` and the code."""
+        return f"fa:{self.code_id}"
+
+    @classmethod
+    def unpack(cls, match: re.Match[str]) -> Self:
+        """The button from the groups of a valid data."""
+        return cls(record_id(match[1]))

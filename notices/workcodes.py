@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 from html import escape
+from typing import cast
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -13,7 +14,7 @@ from kpi.days import DayKind
 from kpi.deadlines import Explanation, Run, explanation_for
 from locales.i18n import N_, Translator
 from models import Employee, WorkCode, WorkCodeAction, WorkCodeStatus
-from notices.callbacks import WorkCodeButton
+from notices.callbacks import AttachmentsButton, WorkCodeButton
 from notices.limits import NAME_IN_LIST, TITLE_IN_LIST, shorten
 from notices.occasion import Occasion
 
@@ -38,9 +39,18 @@ def short_title(title: str) -> str:
     return shorten(title, TITLE_IN_LIST)
 
 
-def approver_keyboard(tr: Translator, code: WorkCode) -> InlineKeyboardMarkup:
-    """Approve / Reject / Opinion for one code."""
-    return InlineKeyboardMarkup([_buttons(tr, code, on_list=False)])
+def approver_keyboard(tr: Translator, code: WorkCode, files: int = 0) -> InlineKeyboardMarkup:
+    """Approve / Reject / Opinion for one code, and its files when it has some."""
+    return InlineKeyboardMarkup([_buttons(tr, code, on_list=False), *files_row(tr, code, files)])
+
+
+def files_row(tr: Translator, code: WorkCode, files: int) -> list[list[InlineKeyboardButton]]:
+    """The button that sends the code's attached files, as a keyboard row (none without files)."""
+    if not files:
+        return []
+    label = tr._("📎 Attachments ({count})", count=files)
+    data = AttachmentsButton(cast(int, code.id)).pack()
+    return [[InlineKeyboardButton(label, callback_data=data)]]
 
 
 def list_keyboard(tr: Translator, codes: Sequence[WorkCode]) -> InlineKeyboardMarkup:

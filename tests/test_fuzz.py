@@ -28,7 +28,14 @@ import pytest
 
 from kpi.scoring import Quarter
 from models import WorkCodeAction
-from notices.callbacks import AppealButton, CallbackData, ChartButton, WorkCodeButton
+from notices.callbacks import (
+    AppealButton,
+    AttachmentsButton,
+    CallbackData,
+    ChartButton,
+    TeamUnitButton,
+    WorkCodeButton,
+)
 from sandbox.botapi import FakeBotAPI, FakeUser
 from tests.factories import ORG_CHATS
 
@@ -138,10 +145,12 @@ class Generator:
             ),
             lambda: AppealButton(rng.choice([1, 2, 77]), rng.random() < 0.5, rng.random() < 0.5),
             lambda: ChartButton(Quarter(rng.choice([2000, 2026, 2100]), rng.randint(1, 4))),
+            lambda: TeamUnitButton(Quarter(2026, rng.randint(1, 4)), rng.choice([1, 2, 77])),
+            lambda: AttachmentsButton(rng.choice([1, 2, 77])),
         ]
         if roll < 0.75:
             # Few valid chart presses: drawing a chart takes most of a second.
-            packed = rng.choices(forged, weights=(9, 9, 1))[0]().pack()
+            packed = rng.choices(forged, weights=(9, 9, 1, 3, 3))[0]().pack()
             if rng.random() < 0.3:  # the same shape with hostile digits or extra text
                 packed = packed[:-1] + rng.choice(["²", "١", "１", "x", ":1", "0" * 20])
             return packed.encode()[:64].decode(errors="ignore") or "x"

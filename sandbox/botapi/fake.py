@@ -19,10 +19,11 @@ from sandbox.botapi.parse_mode import utf16_len
 from sandbox.botapi.records import ApiCall, CallLog, FakeUser, StoredFile
 from sandbox.botapi.spec import BotApiSpec, JsonDict
 from sandbox.botapi.spec_source import load_spec, resolve_spec_path
-from sandbox.botapi.state import FakeState, without_reply
+from sandbox.botapi.state import FakeState, photo_size, without_reply
 from sandbox.botapi.webhooks import WebhookDelivery
 
 T = TypeVar("T")
+WAIT = 20.0  # seconds a test waits for the bot by default: ample on a loaded 2-core machine
 
 _COMMAND_RE = re.compile(r"/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{1,64})?(?=\s|$)")
 
@@ -214,6 +215,47 @@ class FakeBotAPI:
             reply = self._state.add_message(chat, user.to_dict(), content)
             return self._state.push_update("message", reply)
 
+    def send_file(
+        self,
+        user: FakeUser,
+        file_name: str,
+        content: bytes = b"%PDF-1.4 fake",
+        *,
+        photo: bool = False,
+        caption: str | None = None,
+        reply_to: Mapping[str, Any] | None = None,
+        size: int | None = None,
+        media_group_id: str | None = None,
+    ) -> JsonDict:
+        """Inject a document (or a photo) from `user` in their private chat; return the message.
+
+        `size` pretends the file is that large (Telegram's `file_size`) without sending as much.
+        """
+        with self._cond:
+            stored = self._state.store_user_file(
+                "photo" if photo else "document", file_name, content
+            )
+            content_: JsonDict = (
+                {"photo": [photo_size(stored, size)]}
+                if photo
+                else {"document": {**stored.to_dict(), "file_size": size or len(content)}}
+            )
+            if caption is not None:
+                content_["caption"] = caption
+                command = _COMMAND_RE.match(caption)
+                if command:
+                    length = utf16_len(command.group())
+                    content_["caption_entities"] = [
+                        {"type": "bot_command", "offset": 0, "length": length}
+                    ]
+            if reply_to is not None:
+                content_["reply_to_message"] = without_reply(self._message_now(reply_to))
+            content_["media_group_id"] = media_group_id
+            chat = self._state.chat(user.id, "private", user)
+            message = self._state.add_message(chat, user.to_dict(), content_)
+            self._state.push_update("message", message)
+            return copy.deepcopy(message)
+
     # ---- faults ----
 
     def fail_next(
@@ -365,7 +407,7 @@ class FakeBotAPI:
         self._log.assert_valid()
 
     async def wait_for(
-        self, predicate: Callable[[], T], timeout: float = 5.0, what: str = "condition"
+        self, predicate: Callable[[], T], timeout: float = WAIT, what: str = "condition"
     ) -> T:
         """Poll `predicate` until it returns something truthy, and return that."""
         deadline = time.monotonic() + timeout
@@ -378,7 +420,7 @@ class FakeBotAPI:
         return result
 
     async def wait_for_messages(
-        self, chat_id: int, count: int = 1, timeout: float = 5.0
+        self, chat_id: int, count: int = 1, timeout: float = WAIT
     ) -> list[JsonDict]:
         """Wait until the bot has `count` messages in a chat; return them all."""
 

@@ -43,6 +43,17 @@ def _update_kind(update: Mapping[str, Any]) -> str:
     return next(key for key in update if key != "update_id")
 
 
+def photo_size(stored: StoredFile, size: int | None = None) -> JsonDict:
+    """The PhotoSize of a stored photo, as Telegram describes its largest size."""
+    return {
+        "file_id": stored.file_id,
+        "file_unique_id": stored.file_unique_id,
+        "width": 800,
+        "height": 600,
+        "file_size": len(stored.content) if size is None else size,
+    }
+
+
 def without_reply(message: Mapping[str, Any]) -> JsonDict:
     """Copy a message for nesting as ``reply_to_message``, which Telegram does not nest further."""
     return copy.deepcopy({k: v for k, v in message.items() if k != "reply_to_message"})
@@ -93,6 +104,7 @@ class FakeState:
             "deletemycommands": self._delete_my_commands,
             "senddocument": self._send_document,
             "sendphoto": self._send_photo,
+            "sendmediagroup": self._send_media_group,
             "getfile": self._get_file,
         }
 
@@ -403,14 +415,32 @@ class FakeState:
 
     def _send_photo(self, params: JsonDict) -> JsonDict:
         stored = self._store_file("photo", params["photo"])
-        size = {
-            "file_id": stored.file_id,
-            "file_unique_id": stored.file_unique_id,
-            "width": 800,
-            "height": 600,
-            "file_size": len(stored.content),
-        }
-        return self._send(params, {"photo": [size], **self._caption(params)})
+        return self._send(params, {"photo": [photo_size(stored)], **self._caption(params)})
+
+    def _send_media_group(self, params: JsonDict) -> list[JsonDict]:
+        media = params["media"]
+        kinds = {item.get("type") for item in media}
+        if not 2 <= len(media) <= 10:
+            raise ApiError(400, "Bad Request: wrong number of messages specified")
+        if len(kinds) > 1 and kinds & {"document", "audio"}:
+            raise ApiError(400, "Bad Request: document can't be mixed with other media types")
+        group = str(next(self._file_numbers) + 13_000_000_000_000_000)
+        sent = []
+        for item in media:
+            stored = self._store_file(item["type"], item["media"])
+            content = (
+                {"photo": [photo_size(stored)]}
+                if item["type"] == "photo"
+                else {item["type"]: stored.to_dict()}
+            )
+            caption = self._caption(item)
+            single = {k: v for k, v in params.items() if k != "media"}
+            sent.append(self._send(single, {**content, **caption, "media_group_id": group}))
+        return sent
+
+    def store_user_file(self, kind: str, file_name: str, content: bytes) -> StoredFile:
+        """Keep a file a user sends, so the bot may send it again by its file_id."""
+        return self._store_file(kind, UploadedFile(kind, file_name, content))
 
     def _get_file(self, params: JsonDict) -> JsonDict:
         stored = self.files.get(params["file_id"])

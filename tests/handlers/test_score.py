@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from kpi.calendar import WorkCalendar
 from kpi.workcodes import open_work_code
+from models import Unit
 from sandbox.botapi import FakeBotAPI, FakeUser
 from tests.factories import ORG_CHATS, Org, make_deduction
 
@@ -131,3 +132,44 @@ async def test_team_lists_direct_reports_best_first(bot: FakeBotAPI) -> None:
     assert admin["text"].splitlines()[0] == "Sở Nội vụ, Quý IV/2026"
     # Everyone in Sở Nội vụ: GD, TP, PP, NV1, NV2, NV3 (HR and AD work in the Văn phòng unit).
     assert len(admin["text"].splitlines()) == 1 + 6
+
+
+async def test_hr_names_a_unit_by_part_of_it_without_diacritics(
+    bot: FakeBotAPI, session: Session, scored: Org
+) -> None:
+    hr = bot.user(ADMIN, "Nhân")
+    plain = await ask(bot, hr, "/team noi vu")
+    assert plain["text"].splitlines()[0] == "Sở Nội vụ, Quý IV/2026"
+    assert len(plain["text"].splitlines()) == 1 + 6
+    session.add(Unit(name="Phòng Nội vụ huyện Đà Bắc"))
+    session.commit()
+    several = await ask(bot, hr, "/team 2026Q3 NỘI VỤ")
+    assert several["text"] == "Có nhiều đơn vị khớp với «NỘI VỤ». Đồng chí chọn đơn vị nào?"
+    rows = several["reply_markup"]["inline_keyboard"]
+    assert [row[0]["text"] for row in rows] == ["Phòng Nội vụ huyện Đà Bắc", "Sở Nội vụ"]
+    sở = rows[1][0]["callback_data"]
+    assert sở == f"tm:2026Q3:{scored.staff.unit_id}"
+    before = len(bot.messages(ADMIN))
+    update = bot.press_button(hr, several, sở)
+    [table] = (await bot.wait_for_messages(ADMIN, before + 1))[before:]
+    assert table["text"].splitlines()[0] == "Sở Nội vụ, Quý III/2026"
+    assert "Lê Văn Hùng (NV1): 100/100" in table["text"]
+    answer = await bot.wait_for(lambda: bot.callback_answer(update))
+    assert answer is not None and "text" not in answer  # answered, silently
+    none = await ask(bot, hr, "/team Sở Tài chính")
+    assert none["text"].splitlines() == [
+        "Không có đơn vị nào khớp với «Sở Tài chính». Các đơn vị:",
+        "• Phòng Nội vụ huyện Đà Bắc",
+        "• Sở Nội vụ",
+        "• Văn phòng",
+    ]
+
+
+@pytest.mark.usefixtures("scored")
+async def test_only_hr_may_choose_a_unit_by_button(bot: FakeBotAPI) -> None:
+    leader = bot.user(LEADER, "Phương")
+    await ask(bot, leader, "/team")
+    message = bot.messages(LEADER)[-1]
+    update = bot.press_button(leader, message, "tm:2026Q4:1", check=False)
+    answer = await bot.wait_for(lambda: bot.callback_answer(update))
+    assert answer is not None and answer["text"] == "Nút này không còn hiệu lực."

@@ -7,7 +7,8 @@ from sqlalchemy import update
 from sqlmodel import Session, col
 
 from kpi import org as queries
-from models import Employee
+from kpi.words import fold
+from models import Employee, Unit
 from tests.factories import ORG_CHATS, Org, local
 
 
@@ -59,3 +60,46 @@ def test_linked_accounts_admins_and_who_blocked_the_bot(session: Session, org: O
     found = queries.employees_by_id(session, {org.staff.id, org.admin.id, 999})
     assert found == {org.staff.id: org.staff, org.admin.id: org.admin}
     assert queries.employees_by_id(session, set()) == {}
+
+
+UNITS = ["Sở Nội vụ", "Phòng Nội vụ huyện Đà Bắc", "Đoàn Thanh niên", "Văn phòng"]
+
+
+@pytest.fixture
+def units(session: Session) -> None:
+    for name in UNITS:
+        session.add(Unit(name=name))
+    session.commit()
+
+
+@pytest.mark.parametrize(
+    ("words", "found"),
+    [
+        ("Sở Nội vụ", ["Sở Nội vụ"]),  # named exactly: alone, though another name contains it
+        ("  so   NOI vu ", ["Sở Nội vụ"]),
+        ("noi vu", ["Phòng Nội vụ huyện Đà Bắc", "Sở Nội vụ"]),
+        ("da bac", ["Phòng Nội vụ huyện Đà Bắc"]),
+        ("doan", ["Đoàn Thanh niên"]),
+        ("ĐOÀN THANH", ["Đoàn Thanh niên"]),
+        ("phong", ["Phòng Nội vụ huyện Đà Bắc", "Văn phòng"]),
+        ("Sở Tài chính", []),
+        ("   ", []),
+    ],
+)
+@pytest.mark.usefixtures("units")
+def test_a_unit_named_by_any_part_of_its_name(
+    session: Session, words: str, found: list[str]
+) -> None:
+    assert [unit.name for unit in queries.units_named(session, words)] == found
+
+
+@pytest.mark.parametrize(
+    ("text", "folded"),
+    [
+        ("Điểm của TÔI?", "diem cua toi?"),
+        ("Sở\u00a0 Nội vụ", "so noi vu"),
+        ("Nguye\u0302\u0303n", "nguyen"),
+    ],
+)
+def test_words_compare_without_case_diacritics_or_extra_spaces(text: str, folded: str) -> None:
+    assert fold(text) == folded

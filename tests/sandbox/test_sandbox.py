@@ -217,6 +217,14 @@ def test_the_score_chart_is_a_photo_served_by_the_sandbox(client: httpx.Client) 
     assert client.get("/files/nothing-here").status_code == 404
 
 
+def test_the_readme_s_team_example_works_for_hr(client: httpx.Client) -> None:
+    hr = ids(client)["TC01"]
+    table = say(client, hr, "/team 2026Q4 Sở Nội vụ")  # as README.md writes it
+    lines = table["text"].splitlines()
+    assert lines[0] == "Sở Nội vụ tỉnh Hòa Bình, Quý IV/2026" and len(lines) == 1 + 10
+    assert say(client, hr, "/team hoa binh")["text"] == table["text"]
+
+
 def test_an_english_speaker_gets_english(client: httpx.Client) -> None:
     answer = say(client, ids(client)["CV06"], "/mycodes")
     assert "work code" in answer["text"].lower() or "no work codes" in answer["text"].lower()
