@@ -169,7 +169,9 @@ class Sandbox:
                 upcoming = moves.next_event(session, calendar, self.policy, now)
                 if upcoming is None:
                     raise ClockError(
-                        "nothing_due", "nothing is due: no open work code, no held message"
+                        "nothing_due",
+                        "nothing is left to come: no open work code, no digest to send, "
+                        "no held message",
                     )
                 return upcoming
         if action == "day":

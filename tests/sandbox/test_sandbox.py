@@ -15,6 +15,7 @@ from typing import TypeVar
 import httpx
 import pytest
 
+from kpi.roster_import import read_roster
 from sandbox.botapi import FakeBotAPI
 from sandbox.chat import entities_html, message_view
 from sandbox.people import GUEST_ID
@@ -185,6 +186,45 @@ def test_the_clock_moves_forward_only(client: httpx.Client, sandbox: Sandbox) ->
     # A date alone keeps the time of day; the weekend is quiet, so messages wait for Monday.
     saturday = move(client, "jump", "2026-11-07").json()["clock"]
     assert saturday["now"] == "2026-11-07T15:00:00+07:00" and not saturday["working_day"]
+
+
+def test_next_goes_on_to_the_digests_once_every_deadline_has_passed(
+    client: httpx.Client,
+) -> None:
+    # Every demo code is past its deadline and breached: no reminder is left, but they are
+    # still open, so each working morning's digest is still to come.
+    moved = move(client, "jump", "2026-11-10T07:00").json()
+    assert moved["clock"]["next_event"] == "2026-11-10T08:00:00+07:00"
+    morning = move(client, "next").json()
+    assert morning["sweep"]["digests"] == 3 and morning["sent"] >= 3
+    assert morning["clock"]["next_event"] == "2026-11-11T08:00:00+07:00"
+    friday = move(client, "jump", "2026-11-13T09:00").json()["clock"]
+    assert friday["next_event"] == "2026-11-16T08:00:00+07:00"  # the weekend is skipped
+
+
+def test_next_says_plainly_when_nothing_is_left(tmp_path: Path) -> None:
+    roster = tmp_path / "roster.csv"
+    roster.write_text(
+        "code,full_name,unit,position,leader_code\n"
+        "TP01,Trần Văn Trưởng,Sở Tư pháp,truong_phong,\n"
+        "CV01,Lê Văn Viên,Sở Tư pháp,chuyen_vien,TP01\n",
+        encoding="utf-8",
+    )
+    options = Options(folder=tmp_path, port=0, roster=read_roster(roster), start=MONDAY)
+    with background(options) as running, httpx.Client(base_url=running.url) as client:
+        people = ids(client)
+        assert client.get("/api/clock").json()["next_event"] is None
+        refused = move(client, "next")
+        assert refused.status_code == 400 and refused.json()["error"] == "clock_nothing_due"
+        assert "nothing is left to come" in refused.json()["detail"]
+
+        say(client, people["CV01"], "/open Kế hoạch tháng 12")
+        first = client.get("/api/clock").json()["next_event"]
+        assert first is not None and first > "2026-11-02T09:00:00+07:00"
+        notice = find(client, people["TP01"], "Chờ phê duyệt")
+        press(client, people["TP01"], notice, notice["buttons"][0][0]["data"])
+        wait_for(lambda: client.get("/api/clock").json()["next_event"] is None, "nothing left")
+        running.fake.assert_no_invalid_calls()
 
 
 def test_a_deadline_passed_is_a_breach_and_lowers_the_leaders_score(client: httpx.Client) -> None:
