@@ -136,7 +136,7 @@ def test_a_code_opened_by_a_specialist_is_approved_by_the_division_head(
         "Cho ý kiến",
     ]
     answer = press(client, head, notice, "wc:ap:6:1").json()
-    assert answer == {"answer": "Đã phê duyệt mã công việc #6.", "alert": False}
+    assert answer == {"answered": True, "answer": "Đã phê duyệt mã công việc #6.", "alert": False}
 
     find(client, specialist, "đã được Trần Thị Lan phê duyệt")
     edited = next(m for m in chat(client, head) if m["id"] == notice["id"])
@@ -149,7 +149,9 @@ def test_text_after_a_force_reply_question_answers_it(client: httpx.Client) -> N
     people = ids(client)
     head, author = people["TP01"], people["CV03"]
     digest = find(client, head, "Tổng hợp mã công việc")
-    press(client, head, digest, "wl:rj:2:1")
+    # The bot answers the press with no text before it asks: an answer all the same.
+    answer = press(client, head, digest, "wl:rj:2:1").json()
+    assert answer == {"answered": True, "answer": None, "alert": False}
     wait_for(lambda: client.get(f"/api/chats/{head}").json()["reply_to"], "the question")
     question = bot_messages(client, head)[-1]
     assert question["force_reply"] and "lý do không phê duyệt mã công việc #2" in question["text"]
@@ -196,7 +198,7 @@ def test_next_goes_on_to_the_digests_once_every_deadline_has_passed(
     moved = move(client, "jump", "2026-11-10T07:00").json()
     assert moved["clock"]["next_event"] == "2026-11-10T08:00:00+07:00"
     morning = move(client, "next").json()
-    assert morning["sweep"]["digests"] == 3 and morning["sent"] >= 3
+    assert morning["sweep"]["digests"] == 3
     assert morning["clock"]["next_event"] == "2026-11-11T08:00:00+07:00"
     friday = move(client, "jump", "2026-11-13T09:00").json()["clock"]
     assert friday["next_event"] == "2026-11-16T08:00:00+07:00"  # the weekend is skipped
@@ -260,6 +262,16 @@ def test_the_score_chart_is_a_photo_served_by_the_sandbox(client: httpx.Client) 
 def test_an_english_speaker_gets_english(client: httpx.Client) -> None:
     answer = say(client, ids(client)["CV06"], "/mycodes")
     assert "work code" in answer["text"].lower() or "no work codes" in answer["text"].lower()
+
+
+def test_the_chat_says_which_language_the_bot_speaks_after_language(
+    client: httpx.Client,
+) -> None:
+    specialist = ids(client)["CV01"]
+    assert client.get(f"/api/chats/{specialist}").json()["language"] == "vi"
+    say(client, specialist, "/language en")
+    assert client.get(f"/api/chats/{specialist}").json()["language"] == "en"
+    assert client.get(f"/api/chats/{GUEST_ID}").json()["language"] == "vi"
 
 
 def test_bad_requests_get_a_clear_refusal(client: httpx.Client) -> None:
