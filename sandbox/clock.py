@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, func, select
 
 from kpi import breaches, org, reminders
@@ -93,7 +92,7 @@ def next_event(
         )
     ).one()
     _, earliest = held(session, now)
-    candidates += [later and _aware(later), next_digest(session, calendar, policy, now), earliest]
+    candidates += [later and _aware(later), _next_digest(session, calendar, policy, now), earliest]
     return min((c for c in candidates if c is not None), default=None)
 
 
@@ -112,12 +111,11 @@ def _code_event(
     return now if step.breach or owed else step.next_event_at
 
 
-def next_digest(
+def _next_digest(
     session: Session, calendar: WorkCalendar, policy: Policy, now: datetime
 ) -> datetime | None:
-    """When the sweep next sends digests, if they would have readers: a leader with a pending
-    code, or a linked admin with something to report (people who blocked the bot, next year's
-    calendar still estimated)."""
+    """When the sweep next sends digests (now, if today's is due and not sent), if they have
+    readers."""
     today = reminders.digest_due(calendar, policy, now)
     mark = session.get(SweepMark, "digest")
     if today is not None and (mark is None or mark.day != today.isoformat()):
@@ -129,11 +127,12 @@ def next_digest(
 
 
 def _digest_has_readers(session: Session, day: date) -> bool:
-    approver = aliased(Employee)
+    """What the sweep's digests need to send anything: a linked leader with a pending code, or a
+    linked admin with something to report (people who blocked the bot, an estimated next year)."""
     pending = session.exec(
         select(WorkCode.id)
-        .join(approver, col(approver.id) == col(WorkCode.approver_id))
-        .where(col(WorkCode.status) == WorkCodeStatus.OPEN, col(approver.telegram_id).is_not(None))
+        .join(Employee, col(Employee.id) == col(WorkCode.approver_id))
+        .where(col(WorkCode.status) == WorkCodeStatus.OPEN, col(Employee.telegram_id).is_not(None))
         .limit(1)
     ).first()
     if pending is not None:

@@ -125,10 +125,19 @@ class Page:
         field.send_keys(text)
         self.click("#send")
 
+    def type_over(self, selector: str, text: str) -> Any:
+        """Select what a field holds and type over it, as a person does (the field keeps focus;
+        WebDriver's clear() would leave it empty and unfocused)."""
+        from selenium.webdriver.common.keys import Keys
+
+        field = self.css(selector)[0]
+        field.click()
+        field.send_keys(Keys.CONTROL, "a")
+        field.send_keys(text)
+        return field
+
     def jump(self, to: str) -> None:
-        field = self.css("#jump-to")[0]
-        field.clear()
-        field.send_keys(to)
+        self.type_over("#jump-to", to)
         self.click("#jump-go")
 
 
@@ -233,10 +242,7 @@ def test_on_a_phone_the_page_fits_answers_follow_and_the_clock_goes_on(
         page.until(lambda: "Ngôn ngữ: tiếng Anh" in page.text("#chat-meta"), "the new language")
 
         # The jump box keeps what is being typed, focused or not, while the page polls.
-        field = page.css("#jump-to")[0]
-        field.click()
-        field.clear()
-        field.send_keys("2026-11-1")
+        field = page.type_over("#jump-to", "2026-11-1")
         poll(page)
         assert field.get_attribute("value") == "2026-11-1"
         page.click(".clock-panel h2")  # away from the box, the edit still stands
