@@ -253,7 +253,9 @@ async function choose(chatId) {
   markPeople();
   renderHeader();
   await refreshChat();
-  $("#text").focus();
+  // On a phone the chat is below the list: bring it into view, without popping up the keyboard.
+  if (matchMedia("(max-width: 800px)").matches) $(".chat-panel").scrollIntoView();
+  else $("#text").focus();
 }
 
 // ---- chat ----

@@ -210,6 +210,17 @@ def within_width(page: Page, selector: str) -> bool:
     )
 
 
+def within_height(page: Page, selector: str) -> bool:
+    """The control is on screen now, without scrolling."""
+    return bool(
+        page.driver.execute_script(
+            "const box = document.querySelector(arguments[0]).getBoundingClientRect();"
+            "return box.top >= 0 && box.bottom <= window.innerHeight;",
+            selector,
+        )
+    )
+
+
 def poll(page: Page) -> None:
     """Let the page poll the sandbox once more, now."""
     page.driver.execute_async_script("poll().then(arguments[arguments.length - 1])")
@@ -224,6 +235,7 @@ def test_on_a_phone_the_page_fits_answers_follow_and_the_clock_goes_on(
         assert browser.execute_script("return window.innerWidth") == PHONE["width"]
         page.be("TP01", "Trần Thị Lan")
         page.message("Tổng hợp mã công việc")
+        page.until(lambda: within_height(page, "#send"), "the chat in view")
         assert fits_the_screen(page)
         assert all(within_width(page, control) for control in CONTROLS)
 
