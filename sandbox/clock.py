@@ -2,22 +2,24 @@
 
 The bot reads it through `Services.clock`, so every time rule (deadlines, reminders, quiet hours,
 quarters) runs at the simulated instant. The moves the page offers are worked out here from the
-product's own schedule: the next reminder slot, deadline, digest or held message; the next
+database as the sweep reads it: the next reminder slot, deadline, digest or held message; the next
 working day; or a date the user types.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, func, select
 
-from kpi import reminders
+from kpi import breaches, org, reminders
 from kpi.calendar import WorkCalendar
+from kpi.decisions import next_year_estimated
 from kpi.policy import Policy
-from models import OutboxMessage, OutboxStatus, WorkCode, WorkCodeStatus
+from models import Employee, OutboxMessage, OutboxStatus, SweepMark, WorkCode, WorkCodeStatus
 
 _TICK = timedelta(microseconds=1)
 
@@ -75,19 +77,77 @@ def next_working_day(calendar: WorkCalendar, now: datetime) -> datetime:
 def next_event(
     session: Session, calendar: WorkCalendar, policy: Policy, now: datetime
 ) -> datetime | None:
-    """The next instant with time-driven work: a reminder, deadline, digest or held message."""
-    candidates: list[datetime] = []
-    open_codes = session.exec(select(WorkCode).where(col(WorkCode.status) == WorkCodeStatus.OPEN))
-    for code in open_codes:
-        upcoming = reminders.step(calendar, policy, code, now).next_event_at
-        if upcoming is not None and upcoming > now:
-            candidates.append(upcoming)
-    if candidates:  # leaders with pending codes get a digest each working morning
-        candidates.append(calendar.next_working_instant(now + _TICK, policy.digest_at))
+    """The next instant with time-driven work, found in the database as the sweep finds it.
+
+    The earliest of: an open code's next event (a reminder slot or its deadline, as the sweep
+    stores it), the next digest while it has something to say, and a message held by quiet
+    hours. Work already due counts as due now. None when nothing is left to come.
+    """
+    candidates: list[datetime | None] = [
+        _code_event(calendar, policy, code, now) for code in _due(session, now)
+    ]
+    later = session.exec(
+        select(func.min(WorkCode.next_event_at)).where(
+            col(WorkCode.status) == WorkCodeStatus.OPEN, col(WorkCode.next_event_at) > now
+        )
+    ).one()
     _, earliest = held(session, now)
-    if earliest is not None:
-        candidates.append(earliest)
-    return min(candidates, default=None)
+    candidates += [later and _aware(later), _next_digest(session, calendar, policy, now), earliest]
+    return min((c for c in candidates if c is not None), default=None)
+
+
+def _due(session: Session, now: datetime) -> Iterator[WorkCode]:
+    """The open codes the sweep would look at now (new ones wait for it to place their ladder)."""
+    for batch in breaches.due_codes(session, now):
+        yield from batch
+
+
+def _code_event(
+    calendar: WorkCalendar, policy: Policy, code: WorkCode, now: datetime
+) -> datetime | None:
+    """Now if the sweep owes a reminder or a breach on `code`, else its next event."""
+    step = reminders.step(calendar, policy, code, now)
+    owed = step.reminder and not reminders.carried_by_digest(calendar, policy, step.reminder)
+    return now if step.breach or owed else step.next_event_at
+
+
+def _next_digest(
+    session: Session, calendar: WorkCalendar, policy: Policy, now: datetime
+) -> datetime | None:
+    """When the sweep next sends digests (now, if today's is due and not sent), if they have
+    readers."""
+    today = reminders.digest_due(calendar, policy, now)
+    mark = session.get(SweepMark, "digest")
+    if today is not None and (mark is None or mark.day != today.isoformat()):
+        at, day = now, today
+    else:
+        at = calendar.next_working_instant(now + _TICK, policy.digest_at)
+        day = calendar.local_day(at)
+    return at if _digest_has_readers(session, day) else None
+
+
+def _digest_has_readers(session: Session, day: date) -> bool:
+    """What the sweep's digests need to send anything: a linked leader with a pending code, or a
+    linked admin with something to report (people who blocked the bot, an estimated next year)."""
+    pending = session.exec(
+        select(WorkCode.id)
+        .join(Employee, col(Employee.id) == col(WorkCode.approver_id))
+        .where(col(WorkCode.status) == WorkCodeStatus.OPEN, col(Employee.telegram_id).is_not(None))
+        .limit(1)
+    ).first()
+    if pending is not None:
+        return True
+    if not any(admin.telegram_id is not None for admin in org.admins(session)):
+        return False
+    return (
+        bool(org.unreachable(session))
+        or next_year_estimated(session=session, today=day) is not None
+    )
+
+
+def _aware(instant: datetime) -> datetime:
+    """A stored instant as aware UTC (SQLite gives it back naive)."""
+    return instant if instant.tzinfo is not None else instant.replace(tzinfo=UTC)
 
 
 def held(session: Session, now: datetime) -> tuple[int, datetime | None]:
@@ -98,9 +158,7 @@ def held(session: Session, now: datetime) -> tuple[int, datetime | None]:
             col(OutboxMessage.not_before) > now,
         )
     ).one()
-    if earliest is not None and earliest.tzinfo is None:
-        earliest = earliest.replace(tzinfo=UTC)
-    return count, earliest
+    return count, None if earliest is None else _aware(earliest)
 
 
 def parse_instant(text: str, tz: ZoneInfo, now: datetime) -> datetime:

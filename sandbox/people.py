@@ -53,6 +53,13 @@ def _person(
         "role": employee.role,
         "leader": boss.full_name if boss else None,
         "is_leader": employee.id in leaders,
-        "language": employee.chosen_locale or employee.language,
+        "language": language(employee),
         "depth": depth,
     }
+
+
+def language(employee: Employee | None) -> str:
+    """The language the bot speaks to this person (what /language chose); the guest's is vi."""
+    if employee is None:
+        return str(GUEST["language"])
+    return employee.chosen_locale or employee.language

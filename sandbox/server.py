@@ -36,7 +36,7 @@ from sandbox.botapi import FakeBotAPI, FakeUser, JsonDict, StoredFile
 from sandbox.chat import chat_view
 from sandbox.clock import ClockError, SandboxClock
 from sandbox.demo import Seeded, seed
-from sandbox.people import GUEST_ID, people_view
+from sandbox.people import GUEST_ID, language, people_view
 from sandbox.web import make_app
 from scheduler.budget import Budget
 from scheduler.delivery import Deliverer
@@ -101,23 +101,30 @@ class Sandbox:
         with self.svc.db() as session:
             return people_view(session, self.policy)
 
-    def user(self, chat_id: int) -> FakeUser:
-        """The emulated Telegram user behind a chat; KeyError if nobody has it."""
+    def employee(self, chat_id: int) -> Employee | None:
+        """Who has this chat (None: the guest); KeyError if nobody has it."""
         if chat_id == GUEST_ID:
-            return self.fake.user(GUEST_ID, "Khách", "vi")
+            return None
         with self.svc.db() as session:
             employee = session.exec(
                 select(Employee).where(Employee.telegram_id == chat_id)
             ).one_or_none()
         if employee is None:
             raise KeyError(chat_id)
+        return employee
+
+    def user(self, chat_id: int) -> FakeUser:
+        """The emulated Telegram user behind a chat; KeyError if nobody has it."""
+        employee = self.employee(chat_id)
+        if employee is None:
+            return self.fake.user(GUEST_ID, "Khách", "vi")
         first_name = employee.full_name.split()[-1] if employee.full_name.split() else "User"
         return self.fake.user(chat_id, first_name, employee.language)
 
     def chat(self, chat_id: int) -> JsonDict:
-        """A person's chat as the page shows it."""
-        self.user(chat_id)
-        return chat_view(self.fake, chat_id)
+        """A person's chat as the page shows it, with the language the bot now speaks to them."""
+        speaks = language(self.employee(chat_id))
+        return {**chat_view(self.fake, chat_id), "language": speaks}
 
     def send(self, chat_id: int, text: str) -> int:
         """Send text as the person; it answers the bot's open ForceReply question, if any."""
@@ -129,15 +136,18 @@ class Sandbox:
         return self.fake.send_text(user, text)
 
     async def press(self, chat_id: int, message_id: int, data: str) -> JsonDict:
-        """Press a button as the person and wait for the bot's answer (a toast or an alert)."""
+        """Press a button as the person and wait for the bot's answer (a toast, an alert or
+        nothing to show); "answered" is false only when the bot did not answer in time."""
         message = {"chat": {"id": chat_id}, "message_id": message_id}
         update_id = self.fake.press_button(self.user(chat_id), message, data)
         deadline = asyncio.get_running_loop().time() + ANSWER_WAIT
         while (answer := self.fake.callback_answer(update_id)) is None:
             if asyncio.get_running_loop().time() > deadline:
-                return {"answer": None, "alert": False}
+                return {"answered": False, "answer": None, "alert": False}
             await asyncio.sleep(0.05)
-        return {"answer": answer.get("text"), "alert": bool(answer.get("show_alert"))}
+        # An answer without text is an answer: Telegram just stops the button's spinner.
+        text, alert = answer.get("text") or None, bool(answer.get("show_alert"))
+        return {"answered": True, "answer": text, "alert": alert}
 
     def file(self, file_id: str) -> StoredFile | None:
         """A picture or document the bot sent."""
@@ -170,7 +180,9 @@ class Sandbox:
                 upcoming = moves.next_event(session, calendar, self.policy, now)
                 if upcoming is None:
                     raise ClockError(
-                        "nothing_due", "nothing is due: no open work code, no held message"
+                        "nothing_due",
+                        "nothing is left to come: no open work code, no digest to send, "
+                        "no held message",
                     )
                 return upcoming
         if action == "day":

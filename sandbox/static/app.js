@@ -27,7 +27,7 @@ const LABELS = {
     off: "ngày nghỉ",
     next: "Mốc nhắc việc tiếp theo",
     next_at: "đến {time}",
-    nothing_next: "không có gì sắp đến hạn",
+    nothing_next: "không còn việc gì sắp đến",
     day: "+1 ngày làm việc",
     jump: "Đến thời điểm",
     go: "Đi",
@@ -39,7 +39,7 @@ const LABELS = {
     invalid: "Bot đã gọi sai Bot API {n} lần — xem nhật ký của sandbox.",
     err_clock_backwards: "Không thể lùi thời gian: đồng hồ chỉ chạy tới.",
     err_clock_bad_instant: "Ngày giờ không hợp lệ; ví dụ 2026-11-09T15:00.",
-    err_clock_nothing_due: "Không có việc gì sắp đến hạn. Dùng “+1 ngày làm việc” hoặc chọn một thời điểm.",
+    err_clock_nothing_due: "Không còn việc gì sắp đến: không có mã công việc chờ phê duyệt, bản tổng hợp hay tin nhắn chờ gửi. Vẫn có thể dùng “+1 ngày làm việc” hoặc chọn một thời điểm.",
     err_clock_bad_move: "Thao tác đồng hồ không hợp lệ.",
     err_button_gone: "Nút này không còn trên tin nhắn.",
     err_empty_text: "Hãy nhập nội dung trước khi gửi.",
@@ -76,7 +76,7 @@ const LABELS = {
     off: "day off",
     next: "Next reminder slot",
     next_at: "to {time}",
-    nothing_next: "nothing is due",
+    nothing_next: "nothing is left to come",
     day: "+1 working day",
     jump: "Jump to date",
     go: "Go",
@@ -88,7 +88,7 @@ const LABELS = {
     invalid: "The bot made {n} invalid Bot API call(s) — see the sandbox's log.",
     err_clock_backwards: "Time cannot go backwards: the clock only moves forward.",
     err_clock_bad_instant: "Not a valid date or time; e.g. 2026-11-09T15:00.",
-    err_clock_nothing_due: "Nothing is due. Use “+1 working day” or jump to a date.",
+    err_clock_nothing_due: "Nothing is left to come: no work code waits for approval, no digest, no held message. “+1 working day” and jumping to a date still work.",
     err_clock_bad_move: "Not a clock move the sandbox knows.",
     err_button_gone: "That button is no longer on the message.",
     err_empty_text: "Write something first.",
@@ -115,6 +115,8 @@ const state = {
   clock: null,
   report: null,
   busy: false,
+  jumpEdited: false,
+  presses: 0, // button presses the bot has answered or not, for whoever watches the page
 };
 
 const $ = (selector) => document.querySelector(selector);
@@ -251,7 +253,9 @@ async function choose(chatId) {
   markPeople();
   renderHeader();
   await refreshChat();
-  $("#text").focus();
+  // On a phone the chat is below the list: bring it into view, without popping up the keyboard.
+  if (matchMedia("(max-width: 800px)").matches) $(".chat-panel").scrollIntoView();
+  else $("#text").focus();
 }
 
 // ---- chat ----
@@ -362,6 +366,11 @@ async function refreshChat() {
   if (chatId !== state.current) return;
   const first = state.chat === null;
   state.chat = chat;
+  const p = person(chatId);
+  if (p && chat.language && p.language !== chat.language) {
+    p.language = chat.language; // /language changed it: the header follows at once
+    renderHeader();
+  }
   renderChat(first);
 }
 
@@ -383,12 +392,14 @@ async function press(messageId, data, node) {
   node.disabled = true;
   try {
     const result = await api(`/api/chats/${state.current}/buttons`, { message_id: messageId, data });
-    if (result.answer) toast(result.answer, result.alert);
-    else if (result.answer === null) toast(t("no_answer"), true);
+    // An answer without text is an answer (Telegram just stops the spinner): nothing to show.
+    if (!result.answered) toast(t("no_answer"), true);
+    else if (result.answer) toast(result.answer, result.alert);
   } catch (error) {
     toast(error.message, true);
   } finally {
     node.disabled = false;
+    document.body.dataset.presses = String(++state.presses);
     refreshChat();
   }
 }
@@ -408,7 +419,7 @@ function renderClock() {
   const held = $("#held");
   held.hidden = !clock.held;
   if (clock.held) held.textContent = t("held", { n: clock.held, time: shortTime(new Date(clock.held_until)) });
-  if (!$("#jump-to").value) $("#jump-to").value = clock.now.slice(0, 16);
+  fillJump(clock.now);
   const report = $("#report");
   report.hidden = !state.report;
   if (state.report) {
@@ -417,6 +428,15 @@ function renderClock() {
       time: shortTime(new Date(at)), r: sweep.reminders, b: sweep.breaches, d: sweep.digests, s: sent,
     });
   }
+}
+
+// The jump box shows the clock's time, except while the person edits it: polling must not
+// overwrite a focused box, nor one they typed in and left, until they jump (or empty it).
+function fillJump(now) {
+  const box = $("#jump-to");
+  if (document.activeElement === box || (state.jumpEdited && box.value)) return;
+  state.jumpEdited = false;
+  box.value = now.slice(0, 16);
 }
 
 async function move(body) {
@@ -428,7 +448,7 @@ async function move(body) {
     $("#toast").hidden = true;
     state.clock = result.clock;
     state.report = { at: result.clock.now, sweep: result.sweep, sent: result.sent };
-    $("#jump-to").value = result.clock.now.slice(0, 16);
+    if (body.action === "jump") state.jumpEdited = false; // done with what was typed
     renderClock();
     await refreshChat();
   } catch (error) {
@@ -472,6 +492,7 @@ async function start() {
   $("#composer").addEventListener("submit", send);
   $("#move-next").addEventListener("click", () => move({ action: "next" }));
   $("#move-day").addEventListener("click", () => move({ action: "day" }));
+  $("#jump-to").addEventListener("input", () => { state.jumpEdited = true; });
   $("#jump").addEventListener("submit", (event) => {
     event.preventDefault();
     move({ action: "jump", to: $("#jump-to").value });

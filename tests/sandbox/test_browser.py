@@ -125,10 +125,19 @@ class Page:
         field.send_keys(text)
         self.click("#send")
 
+    def type_over(self, selector: str, text: str) -> Any:
+        """Select what a field holds and type over it, as a person does (the field keeps focus;
+        WebDriver's clear() would leave it empty and unfocused)."""
+        from selenium.webdriver.common.keys import Keys
+
+        field = self.css(selector)[0]
+        field.click()
+        field.send_keys(Keys.CONTROL, "a")
+        field.send_keys(text)
+        return field
+
     def jump(self, to: str) -> None:
-        field = self.css("#jump-to")[0]
-        field.clear()
-        field.send_keys(to)
+        self.type_over("#jump-to", to)
         self.click("#jump-go")
 
 
@@ -174,3 +183,94 @@ def test_a_code_approved_and_a_deadline_missed_in_the_browser(
     finally:
         browser.save_screenshot(str(tmp_path / "sandbox.png"))
     assert (tmp_path / "sandbox.png").stat().st_size > 10_000
+
+
+PHONE = {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True}
+CONTROLS = ("#people button", "#text", "#send", "#move-next", "#move-day", "#jump-to", "#jump-go")
+
+
+def fits_the_screen(page: Page) -> bool:
+    """No horizontal scrolling: nothing is wider than the window."""
+    return bool(
+        page.driver.execute_script(
+            "return document.documentElement.scrollWidth <= window.innerWidth"
+            " && document.body.scrollWidth <= window.innerWidth"
+        )
+    )
+
+
+def within_width(page: Page, selector: str) -> bool:
+    """The control lies inside the window's width (reachable by scrolling down only)."""
+    return bool(
+        page.driver.execute_script(
+            "const box = document.querySelector(arguments[0]).getBoundingClientRect();"
+            "return box.width > 0 && box.left >= 0 && box.right <= window.innerWidth;",
+            selector,
+        )
+    )
+
+
+def within_height(page: Page, selector: str) -> bool:
+    """The control is on screen now, without scrolling."""
+    return bool(
+        page.driver.execute_script(
+            "const box = document.querySelector(arguments[0]).getBoundingClientRect();"
+            "return box.top >= 0 && box.bottom <= window.innerHeight;",
+            selector,
+        )
+    )
+
+
+def poll(page: Page) -> None:
+    """Let the page poll the sandbox once more, now."""
+    page.driver.execute_async_script("poll().then(arguments[arguments.length - 1])")
+
+
+def test_on_a_phone_the_page_fits_answers_follow_and_the_clock_goes_on(
+    sandbox: Sandbox, browser: Any, tmp_path: Path
+) -> None:
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE)
+    page = Page(browser, sandbox.url)
+    try:
+        assert browser.execute_script("return window.innerWidth") == PHONE["width"]
+        page.be("TP01", "Trần Thị Lan")
+        page.message("Tổng hợp mã công việc")
+        page.until(lambda: within_height(page, "#send"), "the chat in view")
+        assert fits_the_screen(page)
+        assert all(within_width(page, control) for control in CONTROLS)
+
+        # "Không phê duyệt" is answered with an empty answerCallbackQuery, then a question:
+        # the page does not claim the bot failed to answer.
+        page.click('button[data-data="wl:rj:2:1"]')
+        page.until(lambda: browser.execute_script("return document.body.dataset.presses"), "1")
+        assert "chưa trả lời" not in page.text("#toast")
+        page.message("Nhập lý do không phê duyệt mã công việc #2")
+        page.say("Thiếu số liệu quý III")
+        page.message("Thiếu số liệu quý III")
+
+        # The header follows /language at once.
+        assert "Ngôn ngữ: tiếng Việt" in page.text("#chat-meta")
+        page.say("/language en")
+        page.until(lambda: "Ngôn ngữ: tiếng Anh" in page.text("#chat-meta"), "the new language")
+
+        # The jump box keeps what is being typed, focused or not, while the page polls.
+        field = page.type_over("#jump-to", "2026-11-1")
+        poll(page)
+        assert field.get_attribute("value") == "2026-11-1"
+        page.click(".clock-panel h2")  # away from the box, the edit still stands
+        poll(page)
+        assert field.get_attribute("value") == "2026-11-1"
+        field.send_keys("0T07:00")
+        page.click("#jump-go")
+        page.until(lambda: "10/11/2026" in page.text("#clock-day"), "the jump")
+        poll(page)
+        assert field.get_attribute("value") == "2026-11-10T07:00"
+
+        # Every deadline has passed, yet the next move is not a dead end: the morning digest.
+        page.until(lambda: "08:00 10/11" in page.text("#next-at"), "the digest next")
+        page.click("#move-next")
+        page.until(lambda: page.text("#clock-time") == "08:00", "08:00")
+        page.until(lambda: "08:00 11/11" in page.text("#next-at"), "the next digest")
+        assert fits_the_screen(page)
+    finally:
+        browser.save_screenshot(str(tmp_path / "sandbox-phone.png"))

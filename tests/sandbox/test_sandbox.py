@@ -15,6 +15,7 @@ from typing import TypeVar
 import httpx
 import pytest
 
+from kpi.roster_import import read_roster
 from sandbox.botapi import FakeBotAPI
 from sandbox.chat import entities_html, message_view
 from sandbox.people import GUEST_ID
@@ -135,7 +136,7 @@ def test_a_code_opened_by_a_specialist_is_approved_by_the_division_head(
         "Cho ý kiến",
     ]
     answer = press(client, head, notice, "wc:ap:6:1").json()
-    assert answer == {"answer": "Đã phê duyệt mã công việc #6.", "alert": False}
+    assert answer == {"answered": True, "answer": "Đã phê duyệt mã công việc #6.", "alert": False}
 
     find(client, specialist, "đã được Trần Thị Lan phê duyệt")
     edited = next(m for m in chat(client, head) if m["id"] == notice["id"])
@@ -148,7 +149,9 @@ def test_text_after_a_force_reply_question_answers_it(client: httpx.Client) -> N
     people = ids(client)
     head, author = people["TP01"], people["CV03"]
     digest = find(client, head, "Tổng hợp mã công việc")
-    press(client, head, digest, "wl:rj:2:1")
+    # The bot answers the press with no text before it asks: an answer all the same.
+    answer = press(client, head, digest, "wl:rj:2:1").json()
+    assert answer == {"answered": True, "answer": None, "alert": False}
     wait_for(lambda: client.get(f"/api/chats/{head}").json()["reply_to"], "the question")
     question = bot_messages(client, head)[-1]
     assert question["force_reply"] and "lý do không phê duyệt mã công việc #2" in question["text"]
@@ -166,7 +169,7 @@ def test_the_clock_moves_forward_only(client: httpx.Client, sandbox: Sandbox) ->
     head = ids(client)["TP01"]
     slot = move(client, "next").json()
     assert slot["clock"]["now"] == "2026-11-02T15:00:00+07:00"
-    assert slot["sweep"]["reminders"] == 1 and slot["sent"] == 1
+    assert slot["sweep"]["reminders"] == 1
     assert "#2" in find(client, head, "Nhắc việc")["text"]
 
     day = move(client, "day").json()
@@ -185,6 +188,45 @@ def test_the_clock_moves_forward_only(client: httpx.Client, sandbox: Sandbox) ->
     # A date alone keeps the time of day; the weekend is quiet, so messages wait for Monday.
     saturday = move(client, "jump", "2026-11-07").json()["clock"]
     assert saturday["now"] == "2026-11-07T15:00:00+07:00" and not saturday["working_day"]
+
+
+def test_next_goes_on_to_the_digests_once_every_deadline_has_passed(
+    client: httpx.Client,
+) -> None:
+    # Every demo code is past its deadline and breached: no reminder is left, but they are
+    # still open, so each working morning's digest is still to come.
+    moved = move(client, "jump", "2026-11-10T07:00").json()
+    assert moved["clock"]["next_event"] == "2026-11-10T08:00:00+07:00"
+    morning = move(client, "next").json()
+    assert morning["sweep"]["digests"] == 3
+    assert morning["clock"]["next_event"] == "2026-11-11T08:00:00+07:00"
+    friday = move(client, "jump", "2026-11-13T09:00").json()["clock"]
+    assert friday["next_event"] == "2026-11-16T08:00:00+07:00"  # the weekend is skipped
+
+
+def test_next_says_plainly_when_nothing_is_left(tmp_path: Path) -> None:
+    roster = tmp_path / "roster.csv"
+    roster.write_text(
+        "code,full_name,unit,position,leader_code\n"
+        "TP01,Trần Văn Trưởng,Sở Tư pháp,truong_phong,\n"
+        "CV01,Lê Văn Viên,Sở Tư pháp,chuyen_vien,TP01\n",
+        encoding="utf-8",
+    )
+    options = Options(folder=tmp_path, port=0, roster=read_roster(roster), start=MONDAY)
+    with background(options) as running, httpx.Client(base_url=running.url) as client:
+        people = ids(client)
+        assert client.get("/api/clock").json()["next_event"] is None
+        refused = move(client, "next")
+        assert refused.status_code == 400 and refused.json()["error"] == "clock_nothing_due"
+        assert "nothing is left to come" in refused.json()["detail"]
+
+        say(client, people["CV01"], "/open Kế hoạch tháng 12")
+        first = client.get("/api/clock").json()["next_event"]
+        assert first is not None and first > "2026-11-02T09:00:00+07:00"
+        notice = find(client, people["TP01"], "Chờ phê duyệt")
+        press(client, people["TP01"], notice, notice["buttons"][0][0]["data"])
+        wait_for(lambda: client.get("/api/clock").json()["next_event"] is None, "nothing left")
+        running.fake.assert_no_invalid_calls()
 
 
 def test_a_deadline_passed_is_a_breach_and_lowers_the_leaders_score(client: httpx.Client) -> None:
@@ -228,6 +270,16 @@ def test_the_readme_s_team_example_works_for_hr(client: httpx.Client) -> None:
 def test_an_english_speaker_gets_english(client: httpx.Client) -> None:
     answer = say(client, ids(client)["CV06"], "/mycodes")
     assert "work code" in answer["text"].lower() or "no work codes" in answer["text"].lower()
+
+
+def test_the_chat_says_which_language_the_bot_speaks_after_language(
+    client: httpx.Client,
+) -> None:
+    specialist = ids(client)["CV01"]
+    assert client.get(f"/api/chats/{specialist}").json()["language"] == "vi"
+    say(client, specialist, "/language en")
+    assert client.get(f"/api/chats/{specialist}").json()["language"] == "en"
+    assert client.get(f"/api/chats/{GUEST_ID}").json()["language"] == "vi"
 
 
 def test_bad_requests_get_a_clear_refusal(client: httpx.Client) -> None:
