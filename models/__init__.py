@@ -1,5 +1,6 @@
 """SQLModel tables, the engine and session factory, and Alembic migrations."""
 
+from models.apikey import ApiKey
 from models.appeal import Appeal, AppealStatus
 from models.audit import AuditEvent
 from models.calendar import CalendarDay, DecisionDay
@@ -9,6 +10,7 @@ from models.outbox import OutboxKind, OutboxMessage, OutboxStatus, SweepMark
 from models.workcode import WorkCode, WorkCodeAction, WorkCodeEvent, WorkCodeStatus
 
 __all__ = [
+    "ApiKey",
     "Appeal",
     "AppealStatus",
     "Deduction",

@@ -7,7 +7,18 @@ from importlib.metadata import entry_points
 
 import typer
 
-from bot.cli import backup, calendar, db, deductions, doctor, invites, report, roster, service
+from bot.cli import (
+    apikeys,
+    backup,
+    calendar,
+    db,
+    deductions,
+    doctor,
+    invites,
+    report,
+    roster,
+    service,
+)
 
 app = typer.Typer(
     help="kpibot: the KPI bot for public administration.",
@@ -30,6 +41,7 @@ app.add_typer(db.app, name="db")
 app.add_typer(roster.app, name="roster")
 app.add_typer(calendar.app, name="calendar")
 app.add_typer(deductions.app, name="deductions")
+app.add_typer(apikeys.app, name="api-key")
 
 
 def main() -> None:

@@ -63,6 +63,7 @@ def test_every_command_has_help(env: dict[str, str]) -> None:
         ["calendar", "add-off"],
         ["calendar", "show"],
         ["calendar", "import"],
+        ["api-key", "create"],
     ):
         result = kpibot(*command, "--help", env=env)
         assert result.returncode == 0, result.stderr
