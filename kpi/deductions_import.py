@@ -177,12 +177,17 @@ def _import_criterion(
     return None
 
 
-def _import_day(text: str, today: date, reasons: list[str]) -> date | None:
+def read_day(text: str) -> date | None:
+    """A day written YYYY-MM-DD, or as an Excel date cell reads back; None if it is not one."""
     core = text.removesuffix(_EXCEL_MIDNIGHT)
     try:
-        day = date.fromisoformat(core) if _DATE_RE.fullmatch(core) else None
+        return date.fromisoformat(core) if _DATE_RE.fullmatch(core) else None
     except ValueError:  # 2026-02-30
-        day = None
+        return None
+
+
+def _import_day(text: str, today: date, reasons: list[str]) -> date | None:
+    day = read_day(text)
     if day is None:
         reasons.append(f"bad date '{text}' (expected YYYY-MM-DD)" if text else "empty occurred_on")
     elif day > today:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import time
 from decimal import Decimal
 from enum import StrEnum
@@ -33,11 +33,19 @@ _SECTIONS = {
     "digest": {"at", "page_size"},
     "appeals": {"working_days"},
     "classifications": None,
+    "task_scoring": None,
+    "task_types": None,
 }
 _CRITERION_KEYS = {"code", "type", "name_vi", "name_en", "max_points", "default_deduction"}
 _POSITION_KEYS = {"code", "name_vi", "name_en", "criteria"}
 _SLOT_KEYS = {"days_before", "at"}
 _CLASS_KEYS = {"code", "min_total", "name_vi", "name_en", "bonus_coefficient"}
+_TASK_TYPE_KEYS = {"code", "name_vi", "name_en", "weight", "spearhead"}
+_MAX_WEIGHT = Decimal(100)
+DEFAULT_WEIGHT = Decimal(1)  # of a task whose type the policy no longer lists
+# The criteria the assigned tasks score (§7), by code; spearhead tasks score the `spearhead` one.
+TASK_QUANTITY, TASK_QUALITY, TASK_PROGRESS = "task_quantity", "task_quality", "task_progress"
+UNIT_RESULTS = "unit_results"
 
 
 class CriterionType(StrEnum):
@@ -46,6 +54,13 @@ class CriterionType(StrEnum):
     SPEARHEAD = "spearhead"
     HARD = "hard"
     SOFT = "soft"
+
+
+class TaskScoring(StrEnum):
+    """Where the task-results criteria come from."""
+
+    ASSIGNED_TASKS = "assigned_tasks"  # computed from assigned tasks (§7)
+    DEDUCTIONS = "deductions"  # maximum minus deductions, like every criterion (§4)
 
 
 class _Bilingual:
@@ -101,6 +116,17 @@ class Classification(_Bilingual):
 
 
 @dataclass(frozen=True)
+class TaskType(_Bilingual):
+    """A kind of assigned task and its weight in converted units; spearhead tasks are key ones."""
+
+    code: str
+    name_vi: str
+    name_en: str
+    weight: Decimal
+    spearhead: bool
+
+
+@dataclass(frozen=True)
 class Policy:
     """A validated KPI policy."""
 
@@ -118,6 +144,8 @@ class Policy:
     digest_page_size: int
     appeal_days: int
     classifications: tuple[Classification, ...]  # by min_total, highest first
+    task_scoring: TaskScoring = TaskScoring.DEDUCTIONS
+    task_types: Mapping[str, TaskType] = field(default_factory=lambda: MappingProxyType({}))
 
     def criteria_of(self, position_code: str) -> tuple[Criterion, ...]:
         """Return a position's criteria in policy order; KeyError for an unknown position."""
@@ -137,6 +165,11 @@ class Policy:
             if total >= classification.min_total:
                 return classification
         raise ValueError(f"total {total} is below every classification")
+
+    def task_type(self, code: str) -> TaskType:
+        """A task type by code; one the policy no longer lists weighs 1 and is no spearhead."""
+        found = self.task_types.get(code)
+        return found or TaskType(code, code, code, DEFAULT_WEIGHT, spearhead=False)
 
     def in_quiet_hours(self, clock: time) -> bool:
         """Tell whether a clock time falls in the nightly quiet hours (days off aside)."""
@@ -373,10 +406,50 @@ def _build(root: _Node, r: _Reader) -> Policy:
         digest_page_size=r.integer(digest, "page_size", 1),
         appeal_days=r.integer(r.section(root, "appeals"), "working_days", 1),
         classifications=_read_classifications(root, r),
+        task_scoring=_read_task_scoring(root, criteria, broken, r),
+        task_types=MappingProxyType(_read_task_types(root, r)),
     )
     if policy.breach_criterion and criteria and policy.breach_criterion not in criteria:
         r.fail("[breach]", f"unknown criterion '{policy.breach_criterion}'")
     return policy
+
+
+def _read_task_scoring(
+    root: _Node, criteria: Mapping[str, Criterion], broken: set[str], r: _Reader
+) -> TaskScoring:
+    """Read `task_scoring` (default "deductions"); assigned tasks need the task criteria."""
+    raw = root.table.get("task_scoring", TaskScoring.DEDUCTIONS.value)
+    if raw not in {kind.value for kind in TaskScoring}:
+        allowed = ", ".join(TaskScoring)
+        shown = f"'{raw}'" if isinstance(raw, str) else _show(raw)
+        r.fail(_ROOT, f"task_scoring {shown} is not one of {allowed}")
+        return TaskScoring.DEDUCTIONS
+    scoring = TaskScoring(raw)
+    if scoring is TaskScoring.ASSIGNED_TASKS and criteria:
+        for code in (TASK_QUANTITY, TASK_QUALITY, TASK_PROGRESS):
+            if code not in criteria and code not in broken:
+                r.fail(_ROOT, f"task_scoring 'assigned_tasks' needs criterion '{code}'")
+    return scoring
+
+
+def _read_task_types(root: _Node, r: _Reader) -> dict[str, TaskType]:
+    if "task_types" not in root.table:
+        return {}
+    found: dict[str, TaskType] = {}
+    for node in r.tables(root, "task_types", "task type", _TASK_TYPE_KEYS):
+        spearhead = r.boolean(node, "spearhead") if "spearhead" in node.table else False
+        item = TaskType(
+            code=r.code(node),
+            name_vi=r.string(node, "name_vi"),
+            name_en=r.string(node, "name_en"),
+            weight=r.decimal(node, "weight", positive=True, high=_MAX_WEIGHT),
+            spearhead=spearhead,
+        )
+        if item.code in found:
+            r.errors.append(f"duplicate task type code '{item.code}'")
+        elif item.code:
+            found[item.code] = item
+    return found
 
 
 def _read_criteria(root: _Node, r: _Reader) -> tuple[dict[str, Criterion], set[str]]:

@@ -1,28 +1,48 @@
-"""The quarterly report for payroll: one row per employee, as CSV (Excel-friendly) or XLSX."""
+"""The period report for payroll: one row per employee, as CSV (Excel-friendly) or XLSX.
+
+With assigned tasks (§7) it adds the task columns and forced ratings, and the 20% check: in each
+agency, Hoàn thành xuất sắc nhiệm vụ may not exceed 20% of those rated Hoàn thành tốt nhiệm vụ.
+The check only counts and lists the candidates, in score order, for HR to decide; it never
+changes anyone's class.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
-from kpi.policy import Policy
+from kpi.policy import Policy, TaskScoring
 from kpi.scoring import ScoreRow
 from kpi.tables import write_table
 
 FIXED = ("code", "full_name", "unit", "position", "leader_code", "leader_name")
 TOTALS = ("total", "classification", "bonus_coefficient", "deductions")
+TASKS = (
+    "tasks_due",
+    "tasks_done",
+    "units_due",
+    "units_done",
+    "quality_errors",
+    "delays",
+    "excused",
+    "forced_ground",
+    "forced_reference",
+)
+EXCELLENT_SHARE = Decimal("0.2")  # of those rated Hoàn thành tốt nhiệm vụ (Decree 335)
 
 
 def header(policy: Policy) -> list[str]:
-    """Column names: who, each criterion of the policy (by code), then the totals."""
-    return [*FIXED, *policy.criteria, *TOTALS]
+    """Column names: who, each criterion of the policy (by code), the tasks, then the totals."""
+    return [*FIXED, *policy.criteria, *(TASKS if _with_tasks(policy) else ()), *TOTALS]
 
 
 def cells(row: ScoreRow, policy: Policy, locale: str) -> list[object]:
     """One employee's row; criteria outside their position stay empty."""
     scores = {item.criterion.code: item.score for item in row.criteria}
     position = policy.positions.get(row.position)
-    return [
+    line: list[object] = [
         row.code,
         row.full_name,
         row.unit,
@@ -30,11 +50,87 @@ def cells(row: ScoreRow, policy: Policy, locale: str) -> list[object]:
         row.leader_code or "",
         row.leader_name or "",
         *(scores.get(code, "") for code in policy.criteria),
+        *(_task_cells(row) if _with_tasks(policy) else ()),
         row.total,
         row.classification.name(locale),
         row.classification.bonus_coefficient,
         row.deduction_count,
     ]
+    return line
+
+
+def _task_cells(row: ScoreRow) -> list[object]:
+    tasks, forced = row.tasks, row.forced
+    counts: list[object] = (
+        [tasks.tasks, tasks.done, tasks.units, tasks.units_done]
+        + [tasks.errors, tasks.delays, tasks.excused]
+        if tasks
+        else [""] * 7  # a year: its quarters are in their own reports
+    )
+    return [*counts, forced.ground if forced else "", forced.reference if forced else ""]
+
+
+@dataclass
+class AgencyCheck:
+    """The 20% check of one agency (everyone under one head, the head included)."""
+
+    head_code: str
+    head_name: str
+    excellent: list[tuple[Decimal, str, str]] = field(default_factory=list)  # total, code, name
+    good: int = 0
+
+    @property
+    def limit(self) -> Decimal:
+        """How many may be rated Hoàn thành xuất sắc: 20% of those rated Hoàn thành tốt."""
+        return self.good * EXCELLENT_SHARE
+
+    @property
+    def exceeded(self) -> bool:
+        """Whether more are rated Hoàn thành xuất sắc than the limit allows."""
+        return len(self.excellent) > self.limit
+
+    def candidates(self) -> list[tuple[Decimal, str, str]]:
+        """Those rated Hoàn thành xuất sắc, the highest total first, then by code."""
+        return sorted(self.excellent, key=lambda item: (-item[0], item[1]))
+
+
+class ExcellenceCheck:
+    """Collects the rows of a report as they are written, then checks each agency."""
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        self._leaders: dict[str, tuple[str | None, str]] = {}  # code -> (leader code, name)
+        self._rows: list[tuple[str, str, Decimal]] = []  # code, class code, total
+
+    def watch(self, rows: Iterable[ScoreRow]) -> Iterator[ScoreRow]:
+        """Pass the rows through, remembering what the check needs of each."""
+        for row in rows:
+            self._leaders[row.code] = (row.leader_code, row.full_name)
+            self._rows.append((row.code, row.classification.code, row.total))
+            yield row
+
+    def agencies(self) -> list[AgencyCheck]:
+        """One check per agency, by the head's code."""
+        excellent, good = (item.code for item in self.policy.classifications[:2])
+        checks: dict[str, AgencyCheck] = {}
+        for code, class_code, total in self._rows:
+            head = self._head(code)
+            check = checks.setdefault(head, AgencyCheck(head, self._leaders[head][1]))
+            if class_code == excellent:
+                check.excellent.append((total, code, self._leaders[code][1]))
+            elif class_code == good:
+                check.good += 1
+        return [checks[code] for code in sorted(checks)]
+
+    def _head(self, code: str) -> str:
+        """The top of the code's chain of leaders among the rows (a loop stops where it closes)."""
+        seen = {code}
+        while (leader := self._leaders[code][0]) is not None and leader in self._leaders:
+            if leader in seen:
+                break
+            seen.add(leader)
+            code = leader
+        return code
 
 
 def write_report(
@@ -51,3 +147,7 @@ def write_report(
     return write_table(
         path, header(policy), lines, file_format=file_format, sheet="KPI", progress=progress
     )
+
+
+def _with_tasks(policy: Policy) -> bool:
+    return policy.task_scoring is TaskScoring.ASSIGNED_TASKS

@@ -1,4 +1,9 @@
-"""Quarter scores (§4): criterion scores, totals and classifications from active deductions.
+"""Period scores (§4, §7): criterion scores, totals and classifications.
+
+Every criterion is its maximum less its active deductions; with `task_scoring =
+"assigned_tasks"`, the task-results criteria start instead from what the tasks due in the period
+earn (kpi.task_results), leaders' unit results from their direct reports' ratings, and a forced
+rating sets the class to the lowest whatever the total. A year is the mean of its quarters.
 
 A deduction counts in a quarter when it is dated (`occurred_at`) in that calendar quarter of the
 organisation's zone and is active: neither a reversal row nor named by one. Points are added up
@@ -13,97 +18,57 @@ therefore move after a transfer; a report that must not move is archived when it
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Collection, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Generic
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
+from typing_extensions import TypeVar
 
-from kpi.policy import Classification, Criterion, Policy
-from models import Deduction, Employee, Unit, WorkCode
+from kpi.org import direct_reports
+from kpi.periods import Month, Period, Year
+from kpi.periods import Quarter as Quarter  # where every caller has found it
+from kpi.policy import UNIT_RESULTS, Classification, Criterion, Policy, TaskScoring
+from kpi.ratings import forced_in
+from kpi.task_results import (
+    Computed,
+    Explanation,
+    TaskTally,
+    needs_unit_results,
+    tally,
+    task_criteria,
+    unit_results,
+    year_mean,
+)
+from kpi.tasks import TaskFacts, task_facts
+from models import Deduction, Employee, ForcedRating, Task, Unit, WorkCode
 from models import Position as PositionRow
 
-MIN_YEAR, MAX_YEAR = 2000, 2100
 _ZERO = Decimal("0.00")
 _BATCH = 1000  # rows fetched at a time by score_table
-_YEAR_FIRST = re.compile(r"([0-9]{4})\s*Q([1-4])", re.IGNORECASE)
-_QUARTER_FIRST = re.compile(r"Q([1-4])(?:\s*/\s*|\s+)([0-9]{4})", re.IGNORECASE)
 # Whole cents: exact on PostgreSQL's numeric and on SQLite, which stores NUMERIC as REAL.
 _CENTS = sa.cast(sa.func.round(col(Deduction.points) * 100), sa.Integer)
 _CENTS_SUM = sa.func.sum(_CENTS)
 
 
-@dataclass(frozen=True, order=True)
-class Quarter:
-    """A calendar quarter (quý), ordered by time."""
-
-    year: int
-    number: int  # 1..4
-
-    def __post_init__(self) -> None:
-        if not 1 <= self.number <= 4:
-            raise ValueError(f"quarter number must be 1-4, got {self.number}")
-
-    @classmethod
-    def parse(cls, text: str) -> Quarter:
-        """Read "2026Q4", "2026q4", "Q4/2026" or "Q4 2026"; ValueError for anything else."""
-        stripped = text.strip()
-        if match := _YEAR_FIRST.fullmatch(stripped):
-            year, number = int(match[1]), int(match[2])
-        elif match := _QUARTER_FIRST.fullmatch(stripped):
-            number, year = int(match[1]), int(match[2])
-        else:
-            raise ValueError(f"not a quarter: {text!r} (expected e.g. 2026Q4)")
-        if not MIN_YEAR <= year <= MAX_YEAR:
-            raise ValueError(f"quarter year must be {MIN_YEAR}-{MAX_YEAR}, got {year}")
-        return cls(year, number)
-
-    @classmethod
-    def of(cls, instant: datetime, tz: ZoneInfo) -> Quarter:
-        """The quarter an aware instant falls in, on the calendar of `tz`."""
-        if instant.tzinfo is None or instant.utcoffset() is None:
-            raise ValueError("naive datetime: the instant's zone is unknown")
-        local = instant.astimezone(tz)
-        return cls(local.year, (local.month - 1) // 3 + 1)
-
-    def bounds(self, tz: ZoneInfo) -> tuple[datetime, datetime]:
-        """The quarter as aware UTC instants [start, end): local midnights of `tz`."""
-        return self._start(tz), self.next()._start(tz)
-
-    def previous(self) -> Quarter:
-        """The quarter before this one."""
-        return (
-            Quarter(self.year - 1, 4) if self.number == 1 else Quarter(self.year, self.number - 1)
-        )
-
-    def next(self) -> Quarter:
-        """The quarter after this one."""
-        return (
-            Quarter(self.year + 1, 1) if self.number == 4 else Quarter(self.year, self.number + 1)
-        )
-
-    def _start(self, tz: ZoneInfo) -> datetime:
-        """Local midnight of the quarter's first day, in UTC."""
-        return datetime(self.year, 3 * self.number - 2, 1, tzinfo=tz).astimezone(UTC)
-
-    def __str__(self) -> str:
-        return f"{self.year}Q{self.number}"
-
-
 @dataclass(frozen=True)
 class CriterionScore:
-    """One criterion of a quarter: points deducted, and the score left (never below 0)."""
+    """One criterion of a period: points deducted, and the score left (never below 0).
+
+    A computed criterion (§7) starts from `explanation`'s earned points instead of the maximum.
+    """
 
     criterion: Criterion
     deducted: Decimal
     score: Decimal
+    explanation: Explanation | None = None
+    earned: Decimal | None = None  # a computed criterion's points before deductions
 
 
 @dataclass(frozen=True)
@@ -121,17 +86,26 @@ class DeductionLine:
     work_code_title: str = ""
 
 
+# A card of a quarter unless told: the cards most callers show are quarters.
+P = TypeVar("P", Month, Quarter, Year, default=Quarter)
+
+
 @dataclass(frozen=True)
-class ScoreCard:
-    """One employee's quarter: scores by criterion, total, class and latest deductions."""
+class ScoreCard(Generic[P]):
+    """One employee's period: scores by criterion, total, class and latest deductions.
+
+    `quarter` is the period scored: a month, a quarter or a year.
+    """
 
     employee_id: int
-    quarter: Quarter
+    quarter: P
     position: str
     criteria: tuple[CriterionScore, ...]
     total: Decimal
     classification: Classification
-    deductions: tuple[DeductionLine, ...]  # active deductions of the quarter, newest first
+    deductions: tuple[DeductionLine, ...]  # active deductions of the period, newest first
+    forced: ForcedRating | None = None  # sets the class to the lowest whatever the total
+    tasks: TaskTally | None = None  # with task_scoring = "assigned_tasks"
 
 
 @dataclass(frozen=True)
@@ -148,19 +122,26 @@ class ScoreRow:
     criteria: tuple[CriterionScore, ...]
     total: Decimal
     classification: Classification
-    deduction_count: int  # active deductions in the quarter, counted or not
+    deduction_count: int  # active deductions in the period, counted or not
+    forced: ForcedRating | None = None
+    tasks: TaskTally | None = None
 
 
 def score_card(
     *,
     session: Session,
     employee: Employee,
-    quarter: Quarter,
+    quarter: P,
     policy: Policy,
     tz: ZoneInfo,
     latest: int = 10,
-) -> ScoreCard:
-    """Score one employee for a quarter, with up to `latest` of its deductions (three queries)."""
+) -> ScoreCard[P]:
+    """Score one employee for a period, with up to `latest` of its deductions.
+
+    Three queries with `task_scoring = "deductions"`; assigned tasks add four, a forced rating
+    one, and a leader's unit results score their direct reports (and, below, those who have
+    unit results too).
+    """
     if latest < 0:
         raise ValueError(f"latest must be >= 0, got {latest}")
     employee_id = _id_of(employee)
@@ -169,26 +150,46 @@ def score_card(
     ).one()
     criteria = policy.criteria_of(position)  # KeyError: a position the policy no longer has
     where = [col(Deduction.employee_id) == employee_id, *_counting(*quarter.bounds(tz))]
-    sums = session.exec(
-        select(Deduction.criterion, _CENTS_SUM).where(*where).group_by(col(Deduction.criterion))
-    )
-    scores, total = _score(criteria, {code: _from_cents(cents) for code, cents in sums})
     own = {criterion.code for criterion in criteria}
+    lines = _latest_lines(session, where, own, latest) if latest else ()
+    if isinstance(quarter, Year):
+        parts = [
+            score_card(
+                session=session, employee=employee, quarter=q, policy=policy, tz=tz, latest=0
+            )
+            for q in quarter.quarters()
+        ]
+        scores, total = _mean_of(criteria, [part.criteria for part in parts])
+        tasks = None
+    else:
+        sums = session.exec(
+            select(Deduction.criterion, _CENTS_SUM).where(*where).group_by(col(Deduction.criterion))
+        )
+        deducted = {code: _from_cents(cents) for code, cents in sums}
+        scorer = _Scorer(session, quarter, policy, tz)
+        chosen = [col(Employee.id) == employee_id]
+        facts = scorer.facts(chosen).get(employee_id, []) if scorer.assigned else []
+        computed = scorer.computed(employee_id, criteria, facts)
+        scores, total = _score(criteria, deducted, computed)
+        tasks = tally(facts, policy) if scorer.assigned else None
+    forced = _forced(session, quarter, policy, [col(Employee.id) == employee_id]).get(employee_id)
     return ScoreCard(
         employee_id=employee_id,
         quarter=quarter,
         position=position,
         criteria=scores,
         total=total,
-        classification=policy.classify(total),
-        deductions=_latest_lines(session, where, own, latest) if latest else (),
+        classification=_classify(policy, total, forced),
+        deductions=lines,
+        forced=forced,
+        tasks=tasks,
     )
 
 
 def score_table(
     *,
     session: Session,
-    quarter: Quarter,
+    quarter: Period,
     policy: Policy,
     tz: ZoneInfo,
     unit: str | None = None,
@@ -196,35 +197,18 @@ def score_table(
 ) -> Iterator[ScoreRow]:
     """Stream one row per employee (by code), optionally of one unit (by name) or some ids.
 
-    Two queries: the sums by (employee, criterion), held in memory, then the employees, streamed.
-    Do not commit the session before the iteration ends: PostgreSQL streams from a cursor. For
-    both to see one snapshot while the roster may change, run it in a REPEATABLE READ
-    transaction. KeyError: an employee's position is not in the policy.
+    Two queries with `task_scoring = "deductions"`: the sums by (employee, criterion), held in
+    memory, then the employees, streamed; assigned tasks add the tasks' facts (four queries)
+    and, per leader with unit results, their direct reports' rows. A year is its four quarters'
+    tables merged. Do not commit the session before the iteration ends: PostgreSQL streams from
+    a cursor. For all to see one snapshot while the roster may change, run it in a REPEATABLE
+    READ transaction. KeyError: an employee's position is not in the policy.
     """
     chosen = _chosen(unit, employee_ids)
-    sums = _sums_by_employee(session, chosen, *quarter.bounds(tz))
-    leader = aliased(Employee)
-    # Kept apart from the sums: a join with the aggregate invites PostgreSQL, short of
-    # statistics (say just after an import), into a nested loop over every pair.
-    query = (
-        sa.select(
-            col(Employee.id),
-            col(Employee.code),
-            col(Employee.full_name),
-            col(Unit.name),
-            col(PositionRow.code),
-            col(leader.code),
-            col(leader.full_name),
-        )
-        .join(Unit, col(Unit.id) == col(Employee.unit_id))
-        .join(PositionRow, col(PositionRow.id) == col(Employee.position_id))
-        .outerjoin(leader, col(leader.id) == col(Employee.leader_id))
-        .where(*chosen)
-        .order_by(col(Employee.code))
-        .execution_options(yield_per=_BATCH)
-    )
-    for row in session.execute(query):
-        yield _row_of(tuple(row), sums.get(row[0], ()), policy)
+    if isinstance(quarter, Year):
+        yield from _year_table(session, quarter, policy, tz, chosen)
+    else:
+        yield from _Scorer(session, quarter, policy, tz).rows(chosen)
 
 
 def history(
@@ -236,12 +220,25 @@ def history(
     quarter: Quarter,
     count: int = 4,
 ) -> list[tuple[Quarter, Decimal]]:
-    """Totals of the `count` quarters ending at `quarter`, oldest first (two queries)."""
+    """Totals of the `count` quarters ending at `quarter`, oldest first.
+
+    Two queries with `task_scoring = "deductions"`; otherwise one card per quarter.
+    """
     if count < 1:
         raise ValueError(f"count must be >= 1, got {count}")
     quarters = [quarter]
     while len(quarters) < count:
         quarters.insert(0, quarters[0].previous())
+    if policy.task_scoring is TaskScoring.ASSIGNED_TASKS:
+        return [
+            (
+                q,
+                score_card(
+                    session=session, employee=employee, quarter=q, policy=policy, tz=tz, latest=0
+                ).total,
+            )
+            for q in quarters
+        ]
     position = session.exec(
         select(PositionRow.code).where(col(PositionRow.id) == employee.position_id)
     ).one()
@@ -257,6 +254,120 @@ def history(
         by_code = deducted[Quarter.of(occurred_at, tz)]
         by_code[code] = by_code.get(code, _ZERO) + _from_cents(cents)
     return [(q, _score(criteria, deducted[q])[1]) for q in quarters]
+
+
+class _Scorer:
+    """Scores the employees of a month or quarter; remembers whom it rated, for unit results."""
+
+    def __init__(self, session: Session, period: Period, policy: Policy, tz: ZoneInfo) -> None:
+        self.session, self.period, self.policy, self.tz = session, period, policy, tz
+        self.assigned = policy.task_scoring is TaskScoring.ASSIGNED_TASKS
+        self.rated: dict[int, Classification] = {}
+
+    def rows(self, chosen: Sequence[sa.ColumnElement[bool]]) -> Iterator[ScoreRow]:
+        """One row per chosen employee, by code."""
+        session, period = self.session, self.period
+        sums = _sums_by_employee(session, chosen, *period.bounds(self.tz))
+        facts = self.facts(chosen) if self.assigned else {}
+        forced = _forced(session, period, self.policy, chosen)
+        leader = aliased(Employee)
+        # Kept apart from the sums: a join with the aggregate invites PostgreSQL, short of
+        # statistics (say just after an import), into a nested loop over every pair.
+        query = (
+            sa.select(
+                col(Employee.id),
+                col(Employee.code),
+                col(Employee.full_name),
+                col(Unit.name),
+                col(PositionRow.code),
+                col(leader.code),
+                col(leader.full_name),
+            )
+            .join(Unit, col(Unit.id) == col(Employee.unit_id))
+            .join(PositionRow, col(PositionRow.id) == col(Employee.position_id))
+            .outerjoin(leader, col(leader.id) == col(Employee.leader_id))
+            .where(*chosen)
+            .order_by(col(Employee.code))
+            .execution_options(yield_per=_BATCH)
+        )
+        for row in session.execute(query):
+            person = tuple(row)
+            employee_id, criteria = person[0], self.policy.criteria_of(person[4])
+            own = facts.get(employee_id, [])
+            computed = self.computed(employee_id, criteria, own)
+            result = _row_of(person, sums.get(employee_id, ()), self.policy, computed)
+            result = replace(
+                result,
+                forced=forced.get(employee_id),
+                classification=_classify(self.policy, result.total, forced.get(employee_id)),
+                tasks=tally(own, self.policy) if self.assigned else None,
+            )
+            self.rated[employee_id] = result.classification
+            yield result
+
+    def facts(self, chosen: Sequence[sa.ColumnElement[bool]]) -> dict[int, list[TaskFacts]]:
+        """The facts of the chosen employees' tasks due in the period, by employee."""
+        where = [
+            col(Task.due_on) >= self.period.first_day,
+            col(Task.due_on) <= self.period.last_day,
+        ]
+        if chosen:
+            where.append(col(Task.employee_id).in_(select(Employee.id).where(*chosen)))
+        found: dict[int, list[TaskFacts]] = {}
+        for fact in task_facts(self.session, where, self.tz):
+            found.setdefault(fact.employee_id, []).append(fact)
+        return found
+
+    def computed(
+        self, employee_id: int, criteria: Sequence[Criterion], facts: Sequence[TaskFacts]
+    ) -> dict[str, Computed]:
+        """The computed criteria of one employee (none with task_scoring = "deductions")."""
+        if not self.assigned:
+            return {}
+        found = task_criteria(criteria, facts, self.policy)
+        if needs_unit_results(criteria):
+            reports = direct_reports(self.session, employee_id)
+            classes = self.classes(reports)
+            lowest = self.policy.classifications[-1]
+            below = sum(1 for report in reports if classes[report] == lowest)
+            for criterion in criteria:
+                if criterion.code == UNIT_RESULTS:
+                    found[criterion.code] = unit_results(criterion, len(reports), below)
+        return found
+
+    def classes(self, employee_ids: Collection[int]) -> dict[int, Classification]:
+        """The classification of each of these employees for the period."""
+        missing = [employee_id for employee_id in employee_ids if employee_id not in self.rated]
+        if missing:
+            for _row in self.rows([col(Employee.id).in_(missing)]):
+                pass  # rows() remembers each class
+        return {employee_id: self.rated[employee_id] for employee_id in employee_ids}
+
+
+def _year_table(
+    session: Session,
+    year: Year,
+    policy: Policy,
+    tz: ZoneInfo,
+    chosen: Sequence[sa.ColumnElement[bool]],
+) -> Iterator[ScoreRow]:
+    """A year's rows: each criterion the mean of the year's quarters (every quarter in memory)."""
+    parts = [list(_Scorer(session, q, policy, tz).rows(chosen)) for q in year.quarters()]
+    forced = _forced(session, year, policy, chosen)
+    sums = _sums_by_employee(session, chosen, *year.bounds(tz))
+    deducted = {who: sum(count for _c, _p, count in rows) for who, rows in sums.items()}
+    for rows in zip(*parts, strict=True):
+        first = rows[0]
+        scores, total = _mean_of(policy.criteria_of(first.position), [r.criteria for r in rows])
+        yield replace(
+            first,
+            criteria=scores,
+            total=total,
+            classification=_classify(policy, total, forced.get(first.employee_id)),
+            forced=forced.get(first.employee_id),
+            deduction_count=deducted.get(first.employee_id, 0),
+            tasks=None,
+        )
 
 
 # --- queries -----------------------------------------------------------------------------------
@@ -336,13 +447,17 @@ def _latest_lines(
 
 
 def _row_of(
-    person: tuple[Any, ...], sums: Sequence[tuple[str, int, int]], policy: Policy
+    person: tuple[Any, ...],
+    sums: Sequence[tuple[str, int, int]],
+    policy: Policy,
+    computed: Mapping[str, Computed] | None = None,
 ) -> ScoreRow:
     """An employee's row from its roster columns and its (criterion, cents, count) sums."""
     employee_id, code, full_name, unit, position, leader_code, leader_name = person
     scores, total = _score(
         policy.criteria_of(position),
         {criterion: _from_cents(cents) for criterion, cents, _count in sums},
+        computed,
     )
     return ScoreRow(
         employee_id=employee_id,
@@ -360,19 +475,57 @@ def _row_of(
 
 
 def _score(
-    criteria: Sequence[Criterion], deducted: Mapping[str, Decimal]
+    criteria: Sequence[Criterion],
+    deducted: Mapping[str, Decimal],
+    computed: Mapping[str, Computed] | None = None,
 ) -> tuple[tuple[CriterionScore, ...], Decimal]:
-    """Criterion scores and their total; deductions on other criteria are ignored."""
-    scores = tuple(
-        CriterionScore(
-            criterion=criterion,
-            deducted=deducted.get(criterion.code, _ZERO),
-            score=max(_ZERO, criterion.max_points - deducted.get(criterion.code, _ZERO)),
+    """Criterion scores and their total; deductions on other criteria are ignored.
+
+    A computed criterion starts from its earned points instead of its maximum.
+    """
+    scores = []
+    for criterion in criteria:
+        taken = deducted.get(criterion.code, _ZERO)
+        earned = computed.get(criterion.code) if computed else None
+        start = earned.points if earned else criterion.max_points
+        scores.append(
+            CriterionScore(
+                criterion=criterion,
+                deducted=taken,
+                score=max(_ZERO, start - taken),
+                explanation=earned.explanation if earned else None,
+                earned=earned.points if earned else None,
+            )
         )
-        for criterion in criteria
-    )
     total = sum((score.score for score in scores), _ZERO)
-    return scores, total
+    return tuple(scores), total
+
+
+def _mean_of(
+    criteria: Sequence[Criterion], parts: Sequence[Sequence[CriterionScore]]
+) -> tuple[tuple[CriterionScore, ...], Decimal]:
+    """A year's criteria: each the mean of its quarters' scores, rounded to cents."""
+    scores = []
+    for index, criterion in enumerate(criteria):
+        quarters = [part[index] for part in parts]
+        mean = year_mean([item.score for item in quarters])
+        taken = sum((item.deducted for item in quarters), _ZERO)
+        scores.append(CriterionScore(criterion, taken, mean.points, mean.explanation))
+    return tuple(scores), sum((score.score for score in scores), _ZERO)
+
+
+def _forced(
+    session: Session, period: Period, policy: Policy, chosen: Sequence[sa.ColumnElement[bool]]
+) -> dict[int, ForcedRating]:
+    """The forced ratings of the period, which come with assigned tasks (§7)."""
+    if policy.task_scoring is TaskScoring.ASSIGNED_TASKS:
+        return forced_in(session, period, chosen)
+    return {}
+
+
+def _classify(policy: Policy, total: Decimal, forced: ForcedRating | None) -> Classification:
+    """The class of a total, or the lowest class for a forced rating."""
+    return policy.classifications[-1] if forced else policy.classify(total)
 
 
 def _from_cents(cents: int | None) -> Decimal:

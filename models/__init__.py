@@ -7,6 +7,7 @@ from models.calendar import CalendarDay, DecisionDay
 from models.deduction import Deduction, DeductionSource
 from models.org import Employee, EmployeeBase, Invite, Position, Role, Unit
 from models.outbox import OutboxKind, OutboxMessage, OutboxStatus, SweepMark
+from models.task import Excuse, FaultKind, ForcedRating, Task
 from models.workcode import WorkCode, WorkCodeAction, WorkCodeEvent, WorkCodeStatus
 
 __all__ = [
@@ -19,6 +20,10 @@ __all__ = [
     "OutboxMessage",
     "OutboxStatus",
     "SweepMark",
+    "Excuse",
+    "FaultKind",
+    "ForcedRating",
+    "Task",
     "WorkCode",
     "WorkCodeAction",
     "WorkCodeEvent",

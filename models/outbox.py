@@ -34,6 +34,7 @@ class OutboxKind(StrEnum):
     APPEAL = "appeal"  # an appeal for its decider, and the decision for the appellant
     REPLAN = "replan"  # deadlines a calendar change moved, for the codes' approvers and authors
     ACCOUNT = "account"  # a Telegram account unlinked because an invite linked another one
+    TASK = "task"  # a task assigned, for its assignee
 
 
 class OutboxMessage(SQLModel, table=True):

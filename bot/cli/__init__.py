@@ -15,9 +15,11 @@ from bot.cli import (
     deductions,
     doctor,
     invites,
+    ratings,
     report,
     roster,
     service,
+    tasks,
 )
 
 app = typer.Typer(
@@ -42,6 +44,8 @@ app.add_typer(roster.app, name="roster")
 app.add_typer(calendar.app, name="calendar")
 app.add_typer(deductions.app, name="deductions")
 app.add_typer(apikeys.app, name="api-key")
+app.add_typer(tasks.app, name="tasks")
+app.add_typer(ratings.app, name="rating")
 
 
 def main() -> None:

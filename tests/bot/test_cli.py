@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import re
 import subprocess
 import sys
@@ -64,6 +65,10 @@ def test_every_command_has_help(env: dict[str, str]) -> None:
         ["calendar", "show"],
         ["calendar", "import"],
         ["api-key", "create"],
+        ["tasks", "import"],
+        ["rating", "force"],
+        ["rating", "reverse"],
+        ["report"],
     ):
         result = kpibot(*command, "--help", env=env)
         assert result.returncode == 0, result.stderr
@@ -294,3 +299,79 @@ def test_deductions_import_reports_bad_rows_then_adds_once_and_queues_notices(
     engine.dispose()
     assert chat == 701
     assert message.startswith("HR logged deduction #1: −2 points")  # CV01 reads English
+
+
+def test_tasks_import_refuses_bad_rows_then_adds_once_and_tells_the_assignee(
+    env: dict[str, str], tmp_path: Path, database_url: str
+) -> None:
+    engine = linked_roster(env, tmp_path, database_url, CV01=701)
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "code,title,due_on,type,assigned_by,external_id\n"
+        "CV01,Báo cáo tổng kết năm,2026-12-20,bao_cao,TP01,VB-1\n"
+        "CV01,Tờ trình,2026-12-40,to_trinh,,\n",
+        encoding="utf-8",
+    )
+    refused = kpibot("tasks", "import", str(bad), env=env)
+    assert refused.returncode == 2
+    assert "line 3: bad date '2026-12-40'" in refused.stderr
+    assert "nothing was imported" in refused.stderr
+    good = tmp_path / "good.csv"
+    good.write_text("\n".join(bad.read_text(encoding="utf-8").splitlines()[:2]) + "\n", "utf-8")
+    added = kpibot("tasks", "import", str(good), env=env)
+    assert added.returncode == 0, added.stderr
+    assert "1 row: 1 added, 0 already there" in added.stdout
+    assert "1 message queued" in added.stdout
+    again = kpibot("tasks", "import", str(good), env=env)
+    assert "1 row: 0 added, 1 already there" in again.stdout
+    with engine.connect() as connection:
+        [(chat, message)] = connection.execute(text("SELECT chat_id, text FROM outbox")).all()
+    engine.dispose()
+    assert chat == 701
+    assert message.startswith("Trần Thị Phòng assigned you task T1: «Báo cáo tổng kết năm»")
+
+
+def test_a_forced_rating_shows_in_the_report_until_reversed(
+    env: dict[str, str], tmp_path: Path, database_url: str
+) -> None:
+    linked_roster(env, tmp_path, database_url).dispose()  # the roster is all this test needs
+    forced = kpibot(
+        "rating", "force", "CV01", "2026Q4", "Kỷ luật khiển trách", "--ref", "12/QĐ-SNV", env=env
+    )
+    assert forced.returncode == 0, forced.stderr
+    twice = kpibot("rating", "force", "CV01", "2026Q4", "Lần nữa", "--ref", "13", env=env)
+    assert twice.returncode == 2 and "already has a forced rating" in twice.stderr
+    out = tmp_path / "nov.csv"
+    report = kpibot(
+        "report", "--period", "2026-11", "--format", "csv", "--output", str(out), env=env
+    )
+    assert report.returncode == 0, report.stderr
+    rows = {row["code"]: row for row in csv.DictReader(out.read_text("utf-8-sig").splitlines())}
+    assert rows["CV01"]["total"] == "100.00"
+    assert rows["CV01"]["classification"] == "Không hoàn thành nhiệm vụ"
+    assert (rows["CV01"]["forced_ground"], rows["CV01"]["forced_reference"]) == (
+        "Kỷ luật khiển trách",
+        "12/QĐ-SNV",
+    )
+    assert rows["TP01"]["unit_results"] == "10.00"  # a report below Hoàn thành nhiệm vụ
+    assert rows["CV01"]["tasks_due"] == "0"
+    # GD01 and TP01 are excellent, nobody good: none allowed.
+    assert (
+        "Agency of GD01 (Nguyễn Văn Giám): 2 Hoàn thành xuất sắc, 0 Hoàn thành tốt (at most 0"
+        " allowed): the 20% rule is exceeded; HR decides among: GD01 Nguyễn Văn Giám 100.00;"
+        " TP01 Trần Thị Phòng 90.00."
+    ) in report.stdout
+    reversed_ = kpibot("rating", "reverse", "CV01", "2026Q4", "Quyết định bị hủy", env=env)
+    assert reversed_.returncode == 0, reversed_.stderr
+    gone = kpibot("rating", "reverse", "CV01", "2026Q4", "Lần nữa", env=env)
+    assert gone.returncode == 2 and "no active forced rating" in gone.stderr
+    kpibot("report", "--period", "2026", "--format", "csv", "--output", str(out), env=env)
+    rows = {row["code"]: row for row in csv.DictReader(out.read_text("utf-8-sig").splitlines())}
+    assert rows["CV01"]["classification"] == "Hoàn thành xuất sắc nhiệm vụ"
+
+
+def test_a_period_is_required_and_checked(env: dict[str, str]) -> None:
+    neither = kpibot("report", env=env)
+    assert neither.returncode == 2 and "give the period" in neither.stderr
+    bad = kpibot("report", "--period", "2026-13", env=env)
+    assert bad.returncode == 2 and "is not a period" in bad.stderr

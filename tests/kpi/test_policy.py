@@ -494,3 +494,65 @@ def test_criterion_name_falls_back_to_the_code() -> None:
     assert policy.criterion_name("training_attendance", "en").startswith("Attendance at training")
     assert policy.criterion_name("training_attendance", "vi").startswith("Tham gia bồi dưỡng")
     assert policy.criterion_name("retired_criterion", "vi") == "retired_criterion"
+
+
+# --- assigned tasks -----------------------------------------------------------------------------
+
+
+def test_default_policy_scores_assigned_tasks_with_weighted_types(policy):
+    from kpi.policy import TaskScoring
+
+    assert policy.task_scoring is TaskScoring.ASSIGNED_TASKS
+    assert policy.task_types["van_ban"].weight == Decimal(1)
+    assert policy.task_types["de_an"].weight == Decimal(5)
+    assert policy.task_types["de_an"].spearhead
+    assert not policy.task_types["bao_cao"].spearhead
+    assert policy.task_types["to_trinh"].name("vi").startswith("Tờ trình")
+
+
+def test_a_task_type_no_longer_listed_weighs_one(policy):
+    gone = policy.task_type("retired")
+    assert (gone.weight, gone.spearhead, gone.name("en")) == (Decimal(1), False, "retired")
+
+
+def test_a_policy_without_task_scoring_keeps_deductions():
+    from kpi.policy import TaskScoring
+
+    text = DEFAULT_TEXT.replace('task_scoring = "assigned_tasks"\n', "")
+    assert parse_policy(text).task_scoring is TaskScoring.DEDUCTIONS
+
+
+TASK_CASES = [
+    pytest.param(
+        DEFAULT_TEXT.replace('task_scoring = "assigned_tasks"', 'task_scoring = "tasks"'),
+        ["policy: task_scoring 'tasks' is not one of assigned_tasks, deductions"],
+        id="bad-switch",
+    ),
+    pytest.param(
+        edit('code = "de_an"', "weight = 5", "weight = 0"),
+        ["task type 'de_an': weight must be greater than 0, got 0"],
+        id="zero-weight",
+    ),
+    pytest.param(
+        edit('code = "de_an"', "spearhead = true", 'spearhead = "yes"'),
+        ["task type 'de_an': spearhead must be true or false, got string 'yes'"],
+        id="bad-flag",
+    ),
+    pytest.param(
+        edit('code = "de_an"', 'code = "de_an"', 'code = "van_ban"'),
+        ["duplicate task type code 'van_ban'"],
+        id="duplicate-type",
+    ),
+    pytest.param(
+        edit('code = "task_progress"', 'code = "task_progress"', 'code = "progress"').replace(
+            '"task_progress",', '"progress",'
+        ),
+        ["policy: task_scoring 'assigned_tasks' needs criterion 'task_progress'"],
+        id="missing-task-criterion",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), TASK_CASES)
+def test_bad_task_settings_are_rejected(text, expected):
+    assert problems(text) == expected

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -13,12 +14,18 @@ import pytest
 from sqlalchemy import Engine, event
 from sqlmodel import Session, select
 
-from kpi.policy import Policy
+from kpi.policy import Policy, TaskScoring, load_policy
 from kpi.scoring import Quarter, ScoreCard, ScoreRow, history, score_card, score_table
 from models import Employee, Position
 from tests.factories import HANOI, local, make_deduction, make_employee
 
 Q3, Q4, Q1 = Quarter(2026, 3), Quarter(2026, 4), Quarter(2027, 1)
+
+
+@pytest.fixture(scope="module")
+def policy() -> Policy:
+    """The shipped policy with task_scoring = "deductions": the §4 arithmetic, as before tasks."""
+    return replace(load_policy(), task_scoring=TaskScoring.DEDUCTIONS)
 
 
 IN_Q3, IN_Q4, IN_Q1 = local("2026-08-03"), local("2026-11-10"), local("2027-02-15")

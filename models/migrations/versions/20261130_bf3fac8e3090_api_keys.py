@@ -1,7 +1,7 @@
 """api keys: the keys of the agency's systems for /api/v1, stored hashed
 
 Revision ID: bf3fac8e3090
-Revises: 9b1e5c7a2d40
+Revises: 562f2e176165
 Create Date: 2026-11-30 16:39:44.112872
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import models.types
 
 revision: str = "bf3fac8e3090"
-down_revision: str | None = "9b1e5c7a2d40"
+down_revision: str | None = "562f2e176165"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,370 @@
+"""Assigned tasks (§7): assign, report done by a work code, cancel, and excuse their faults.
+
+A task is done when a work code reporting it is approved. Its faults come from the work the
+bot tracks, never typed in: each opinion or rejection on one of its codes is a quality error;
+each of its codes opened after the task's due date (a local day of the organisation) is a
+delay. The leader's superior or an admin may excuse a fault as an objective cause. Cancelling is
+one conditional UPDATE and an excuse has a unique key, so of racing callers exactly one wins.
+Each service commits its own unit of work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any, cast
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy import CursorResult, update
+from sqlmodel import Session, col, select
+
+from kpi.audit import record
+from kpi.org import is_admin, leader_of
+from kpi.policy import Policy
+from kpi.workcodes import MAX_TEXT, OPEN_STATUSES, WorkCodeOutcome, clean_text, clean_title
+from models import (
+    Employee,
+    Excuse,
+    FaultKind,
+    Task,
+    WorkCode,
+    WorkCodeAction,
+    WorkCodeEvent,
+    WorkCodeStatus,
+)
+from models.db import insert_ignoring_duplicates
+
+ERROR_ACTIONS = (WorkCodeAction.OPINION.value, WorkCodeAction.REJECT.value)
+
+
+class TaskOutcome(StrEnum):
+    """What became of a request on a task."""
+
+    OK = "ok"
+    NOT_FOUND = "not_found"  # no such task (or code), or the caller takes no part in it
+    NOT_ALLOWED = "not_allowed"
+    ALREADY_HANDLED = "already_handled"
+    UNKNOWN_TYPE = "unknown_type"
+    EMPTY_TITLE = "empty_title"
+    TITLE_TOO_LONG = "title_too_long"
+    COMMAND_AS_TITLE = "command_as_title"
+    TEXT_REQUIRED = "text_required"
+    TEXT_TOO_LONG = "text_too_long"
+
+
+@dataclass(frozen=True)
+class TaskResult:
+    """The outcome, and the task as it now stands when the caller may see it."""
+
+    outcome: TaskOutcome
+    task: Task | None = None
+
+
+@dataclass(frozen=True)
+class Fault:
+    """A quality error (an opinion or rejection event) or a delay (a code opened late)."""
+
+    kind: FaultKind
+    task_id: int
+    work_code_id: int
+    event_id: int | None  # the opinion or rejection, for an error
+    at: datetime
+    excused: bool = False
+
+    @property
+    def key(self) -> str:
+        """The fault's name, unique among all faults: "error:<event id>", "delay:<code id>"."""
+        return fault_key(self.kind, self.event_id or self.work_code_id)
+
+
+def fault_key(kind: FaultKind, ref: int) -> str:
+    """The key of an error (by its event id) or a delay (by its work code id)."""
+    return f"{kind.value}:{ref}"
+
+
+# --- services ------------------------------------------------------------------------------------
+
+
+def assign(
+    *,
+    session: Session,
+    assigner: Employee | None,
+    employee_id: int,
+    title: str,
+    due_on: date,
+    type_code: str,
+    policy: Policy,
+    now: datetime,
+    external_id: str | None = None,
+) -> TaskResult:
+    """Assign a task to a direct report of `assigner`, or to anyone if they are an admin; commits.
+
+    `assigner` None is the system (an import run by HR on the command line).
+    """
+    if assigner is not None and not _may_assign(session, _id(assigner), employee_id):
+        return TaskResult(TaskOutcome.NOT_ALLOWED)
+    if session.get(Employee, employee_id) is None:
+        return TaskResult(TaskOutcome.NOT_FOUND)
+    cleaned = clean_title(title)
+    if isinstance(cleaned, WorkCodeOutcome):
+        return TaskResult(TaskOutcome(cleaned.value))
+    if type_code not in policy.task_types:
+        return TaskResult(TaskOutcome.UNKNOWN_TYPE)
+    task = Task(
+        employee_id=employee_id,
+        assigner_id=assigner.id if assigner else None,
+        title=cleaned,
+        due_on=due_on,
+        type=type_code,
+        external_id=external_id,
+        created_at=now,
+    )
+    session.add(task)
+    session.flush()
+    _audit(session, now, task.assigner_id, "assign", _id(task), f"employee={employee_id}")
+    session.commit()
+    return TaskResult(TaskOutcome.OK, task)
+
+
+def _may_assign(session: Session, assigner_id: int, employee_id: int) -> bool:
+    return leader_of(session, employee_id) == assigner_id or is_admin(session, assigner_id)
+
+
+def report_by_code(
+    *, session: Session, task_id: int, code_id: int, actor: Employee, now: datetime
+) -> TaskResult:
+    """The assignee names a still open work code of theirs as the report of a task; commits."""
+    task = session.get(Task, task_id)
+    if task is None or task.employee_id != actor.id:
+        return TaskResult(TaskOutcome.NOT_FOUND)
+    if task.cancelled_at is not None:
+        return TaskResult(TaskOutcome.ALREADY_HANDLED, task)
+    statement = (
+        update(WorkCode)
+        .where(
+            col(WorkCode.id) == code_id,
+            col(WorkCode.employee_id) == actor.id,
+            col(WorkCode.task_id).is_(None),
+            col(WorkCode.status).in_([status.value for status in OPEN_STATUSES]),
+        )
+        .values(task_id=task_id)
+        .execution_options(synchronize_session=False)
+    )
+    if cast(CursorResult[Any], session.execute(statement)).rowcount != 1:
+        session.rollback()
+        code = session.get(WorkCode, code_id)
+        mine = code is not None and code.employee_id == actor.id
+        return TaskResult(TaskOutcome.ALREADY_HANDLED if mine else TaskOutcome.NOT_FOUND, task)
+    _audit(session, now, _id(actor), "report", task_id, f"workcode={code_id}")
+    session.commit()
+    session.get(WorkCode, code_id, populate_existing=True)  # the caller's copy sees its task
+    return TaskResult(TaskOutcome.OK, task)
+
+
+def cancel(*, session: Session, task_id: int, actor: Employee, now: datetime) -> TaskResult:
+    """The assigner (or an admin) cancels a task: it no longer counts anywhere; commits."""
+    task = session.get(Task, task_id, populate_existing=True)
+    if task is None:
+        return TaskResult(TaskOutcome.NOT_FOUND)
+    actor_id = _id(actor)
+    if task.assigner_id != actor_id and not is_admin(session, actor_id):
+        visible = actor_id == task.employee_id
+        return TaskResult(TaskOutcome.NOT_ALLOWED if visible else TaskOutcome.NOT_FOUND)
+    statement = (
+        update(Task)
+        .where(col(Task.id) == task_id, col(Task.cancelled_at).is_(None))
+        .values(cancelled_at=now, cancelled_by_id=actor_id)
+        .execution_options(synchronize_session=False)
+    )
+    if cast(CursorResult[Any], session.execute(statement)).rowcount != 1:
+        session.rollback()
+        session.refresh(task)
+        return TaskResult(TaskOutcome.ALREADY_HANDLED, task)
+    _audit(session, now, actor_id, "cancel", task_id)
+    session.commit()
+    session.refresh(task)
+    return TaskResult(TaskOutcome.OK, task)
+
+
+def excuse(
+    *,
+    session: Session,
+    task_id: int,
+    key: str,
+    actor: Employee,
+    reason: str,
+    now: datetime,
+    tz: ZoneInfo,
+) -> TaskResult:
+    """Excuse the task's fault named `key` as an objective cause, with a reason; commits.
+
+    Allowed to the superior of the assignee's leader and to admins.
+    """
+    task = session.get(Task, task_id)
+    if task is None:
+        return TaskResult(TaskOutcome.NOT_FOUND)
+    actor_id = _id(actor)
+    leader = leader_of(session, task.employee_id)
+    superior = leader_of(session, leader) if leader is not None else None
+    if actor_id != superior and not is_admin(session, actor_id):
+        return TaskResult(TaskOutcome.NOT_ALLOWED)
+    fault = next((f for f in faults_of(session, task_id, tz) if f.key == key), None)
+    if fault is None:
+        return TaskResult(TaskOutcome.NOT_FOUND, task)
+    cleaned = clean_text(reason)
+    if not cleaned:
+        return TaskResult(TaskOutcome.TEXT_REQUIRED, task)
+    if len(cleaned) > MAX_TEXT:
+        return TaskResult(TaskOutcome.TEXT_TOO_LONG, task)
+    row = {
+        "key": key,
+        "task_id": task_id,
+        "kind": fault.kind.value,
+        "work_code_id": fault.work_code_id,
+        "event_id": fault.event_id,
+        "author_id": actor_id,
+        "reason": cleaned,
+        "created_at": now,
+    }
+    if not insert_ignoring_duplicates(session, Excuse, [row]):
+        session.rollback()
+        return TaskResult(TaskOutcome.ALREADY_HANDLED, task)
+    _audit(session, now, actor_id, "excuse", task_id, key)
+    session.commit()
+    return TaskResult(TaskOutcome.OK, task)
+
+
+def _audit(
+    session: Session,
+    now: datetime,
+    actor_id: int | None,
+    action: str,
+    task_id: int,
+    details: str = "",
+) -> None:
+    record(
+        session,
+        at=now,
+        actor_id=actor_id,
+        action=f"task.{action}",
+        subject=f"task:{task_id}",
+        details=details,
+    )
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TaskFacts:
+    """What scoring needs of one task: whose, its type and due day, done or not, its faults."""
+
+    task_id: int
+    employee_id: int
+    type: str
+    due_on: date
+    done: bool
+    faults: tuple[Fault, ...]  # oldest first, excused ones marked
+
+
+def task_facts(
+    session: Session, where: Sequence[sa.ColumnElement[bool]], tz: ZoneInfo
+) -> list[TaskFacts]:
+    """The facts of the tasks matching `where` (conditions on Task), cancelled ones left out.
+
+    Four queries whatever the number of tasks: the tasks, their codes, the returns and
+    rejections of those codes, and the excuses.
+    """
+    chosen = [col(Task.cancelled_at).is_(None), *where]
+    tasks = session.execute(
+        sa.select(col(Task.id), col(Task.employee_id), col(Task.type), col(Task.due_on)).where(
+            *chosen
+        )
+    ).all()
+    due = {task_id: due_on for task_id, _e, _t, due_on in tasks}
+    done: set[int] = set()
+    faults: dict[int, list[Fault]] = {task_id: [] for task_id in due}
+    codes = session.execute(
+        sa.select(
+            col(WorkCode.task_id), col(WorkCode.id), col(WorkCode.status), col(WorkCode.created_at)
+        )
+        .join(Task, col(Task.id) == col(WorkCode.task_id))
+        .where(*chosen)
+    )
+    for task_id, code_id, status, opened in codes:
+        if status == WorkCodeStatus.APPROVED.value:
+            done.add(task_id)
+        if opened.astimezone(tz).date() > due[task_id]:
+            faults[task_id].append(Fault(FaultKind.DELAY, task_id, code_id, None, opened))
+    errors = session.execute(
+        sa.select(
+            col(WorkCode.task_id), col(WorkCode.id), col(WorkCodeEvent.id), col(WorkCodeEvent.at)
+        )
+        .join(WorkCode, col(WorkCode.id) == col(WorkCodeEvent.work_code_id))
+        .join(Task, col(Task.id) == col(WorkCode.task_id))
+        .where(col(WorkCodeEvent.action).in_(ERROR_ACTIONS), *chosen)
+    )
+    for task_id, code_id, event_id, at in errors:
+        faults[task_id].append(Fault(FaultKind.ERROR, task_id, code_id, event_id, at))
+    excused = set(
+        session.execute(
+            sa.select(col(Excuse.key))
+            .join(Task, col(Task.id) == col(Excuse.task_id))
+            .where(*chosen)
+        ).scalars()
+    )
+    return [
+        TaskFacts(
+            task_id=task_id,
+            employee_id=employee_id,
+            type=type_code,
+            due_on=due_on,
+            done=task_id in done,
+            faults=tuple(
+                sorted((_marked(fault, excused) for fault in faults[task_id]), key=lambda f: f.at)
+            ),
+        )
+        for task_id, employee_id, type_code, due_on in tasks
+    ]
+
+
+def faults_of(session: Session, task_id: int, tz: ZoneInfo) -> tuple[Fault, ...]:
+    """One task's faults, oldest first, excused ones marked (none for a cancelled task)."""
+    facts = task_facts(session, [col(Task.id) == task_id], tz)
+    return facts[0].faults if facts else ()
+
+
+def _marked(fault: Fault, excused: Collection[str]) -> Fault:
+    if fault.key not in excused:
+        return fault
+    return Fault(fault.kind, fault.task_id, fault.work_code_id, fault.event_id, fault.at, True)
+
+
+def is_done(session: Session, task_id: int) -> bool:
+    """Whether a work code reporting the task has been approved."""
+    query = select(WorkCode.id).where(
+        col(WorkCode.task_id) == task_id, col(WorkCode.status) == WorkCodeStatus.APPROVED.value
+    )
+    return session.exec(query.limit(1)).first() is not None
+
+
+def open_tasks(*, session: Session, employee_id: int) -> list[Task]:
+    """The employee's tasks neither cancelled nor done, the earliest due first."""
+    approved = sa.exists().where(
+        col(WorkCode.task_id) == col(Task.id),
+        col(WorkCode.status) == WorkCodeStatus.APPROVED.value,
+    )
+    query = (
+        select(Task)
+        .where(col(Task.employee_id) == employee_id, col(Task.cancelled_at).is_(None), ~approved)
+        .order_by(col(Task.due_on), col(Task.id))
+    )
+    return list(session.exec(query))
+
+
+def _id(row: Employee | Task) -> int:
+    # Rows here come from the database, so their primary key is set.
+    return cast(int, row.id)
