@@ -9,7 +9,7 @@ documented and each schema is the one that validates.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -23,8 +23,12 @@ from starlette.routing import Route
 
 from bot.bodies import MAX_BODY, BadLength, TooLarge, read_body
 from kpi import apikeys, workcodes
-from kpi.scoring import Quarter, score_card
-from models import Employee
+from kpi.periods import parse_period
+from kpi.scoring import score_card
+from kpi.task_results import Explanation
+from kpi.tasks import is_done, tasks_of
+from kpi.tasks_import import MAX_EXTERNAL_ID, PutOutcome, TaskRow, put_task
+from models import Employee, Task
 from services.container import Services
 
 PREFIX = "/api/v1"
@@ -68,13 +72,36 @@ class WorkCodesQuery(BaseModel):
     limit: int = Field(default=20, ge=1, le=200, description="How many codes, newest first.")
 
 
+class ComputedOut(BaseModel):
+    """The counts behind a criterion computed from assigned tasks (§7)."""
+
+    measure: str = Field(description="quantity, quality, progress, spearhead, unit_results, year")
+    tasks: int
+    done: int
+    units: float
+    units_done: float
+    faulted: int
+    faults: int
+    excused: int
+    reports: int
+    reports_below: int
+    quarters: list[float]
+
+
 class CriterionOut(BaseModel):
     code: str
     name_vi: str
     name_en: str
     max_points: float
+    earned: float | None = Field(description="A computed criterion's points before deductions.")
     deducted: float
     score: float
+    computed: ComputedOut | None
+
+
+class ForcedOut(BaseModel):
+    ground: str
+    reference: str
 
 
 class ClassificationOut(BaseModel):
@@ -100,10 +127,11 @@ class ExplanationLine(BaseModel):
 
 class ScoreOut(BaseModel):
     employee: str
-    period: str = Field(description="The quarter, e.g. 2026Q4.")
+    period: str = Field(description="The period: 2026-11, 2026Q4 or 2026.")
     position: str
     total: float
     classification: ClassificationOut
+    forced: ForcedOut | None = Field(description="Rated Không hoàn thành nhiệm vụ by an admin.")
     criteria: list[CriterionOut]
     explanation: list[ExplanationLine] = Field(description="The deductions, newest first.")
 
@@ -128,6 +156,7 @@ class Call:
     path: dict[str, str]
     query: BaseModel | None
     body: BaseModel | None
+    key: apikeys.KeyInfo | None = None  # the caller
 
 
 @dataclass(frozen=True)
@@ -187,14 +216,14 @@ def _work_codes(call: Call) -> tuple[int, BaseModel]:
 
 def _score(call: Call) -> tuple[int, BaseModel]:
     try:
-        quarter = Quarter.parse(call.path["period"])
+        period = parse_period(call.path["period"])
     except ValueError as exc:
         raise ApiError(422, "invalid", str(exc)) from None
     employee = _employee(call.session, call.path["code"])
     card = score_card(
         session=call.session,
         employee=employee,
-        quarter=quarter,
+        quarter=period,  # type: ignore[type-var]  # each of Period's types is one of P's
         policy=call.svc.policy,
         tz=call.svc.tz,
         latest=_ALL_LINES,
@@ -211,14 +240,19 @@ def _score(call: Call) -> tuple[int, BaseModel]:
             name_en=cls.name_en,
             bonus_coefficient=float(cls.bonus_coefficient),
         ),
+        forced=ForcedOut(ground=card.forced.ground, reference=card.forced.reference)
+        if card.forced
+        else None,
         criteria=[
             CriterionOut(
                 code=line.criterion.code,
                 name_vi=line.criterion.name_vi,
                 name_en=line.criterion.name_en,
                 max_points=float(line.criterion.max_points),
+                earned=None if line.earned is None else float(line.earned),
                 deducted=float(line.deducted),
                 score=float(line.score),
+                computed=_computed(line.explanation),
             )
             for line in card.criteria
         ],
@@ -239,6 +273,135 @@ def _score(call: Call) -> tuple[int, BaseModel]:
     )
 
 
+def _computed(explanation: Explanation | None) -> ComputedOut | None:
+    if explanation is None:
+        return None
+    return ComputedOut(
+        measure=explanation.measure.value,
+        tasks=explanation.tasks,
+        done=explanation.done,
+        units=float(explanation.units),
+        units_done=float(explanation.units_done),
+        faulted=explanation.faulted,
+        faults=explanation.faults,
+        excused=explanation.excused,
+        reports=explanation.reports,
+        reports_below=explanation.reports_below,
+        quarters=[float(points) for points in explanation.quarters],
+    )
+
+
+class TaskIn(BaseModel):
+    """A task of the agency's system, created or brought up to date by its `external_id`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    external_id: str = Field(min_length=1, max_length=MAX_EXTERNAL_ID)
+    employee: str = Field(min_length=1, max_length=_CODE_LENGTH, description="Employee code.")
+    title: str = Field(min_length=1, max_length=200)
+    due_on: date
+    type: str = Field(min_length=1, max_length=64, description="A task type of the policy.")
+    assigned_by: str | None = Field(
+        default=None,
+        max_length=_CODE_LENGTH,
+        description="The employee's leader or an admin (code); none: HR.",
+    )
+
+
+class TaskOut(BaseModel):
+    id: int
+    external_id: str | None
+    employee: str
+    title: str
+    due_on: date
+    type: str
+    assigned_by: str | None
+    created_at: datetime
+    cancelled_at: datetime | None
+    done: bool = Field(description="A work code reporting it was approved.")
+
+
+class TaskPutOut(BaseModel):
+    outcome: str = Field(description="created (201), updated or unchanged (200)")
+    task: TaskOut
+
+
+class TasksOut(BaseModel):
+    employee: str
+    tasks: list[TaskOut] = Field(description="The latest due first, cancelled ones included.")
+
+
+class TasksQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    limit: int = Field(default=50, ge=1, le=500, description="How many tasks.")
+
+
+def _codes(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
+    known = {id_ for id_ in ids if id_ is not None}
+    if not known:
+        return {}
+    query = select(Employee.id, Employee.code).where(col(Employee.id).in_(known))
+    return {id_: code for id_, code in session.exec(query).all() if id_ is not None}
+
+
+def _task_out(task: Task, done: bool, codes: dict[int, str]) -> TaskOut:
+    return TaskOut(
+        id=task.id or 0,
+        external_id=task.external_id,
+        employee=codes.get(task.employee_id, ""),
+        title=task.title,
+        due_on=task.due_on,
+        type=task.type,
+        assigned_by=codes.get(task.assigner_id) if task.assigner_id else None,
+        created_at=task.created_at,
+        cancelled_at=task.cancelled_at,
+        done=done,
+    )
+
+
+def _put_task(call: Call) -> tuple[int, BaseModel]:
+    assert isinstance(call.body, TaskIn) and call.key is not None
+    body = call.body
+    row = TaskRow(
+        line=0,
+        code=body.employee.strip(),
+        title=body.title,
+        due_on=body.due_on.isoformat(),
+        type=body.type.strip(),
+        assigned_by=(body.assigned_by or "").strip(),
+        external_id=body.external_id.strip(),
+    )
+    result = put_task(
+        session=call.session,
+        row=row,
+        policy=call.svc.policy,
+        now=call.svc.clock(),
+        actor=f"api_key:{call.key.name}",
+    )
+    if result.outcome is PutOutcome.INVALID:
+        raise ApiError(422, "invalid", "; ".join(result.problems))
+    if result.outcome is PutOutcome.CONFLICT:
+        raise ApiError(409, "conflict", "; ".join(result.problems))
+    assert result.task is not None
+    task = result.task
+    codes = _codes(call.session, [task.employee_id, task.assigner_id])
+    done = is_done(call.session, task.id or 0)
+    status = 201 if result.outcome is PutOutcome.CREATED else 200
+    return status, TaskPutOut(outcome=result.outcome.value, task=_task_out(task, done, codes))
+
+
+def _tasks(call: Call) -> tuple[int, BaseModel]:
+    assert isinstance(call.query, TasksQuery)
+    employee = _employee(call.session, call.path["code"])
+    assert employee.id is not None
+    rows = tasks_of(session=call.session, employee_id=employee.id, limit=call.query.limit)
+    codes = _codes(call.session, [employee.id, *(task.assigner_id for task, _ in rows)])
+    return 200, TasksOut(
+        employee=employee.code, tasks=[_task_out(task, done, codes) for task, done in rows]
+    )
+
+
 _CODE = ("code", "The employee's code in the roster.")
 ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint(
@@ -255,10 +418,29 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "GET",
         "/employees/{code}/scores/{period}",
         "scores:read",
-        "A person's score for a quarter, with its explanation",
+        "A person's score for a month, a quarter or a year, with its explanation",
         ScoreOut,
         _score,
-        path_params=(_CODE, ("period", "A quarter, e.g. 2026Q4.")),
+        path_params=(_CODE, ("period", "A month 2026-11, a quarter 2026Q4 or a year 2026.")),
+    ),
+    Endpoint(
+        "POST",
+        "/tasks",
+        "tasks:write",
+        "Create a task, or bring it up to date, by its external_id",
+        TaskPutOut,
+        _put_task,
+        body=TaskIn,
+    ),
+    Endpoint(
+        "GET",
+        "/employees/{code}/tasks",
+        "tasks:read",
+        "A person's tasks, the latest due first",
+        TasksOut,
+        _tasks,
+        query=TasksQuery,
+        path_params=(_CODE,),
     ),
 )
 
@@ -313,7 +495,9 @@ def _handler(svc: Services, endpoint: Endpoint) -> Callable[[Request], Any]:
             return _refusal(422, "invalid", "the request is not valid", exc.problems)
         call_path = {name: str(value) for name, value in request.path_params.items()}
         try:
-            status, answer = await asyncio.to_thread(_run, svc, endpoint, call_path, query, body)
+            status, answer = await asyncio.to_thread(
+                _run, svc, endpoint, call_path, query, body, granted
+            )
         except ApiError as exc:
             return _refusal(exc.status, exc.error, exc.message)
         return JSONResponse(answer.model_dump(mode="json"), status_code=status)
@@ -366,9 +550,10 @@ def _run(
     path: dict[str, str],
     query: BaseModel | None,
     body: BaseModel | None,
+    key: apikeys.KeyInfo,
 ) -> tuple[int, BaseModel]:
     with svc.db() as session:
-        return endpoint.run(Call(session, svc, path, query, body))
+        return endpoint.run(Call(session, svc, path, query, body, key))
 
 
 # --- the OpenAPI document ------------------------------------------------------------------------
@@ -434,11 +619,14 @@ def _operation(endpoint: Endpoint) -> dict[str, Any]:
                     "schema": prop,
                 }
             )
-    ok = "201" if endpoint.method == "POST" else "200"
+    answers = ("201", "200") if endpoint.method == "POST" else ("200",)
     responses: dict[str, Any] = {
-        ok: {
-            "description": endpoint.summary,
-            "content": {"application/json": {"schema": _ref(endpoint.answer)}},
+        **{
+            status: {
+                "description": endpoint.summary,
+                "content": {"application/json": {"schema": _ref(endpoint.answer)}},
+            }
+            for status in answers
         },
         **{
             status: {
@@ -460,10 +648,14 @@ def _operation(endpoint: Endpoint) -> dict[str, Any]:
             "required": True,
             "content": {"application/json": {"schema": _ref(endpoint.body)}},
         }
-        responses["413"] = {
-            "description": f"The body is over {MAX_BODY} bytes.",
-            "content": {"application/json": {"schema": _ref(ErrorOut)}},
-        }
+        for status, text in (
+            ("409", "The external_id names a task that cannot become this one."),
+            ("413", f"The body is over {MAX_BODY} bytes."),
+        ):
+            responses[status] = {
+                "description": text,
+                "content": {"application/json": {"schema": _ref(ErrorOut)}},
+            }
     return operation
 
 
