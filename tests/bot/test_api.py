@@ -13,11 +13,12 @@ from starlette.applications import Starlette
 from telegram.ext import Application
 
 from bot.api import ENDPOINTS, PREFIX, api_routes
+from bot.bodies import MAX_BODY
 from bot.web import web_app
 from kpi import apikeys
 from kpi.calendar import WorkCalendar
 from kpi.workcodes import approve, open_work_code
-from models import ApiKey, AuditEvent
+from models import ApiKey, AuditEvent, Task
 from models.db import make_engine
 from services.container import Services
 from tests.bot.test_cli import kpibot
@@ -270,3 +271,146 @@ def test_the_api_key_commands(env: dict[str, str], database_url: str) -> None:
             assert apikeys.authenticate(session, key) is None
     finally:
         engine.dispose()
+
+
+# --- tasks ---------------------------------------------------------------------------------------
+
+TASK = {
+    "external_id": "VPDT-2026/123",
+    "employee": "NV1",
+    "title": "Báo cáo tổng kết năm",
+    "due_on": "2026-11-20",
+    "type": "bao_cao",
+    "assigned_by": "TP",
+}
+
+
+@pytest.mark.usefixtures("org")
+async def test_tasks_are_created_then_updated_by_external_id(
+    http: httpx.AsyncClient, session: Session
+) -> None:
+    headers = key_for(session, "tasks:write", "tasks:read")
+    created = await http.post(f"{PREFIX}/tasks", json=TASK, headers=headers)
+    assert created.status_code == 201, created.text
+    assert created.json()["outcome"] == "created"
+    task = created.json()["task"]
+    assert (task["employee"], task["assigned_by"], task["done"]) == ("NV1", "TP", False)
+
+    again = await http.post(f"{PREFIX}/tasks", json=TASK, headers=headers)
+    assert again.status_code == 200 and again.json()["outcome"] == "unchanged"
+    assert again.json()["task"] == task
+
+    moved = TASK | {"title": "Báo cáo tổng kết năm 2026", "due_on": "2026-11-27"}
+    updated = await http.post(f"{PREFIX}/tasks", json=moved, headers=headers)
+    assert updated.status_code == 200 and updated.json()["outcome"] == "updated"
+    assert updated.json()["task"]["id"] == task["id"]
+
+    listed = await http.get(f"{PREFIX}/employees/NV1/tasks", headers=headers)
+    [only] = listed.json()["tasks"]
+    assert (only["title"], only["due_on"], only["external_id"]) == (
+        "Báo cáo tổng kết năm 2026",
+        "2026-11-27",
+        "VPDT-2026/123",
+    )
+    trail = session.exec(
+        select(AuditEvent.action, AuditEvent.details).where(
+            col(AuditEvent.subject) == f"task:{task['id']}"
+        )
+    ).all()
+    assert [action for action, _ in trail] == ["task.create", "task.update"]
+    assert "by=api_key:vpdt" in trail[1][1] and "changed=title due_on" in trail[1][1]
+
+    other = await http.post(f"{PREFIX}/tasks", json=TASK | {"employee": "NV2"}, headers=headers)
+    assert other.status_code == 409 and other.json()["error"] == "conflict"
+
+
+@pytest.mark.usefixtures("org")
+@pytest.mark.parametrize(
+    ("body", "where", "message"),
+    [
+        ({k: v for k, v in TASK.items() if k != "title"}, ["body", "title"], "Field required"),
+        (TASK | {"due_on": "20/11/2026"}, ["body", "due_on"], ""),
+        (TASK | {"priority": 1}, ["body", "priority"], ""),
+        (TASK | {"external_id": "x" * 101}, ["body", "external_id"], ""),
+        ([TASK], ["body"], ""),
+    ],
+)
+async def test_an_invalid_task_is_422_naming_the_field(
+    http: httpx.AsyncClient, session: Session, body: object, where: list[str], message: str
+) -> None:
+    headers = key_for(session, "tasks:write")
+    response = await http.post(f"{PREFIX}/tasks", json=body, headers=headers)
+    assert response.status_code == 422
+    assert [problem["loc"] for problem in response.json()["details"]] == [where]
+    assert message in response.json()["details"][0]["msg"]
+
+
+@pytest.mark.usefixtures("org")
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"employee": "NOPE"}, "unknown employee 'NOPE'"),
+        ({"type": "poem"}, "unknown task type 'poem'"),
+        ({"assigned_by": "NV2"}, "'NV2' is neither the leader of 'NV1' nor an admin"),
+        ({"title": "/start"}, "title starts with '/'"),
+    ],
+)
+async def test_a_task_the_import_would_refuse_is_422_with_the_import_s_reason(
+    http: httpx.AsyncClient, session: Session, change: dict[str, str], message: str
+) -> None:
+    headers = key_for(session, "tasks:write")
+    response = await http.post(f"{PREFIX}/tasks", json=TASK | change, headers=headers)
+    assert response.status_code == 422
+    assert response.json()["message"].startswith(message)
+
+
+@pytest.mark.usefixtures("org")
+async def test_a_body_that_is_not_json_is_422(http: httpx.AsyncClient, session: Session) -> None:
+    headers = key_for(session, "tasks:write") | {"Content-Type": "application/json"}
+    response = await http.post(f"{PREFIX}/tasks", content=b"{not json", headers=headers)
+    assert response.status_code == 422
+    assert response.json()["details"][0]["type"] == "json_invalid"
+
+
+@pytest.mark.usefixtures("org")
+async def test_a_body_over_1_mb_is_refused_before_it_is_read(
+    http: httpx.AsyncClient, session: Session
+) -> None:
+    headers = key_for(session, "tasks:write")
+    big = TASK | {"title": "x" * MAX_BODY}
+    response = await http.post(f"{PREFIX}/tasks", json=big, headers=headers)
+    assert response.status_code == 413 and response.json()["error"] == "too_large"
+
+    async def streamed() -> AsyncIterator[bytes]:  # no Content-Length: cut off at the limit
+        for _ in range(MAX_BODY // 65536 + 2):
+            yield b" " * 65536
+
+    response = await http.post(f"{PREFIX}/tasks", content=streamed(), headers=headers)
+    assert response.status_code == 413
+    assert session.exec(select(Task)).all() == []
+
+
+@pytest.mark.usefixtures("org")
+async def test_writing_tasks_needs_its_own_scope(http: httpx.AsyncClient, session: Session) -> None:
+    headers = key_for(session, "tasks:read", "scores:read", "workcodes:read")
+    response = await http.post(f"{PREFIX}/tasks", json=TASK, headers=headers)
+    assert response.status_code == 403
+    assert response.json()["message"] == "this API key lacks the scope tasks:write"
+
+
+@pytest.mark.usefixtures("org")
+@pytest.mark.parametrize("period", ["2026-11", "2026Q4", "2026"])
+async def test_scores_of_a_month_a_quarter_and_a_year(
+    http: httpx.AsyncClient, session: Session, period: str
+) -> None:
+    headers = key_for(session, "scores:read", "tasks:write")
+    assert (await http.post(f"{PREFIX}/tasks", json=TASK, headers=headers)).status_code == 201
+    response = await http.get(f"{PREFIX}/employees/NV1/scores/{period}", headers=headers)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["period"] == period
+    quantity = next(c for c in body["criteria"] if c["code"] == "task_quantity")
+    assert quantity["computed"]["measure"] in ("quantity", "year")
+    if period != "2026":  # the task is due in the month and the quarter, not done
+        assert (quantity["computed"]["tasks"], quantity["computed"]["done"]) == (1, 0)
+        assert quantity["score"] == 0
