@@ -33,7 +33,7 @@ from services.container import Services
 
 PREFIX = "/api/v1"
 _CODE_LENGTH = 64  # Employee.code
-_ALL_LINES = 1000  # a quarter's deductions in a score's explanation: all of them in practice
+_ALL_LINES = 1000  # a period's deductions in a score's explanation: all of them in practice
 
 
 # --- the answers ---------------------------------------------------------------------------------
@@ -489,8 +489,6 @@ def _handler(svc: Services, endpoint: Endpoint) -> Callable[[Request], Any]:
             return _refusal(413, "too_large", f"the body is over {MAX_BODY} bytes")
         except BadLength:
             return _refusal(400, "invalid", "the Content-Length header is not a number")
-        except ValidationError as exc:
-            return _refusal(422, "invalid", "the request is not valid", _problems(exc, ""))
         except _Invalid as exc:
             return _refusal(422, "invalid", "the request is not valid", exc.problems)
         call_path = {name: str(value) for name, value in request.path_params.items()}
@@ -515,7 +513,7 @@ def _problems(exc: ValidationError, where: str) -> list[dict[str, Any]]:
     """Each problem as {loc, msg, type}, never echoing the input."""
     return [
         {
-            "loc": [where, *error["loc"]] if where else list(error["loc"]),
+            "loc": [where, *error["loc"]],
             "msg": error["msg"],
             "type": error["type"],
         }
