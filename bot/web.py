@@ -23,12 +23,13 @@ from starlette.routing import Route
 from telegram import Update
 from telegram.ext import Application
 
+from bot.api import api_routes
+from bot.bodies import BadLength, TooLarge, read_body
 from kpi import outbox
 from models import OutboxStatus
 from services.container import Services
 
 log = logging.getLogger(__name__)
-MAX_BODY = 1024 * 1024  # bytes; Telegram's updates are far smaller
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 SWEEP_STALE = 180.0  # seconds without a finished sweep before the bot is not ready
 TELEGRAM_STALE = 300.0  # seconds without an answer from Telegram before the bot is not ready
@@ -70,6 +71,7 @@ def web_app(
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
     ]
+    routes += api_routes(svc)
     if webhook is not None:
         routes.append(
             Route(webhook.path, _webhook_endpoint(application, webhook), methods=["POST"])
@@ -114,16 +116,12 @@ def _webhook_endpoint(
         given = request.headers.get(SECRET_HEADER, "").encode()
         if not hmac.compare_digest(given, expected):
             return PlainTextResponse("forbidden\n", status_code=403)
-        length = request.headers.get("content-length")
-        if length is not None and not (length.isascii() and length.isdigit()):
+        try:
+            body = await read_body(request)
+        except BadLength:
             return PlainTextResponse("bad Content-Length\n", status_code=400)
-        if length is not None and int(length) > MAX_BODY:
+        except TooLarge:
             return PlainTextResponse("too large\n", status_code=413)
-        body = bytearray()
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > MAX_BODY:
-                return PlainTextResponse("too large\n", status_code=413)
         try:
             data = json.loads(body)
             if not isinstance(data, dict):

@@ -368,3 +368,22 @@ def open_tasks(*, session: Session, employee_id: int) -> list[Task]:
 def _id(row: Employee | Task) -> int:
     # Rows here come from the database, so their primary key is set.
     return cast(int, row.id)
+
+
+def tasks_of(*, session: Session, employee_id: int, limit: int = 50) -> list[tuple[Task, bool]]:
+    """The employee's tasks, cancelled ones included, the latest due first, each with done."""
+    approved = (
+        sa.exists()
+        .where(
+            col(WorkCode.task_id) == col(Task.id),
+            col(WorkCode.status) == WorkCodeStatus.APPROVED.value,
+        )
+        .label("done")
+    )
+    query = (
+        sa.select(Task, approved)
+        .where(col(Task.employee_id) == employee_id)
+        .order_by(col(Task.due_on).desc(), col(Task.id).desc())
+        .limit(limit)
+    )
+    return [(task, bool(done)) for task, done in session.execute(query)]

@@ -11,6 +11,7 @@ import unicodedata
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -203,3 +204,69 @@ def _existing(session: Session, external_ids: Sequence[str]) -> set[str]:
         query = select(Task.external_id).where(col(Task.external_id).in_(chunk))
         found.update(external_id for external_id in session.exec(query) if external_id)
     return found
+
+
+class PutOutcome(StrEnum):
+    """What `put_task` did."""
+
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    INVALID = "invalid"  # `problems` says why
+    CONFLICT = "conflict"  # the external_id names a task that cannot become this one
+
+
+@dataclass(frozen=True)
+class PutResult:
+    outcome: PutOutcome
+    task: Task | None = None
+    problems: tuple[str, ...] = ()
+
+
+_UPDATABLE = ("title", "due_on", "type", "assigner_id")
+
+
+def put_task(
+    *, session: Session, row: TaskRow, policy: Policy, now: datetime, actor: str
+) -> PutResult:
+    """Create the task `row.external_id` names, or bring it to `row`: validated as an import row.
+
+    Idempotent: the same row again changes nothing. Title, due date, type and assigner may
+    change; the employee may not, nor may a cancelled task. `actor` names the caller in the
+    audit trail (an API key). Commits.
+    """
+    if not row.external_id:
+        return PutResult(PutOutcome.INVALID, problems=("empty external_id",))
+    people = _people(session, {row.code, row.assigned_by} - {""})
+    entry, problems = _entry(row, people, policy)
+    if entry is None:
+        return PutResult(PutOutcome.INVALID, problems=tuple(problems))
+    if insert_ignoring_duplicates(session, Task, [entry | {"created_at": now}]):
+        task = session.exec(select(Task).where(col(Task.external_id) == row.external_id)).one()
+        _put_audit(session, now, "task.create", task, actor, "")
+        session.commit()
+        return PutResult(PutOutcome.CREATED, task)
+    task = session.exec(select(Task).where(col(Task.external_id) == row.external_id)).one()
+    if task.employee_id != entry["employee_id"]:
+        return PutResult(PutOutcome.CONFLICT, task, ("the task belongs to another employee",))
+    changed = [name for name in _UPDATABLE if getattr(task, name) != entry[name]]
+    if not changed:
+        return PutResult(PutOutcome.UNCHANGED, task)
+    if task.cancelled_at is not None:
+        return PutResult(PutOutcome.CONFLICT, task, ("the task is cancelled",))
+    for name in changed:
+        setattr(task, name, entry[name])
+    _put_audit(session, now, "task.update", task, actor, " ".join(changed))
+    session.commit()
+    return PutResult(PutOutcome.UPDATED, task)
+
+
+def _put_audit(
+    session: Session, now: datetime, action: str, task: Task, actor: str, changed: str
+) -> None:
+    details = f"by={actor} external_id={task.external_id}" + (
+        f" changed={changed}" if changed else ""
+    )
+    record(
+        session, at=now, actor_id=None, action=action, subject=f"task:{task.id}", details=details
+    )

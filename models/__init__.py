@@ -1,5 +1,6 @@
 """SQLModel tables, the engine and session factory, and Alembic migrations."""
 
+from models.apikey import ApiKey
 from models.appeal import Appeal, AppealStatus
 from models.attachment import Attachment, AttachmentKind
 from models.audit import AuditEvent
@@ -11,6 +12,7 @@ from models.task import Excuse, FaultKind, ForcedRating, Task
 from models.workcode import WorkCode, WorkCodeAction, WorkCodeEvent, WorkCodeStatus
 
 __all__ = [
+    "ApiKey",
     "Appeal",
     "AppealStatus",
     "Attachment",

@@ -98,8 +98,8 @@ def next_event(
 
 def _due(session: Session, now: datetime) -> Iterator[WorkCode]:
     """The open codes the sweep would look at now (new ones wait for it to place their ladder)."""
-    for batch in breaches.due_codes(session, now):
-        yield from batch
+    for ids in breaches.due_batches(session, now):
+        yield from breaches.due_codes(session, ids, now)
 
 
 def _code_event(

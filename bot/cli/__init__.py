@@ -8,6 +8,7 @@ from importlib.metadata import entry_points
 import typer
 
 from bot.cli import (
+    apikeys,
     backup,
     calendar,
     db,
@@ -42,6 +43,7 @@ app.add_typer(db.app, name="db")
 app.add_typer(roster.app, name="roster")
 app.add_typer(calendar.app, name="calendar")
 app.add_typer(deductions.app, name="deductions")
+app.add_typer(apikeys.app, name="api-key")
 app.add_typer(tasks.app, name="tasks")
 app.add_typer(ratings.app, name="rating")
 

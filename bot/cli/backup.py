@@ -110,9 +110,20 @@ def _check_sqlite_backup(file: Path) -> None:
 
 
 def _libpq_url(engine: Engine) -> str:
-    """The database URL as pg_dump and pg_restore read it (no SQLAlchemy driver name)."""
+    """The database URL as pg_dump and pg_restore read it (no SQLAlchemy driver name).
+
+    Several hosts (`?host=db1:5432&host=db2:5432`, SQLAlchemy's form, see docs/deploy.md)
+    become libpq's `db1:5432,db2:5432`.
+    """
     url = make_url(engine.url).set(drivername="postgresql")
-    return url.render_as_string(hide_password=False)
+    hosts = url.query.get("host")
+    if not isinstance(hosts, tuple):  # one host (or a socket directory): libpq reads it as is
+        return url.render_as_string(hide_password=False)
+    url = url.difference_update_query(["host"])._replace(host="HOSTS", port=None)
+    rest = url.render_as_string(hide_password=False)
+    return rest.replace("@HOSTS", "@" + ",".join(hosts), 1).replace(
+        "//HOSTS", "//" + ",".join(hosts), 1
+    )
 
 
 def _run(tool: str, *args: str) -> None:

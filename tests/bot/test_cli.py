@@ -64,6 +64,7 @@ def test_every_command_has_help(env: dict[str, str]) -> None:
         ["calendar", "add-off"],
         ["calendar", "show"],
         ["calendar", "import"],
+        ["api-key", "create"],
         ["tasks", "import"],
         ["rating", "force"],
         ["rating", "reverse"],

@@ -14,7 +14,8 @@ from starlette.applications import Starlette
 from telegram.error import RetryAfter
 from telegram.ext import Application
 
-from bot.web import MAX_BODY, SECRET_HEADER, Webhook, web_app
+from bot.bodies import MAX_BODY
+from bot.web import SECRET_HEADER, Webhook, web_app
 from kpi.outbox import Draft, enqueue
 from models import OutboxKind, OutboxStatus
 from models.db import make_engine, make_session_factory
