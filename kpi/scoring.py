@@ -256,6 +256,49 @@ def history(
     return [(q, _score(criteria, deducted[q])[1]) for q in quarters]
 
 
+@dataclass(frozen=True)
+class PeriodDeduction:
+    """An active deduction of a period, with whom it is on and the work code of a breach."""
+
+    id: int
+    code: str  # the employee's
+    full_name: str
+    criterion: str
+    points: Decimal
+    occurred_at: datetime
+    reason: str
+    work_code_id: int | None
+    work_code_title: str
+
+
+def period_deductions(
+    *, session: Session, period: Period, tz: ZoneInfo, unit: str | None = None
+) -> list[PeriodDeduction]:
+    """The deductions that count in a period (reversed ones and reversals left out, as in the
+    scores), of one unit (by name) or all, by employee code then date."""
+    rows = session.exec(
+        select(Deduction, _CENTS, Employee, WorkCode.title)
+        .join(Employee, col(Employee.id) == col(Deduction.employee_id))
+        .outerjoin(WorkCode, col(WorkCode.id) == col(Deduction.work_code_id))
+        .where(*_counting(*period.bounds(tz)), *_chosen(unit, None))
+        .order_by(col(Employee.code), col(Deduction.occurred_at), col(Deduction.id))
+    )
+    return [
+        PeriodDeduction(
+            id=_id_of(row),
+            code=employee.code,
+            full_name=employee.full_name,
+            criterion=row.criterion,
+            points=_from_cents(cents),
+            occurred_at=row.occurred_at,
+            reason=row.reason,
+            work_code_id=row.work_code_id,
+            work_code_title=title or "",
+        )
+        for row, cents, employee, title in rows
+    ]
+
+
 class _Scorer:
     """Scores the employees of a month or quarter; remembers whom it rated, for unit results."""
 
