@@ -219,8 +219,9 @@ def history(
     tz: ZoneInfo,
     quarter: Quarter,
     count: int = 4,
-) -> list[tuple[Quarter, Decimal]]:
-    """Totals of the `count` quarters ending at `quarter`, oldest first.
+) -> list[tuple[Quarter, Decimal | None]]:
+    """Totals of the `count` quarters ending at `quarter`, oldest first; None for a quarter
+    that ended before the employee joined (see `before_joining`).
 
     Two queries with `task_scoring = "deductions"`; otherwise one card per quarter.
     """
@@ -233,7 +234,9 @@ def history(
         return [
             (
                 q,
-                score_card(
+                None
+                if before_joining(employee, q, tz)
+                else score_card(
                     session=session, employee=employee, quarter=q, policy=policy, tz=tz, latest=0
                 ).total,
             )
@@ -253,7 +256,16 @@ def history(
     for code, occurred_at, cents in rows:
         by_code = deducted[Quarter.of(occurred_at, tz)]
         by_code[code] = by_code.get(code, _ZERO) + _from_cents(cents)
-    return [(q, _score(criteria, deducted[q])[1]) for q in quarters]
+    return [
+        (q, None if before_joining(employee, q, tz) else _score(criteria, deducted[q])[1])
+        for q in quarters
+    ]
+
+
+def before_joining(employee: Employee, period: Period, tz: ZoneInfo) -> bool:
+    """Whether the period ended before the employee joined (unknown joining: never)."""
+    joined = employee.joined_at
+    return joined is not None and period.bounds(tz)[1] <= joined
 
 
 @dataclass(frozen=True)
