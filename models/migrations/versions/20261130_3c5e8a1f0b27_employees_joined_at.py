@@ -31,5 +31,4 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     """Revert this revision."""
-    with op.batch_alter_table("employee") as batch:
-        batch.drop_column("joined_at")
+    op.drop_column("employee", "joined_at")
