@@ -47,9 +47,10 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
 from benchmarks.scratch import postgres_schema
+from bot.cli.report import headings
 from kpi.policy import Policy, load_policy
 from kpi.report import write_report
-from kpi.scoring import Quarter, ScoreRow, score_card, score_table
+from kpi.scoring import Quarter, ScoreRow, period_deductions, score_card, score_table
 from kpi.workcodes import pending_for
 from models import Deduction, DeductionSource, Employee, Position, Role, Unit, WorkCode
 from models.db import make_engine, make_session_factory, normalize_url, upgrade
@@ -509,7 +510,14 @@ def report(
         start = time.perf_counter()
         rows = score_table(session=session, quarter=QUARTER, policy=policy, tz=TZ)
         count = write_report(
-            counted(rows), policy=policy, path=path, file_format=file_format, locale="vi"
+            counted(rows),
+            period_deductions(session=session, period=QUARTER, tz=TZ),
+            policy=policy,
+            path=path,
+            file_format=file_format,
+            locale="vi",
+            tz=TZ,
+            headings=headings("vi"),
         )
         return time.perf_counter() - start, count, classes
 

@@ -25,10 +25,11 @@ DPI = 150
 NAME_WIDTH = 44  # characters of a criterion name per line, at the font size below
 FONT = 11
 _MAXIMUM, _SCORE, _TOTAL = "#e3e8ef", "#1f6feb", "#2da44e"
+_NO_DATA = "—"
 
 
 def score_chart(
-    tr: Translator, score: ScoreCard, history: Sequence[tuple[Quarter, Decimal]]
+    tr: Translator, score: ScoreCard, history: Sequence[tuple[Quarter, Decimal | None]]
 ) -> bytes:
     """A PNG of the quarter's criteria and the recent totals."""
     buffer = io.BytesIO()
@@ -37,7 +38,7 @@ def score_chart(
 
 
 def score_figure(
-    tr: Translator, score: ScoreCard, history: Sequence[tuple[Quarter, Decimal]]
+    tr: Translator, score: ScoreCard, history: Sequence[tuple[Quarter, Decimal | None]]
 ) -> Figure:
     """The chart as a figure: the criteria above, the last quarters' totals below."""
     # matplotlib costs ~60 MB of memory: it loads with the first chart, not with the bot.
@@ -79,10 +80,14 @@ def _criteria(
     axes.axis("off")
 
 
-def _totals(tr: Translator, axes: Axes, history: Sequence[tuple[Quarter, Decimal]]) -> None:
+def _totals(tr: Translator, axes: Axes, history: Sequence[tuple[Quarter, Decimal | None]]) -> None:
+    """A bar per quarter with its total; "—" and no bar for a quarter before the person joined."""
     labels = [quarter_label(tr, quarter).replace(" ", "\n", 1) for quarter, _ in history]
-    bars = axes.bar(labels, [float(total) for _, total in history], color=_TOTAL)
-    axes.bar_label(bars, labels=[tr.number(total) for _, total in history], fontsize=FONT)
+    bars = axes.bar(labels, [float(total or 0) for _, total in history], color=_TOTAL)
+    written = [tr.number(total) if total is not None else _NO_DATA for _, total in history]
+    axes.bar_label(bars, labels=written, fontsize=FONT)
+    if None in (total for _, total in history):
+        axes.set_xlabel(tr._("— no data: before you joined"), fontsize=FONT - 1)
     axes.set_ylim(0, 115)  # room for the labels above full bars
     axes.tick_params(labelsize=FONT - 1)
     axes.spines[["top", "right"]].set_visible(False)

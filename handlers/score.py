@@ -11,7 +11,15 @@ from handlers.caller import Caller, LinkedCaller, linked, with_caller
 from handlers.chart import score_chart
 from handlers.score_views import card, deductions, quarter_label, risks, team
 from kpi import org, workcodes
-from kpi.scoring import Quarter, ScoreCard, ScoreRow, history, score_card, score_table
+from kpi.scoring import (
+    Quarter,
+    ScoreCard,
+    ScoreRow,
+    before_joining,
+    history,
+    score_card,
+    score_table,
+)
 from locales.i18n import Translator
 from models import Unit
 from notices.callbacks import ChartButton, TeamUnitButton
@@ -33,6 +41,9 @@ async def cmd_myscore(caller: LinkedCaller) -> None:
 
 async def reply_score(caller: LinkedCaller, quarter: Quarter) -> None:
     """The score card, for leaders the codes at risk, and a button for the chart."""
+    if before_joining(caller.employee, quarter, caller.svc.tz):
+        await caller.reply(_no_data(caller.tr, quarter))
+        return
     lines = card(caller.tr, _card(caller, quarter), caller.employee, caller.svc.policy)
     if caller.is_leader:
         lines += _risks(caller)
@@ -44,6 +55,13 @@ async def reply_deductions(caller: LinkedCaller, quarter: Quarter) -> None:
     """The quarter's latest deductions, with their reasons."""
     lines = deductions(caller.tr, _card(caller, quarter), caller.svc.policy)
     await caller.reply_pages(paged_lines(caller.tr, lines[0], lines[1:]))
+
+
+def _no_data(tr: Translator, quarter: Quarter) -> str:
+    return tr._(
+        "No data for {quarter}: it ended before you joined, so it has no score.",
+        quarter=quarter_label(tr, quarter),
+    )
 
 
 @linked

@@ -8,14 +8,15 @@ changes anyone's class.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from kpi.policy import Policy, TaskScoring
-from kpi.scoring import ScoreRow
-from kpi.tables import write_table
+from kpi.scoring import PeriodDeduction, ScoreRow
+from kpi.tables import Table, write_tables
 
 FIXED = ("code", "full_name", "unit", "position", "leader_code", "leader_name")
 TOTALS = ("total", "classification", "bonus_coefficient", "deductions")
@@ -30,12 +31,41 @@ TASKS = (
     "forced_ground",
     "forced_reference",
 )
+DEDUCTIONS_SLUG = "deductions"
 EXCELLENT_SHARE = Decimal("0.2")  # of those rated Hoàn thành tốt nhiệm vụ (Decree 335)
 
 
-def header(policy: Policy) -> list[str]:
-    """Column names: who, each criterion of the policy (by code), the tasks, then the totals."""
-    return [*FIXED, *policy.criteria, *(TASKS if _with_tasks(policy) else ()), *TOTALS]
+DEDUCTIONS = ("number", "code", "full_name", "criterion", "points", "date", "reason", "work_code")
+# The keys of the headings a report asks for.
+COLUMNS = (*FIXED, *TASKS, *TOTALS, *DEDUCTIONS, "deduction_sheet")
+
+
+def header(policy: Policy, locale: str, headings: Mapping[str, str]) -> list[str]:
+    """Column headings: who, each criterion of the policy (by name), the tasks, then the
+    totals; `headings` names the other columns by key, in `locale`."""
+    criteria = [criterion.name(locale) for criterion in policy.criteria.values()]
+    tasks = TASKS if _with_tasks(policy) else ()
+    return [*(headings[key] for key in FIXED), *criteria, *(headings[key] for key in tasks)] + [
+        headings[key] for key in TOTALS
+    ]
+
+
+def deduction_cells(
+    deduction: PeriodDeduction, policy: Policy, locale: str, tz: ZoneInfo
+) -> list[object]:
+    """One deduction's row: D<id>, who, criterion by name, points, local date, reason, code."""
+    criterion = policy.criteria.get(deduction.criterion)
+    work_code = deduction.work_code_id
+    return [
+        f"D{deduction.id}",
+        deduction.code,
+        deduction.full_name,
+        criterion.name(locale) if criterion else deduction.criterion,
+        deduction.points,
+        deduction.occurred_at.astimezone(tz).date(),
+        deduction.reason,
+        f"#{work_code} {deduction.work_code_title}".strip() if work_code is not None else "",
+    ]
 
 
 def cells(row: ScoreRow, policy: Policy, locale: str) -> list[object]:
@@ -135,18 +165,29 @@ class ExcellenceCheck:
 
 def write_report(
     rows: Iterable[ScoreRow],
+    deductions: Iterable[PeriodDeduction],
     *,
     policy: Policy,
     path: Path,
     file_format: str,
     locale: str,
+    tz: ZoneInfo,
+    headings: Mapping[str, str],
     progress: Callable[[int], None] | None = None,
 ) -> int:
-    """Write the report; the number of employees. `progress(n)` is told of every n rows done."""
-    lines = (cells(row, policy, locale) for row in rows)
-    return write_table(
-        path, header(policy), lines, file_format=file_format, sheet="KPI", progress=progress
+    """Write the report: the scores, then the period's deductions (a second sheet, or the CSV
+    file <name>-deductions.csv); the number of employees. `progress(n)` is told of every n rows
+    done. `headings` names the columns by key (`COLUMNS`) in `locale`."""
+    scores = Table(
+        "KPI", header(policy, locale, headings), (cells(row, policy, locale) for row in rows)
     )
+    listed = Table(
+        headings["deduction_sheet"],
+        [headings[key] for key in DEDUCTIONS],
+        (deduction_cells(item, policy, locale, tz) for item in deductions),
+        slug=DEDUCTIONS_SLUG,
+    )
+    return write_tables(path, [scores, listed], file_format=file_format, progress=progress)
 
 
 def _with_tasks(policy: Policy) -> bool:

@@ -225,7 +225,7 @@ def import_roster(
     ]
     unchanged = len(rows) - len(new) - len(changed)
     if not dry_run:
-        _apply(session, snapshot, new, changed, progress)
+        _apply(session, snapshot, new, changed, progress, now)
         details = f"created={len(new)} updated={len(changed)} unchanged={unchanged}"
         record(
             session,
@@ -293,6 +293,7 @@ def _apply(
     new: list[RosterRow],
     changed: list[RosterRow],
     progress: Callable[[int, int], None] | None,
+    now: datetime,
 ) -> None:
     touched = new + changed
     units = _ensure(session, Unit, {row.unit for row in touched}, snapshot.units)
@@ -300,7 +301,8 @@ def _apply(
     linked = [row for row in new if row.leader_code is not None]
     tracker = _Progress(len(new) + len(linked) + len(changed), progress)
     tracker.advance(0)
-    _write(session, insert(Employee), [_columns(row, units, positions) for row in new], tracker)
+    created = [{**_columns(row, units, positions), "joined_at": now} for row in new]
+    _write(session, insert(Employee), created, tracker)
     # Leaders may come later in the file than their reports, so links are set once all exist.
     ids = _by_key(session.connection().execute(sa.select(col(Employee.code), col(Employee.id))))
     links = [{"id": ids[row.code], "leader_id": ids[str(row.leader_code)]} for row in linked]

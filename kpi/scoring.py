@@ -219,8 +219,9 @@ def history(
     tz: ZoneInfo,
     quarter: Quarter,
     count: int = 4,
-) -> list[tuple[Quarter, Decimal]]:
-    """Totals of the `count` quarters ending at `quarter`, oldest first.
+) -> list[tuple[Quarter, Decimal | None]]:
+    """Totals of the `count` quarters ending at `quarter`, oldest first; None for a quarter
+    that ended before the employee joined (see `before_joining`).
 
     Two queries with `task_scoring = "deductions"`; otherwise one card per quarter.
     """
@@ -233,7 +234,9 @@ def history(
         return [
             (
                 q,
-                score_card(
+                None
+                if before_joining(employee, q, tz)
+                else score_card(
                     session=session, employee=employee, quarter=q, policy=policy, tz=tz, latest=0
                 ).total,
             )
@@ -253,7 +256,59 @@ def history(
     for code, occurred_at, cents in rows:
         by_code = deducted[Quarter.of(occurred_at, tz)]
         by_code[code] = by_code.get(code, _ZERO) + _from_cents(cents)
-    return [(q, _score(criteria, deducted[q])[1]) for q in quarters]
+    return [
+        (q, None if before_joining(employee, q, tz) else _score(criteria, deducted[q])[1])
+        for q in quarters
+    ]
+
+
+def before_joining(employee: Employee, period: Period, tz: ZoneInfo) -> bool:
+    """Whether the period ended before the employee joined (unknown joining: never)."""
+    joined = employee.joined_at
+    return joined is not None and period.bounds(tz)[1] <= joined
+
+
+@dataclass(frozen=True)
+class PeriodDeduction:
+    """An active deduction of a period, with whom it is on and the work code of a breach."""
+
+    id: int
+    code: str  # the employee's
+    full_name: str
+    criterion: str
+    points: Decimal
+    occurred_at: datetime
+    reason: str
+    work_code_id: int | None
+    work_code_title: str
+
+
+def period_deductions(
+    *, session: Session, period: Period, tz: ZoneInfo, unit: str | None = None
+) -> list[PeriodDeduction]:
+    """The deductions that count in a period (reversed ones and reversals left out, as in the
+    scores), of one unit (by name) or all, by employee code then date."""
+    rows = session.exec(
+        select(Deduction, _CENTS, Employee, WorkCode.title)
+        .join(Employee, col(Employee.id) == col(Deduction.employee_id))
+        .outerjoin(WorkCode, col(WorkCode.id) == col(Deduction.work_code_id))
+        .where(*_counting(*period.bounds(tz)), *_chosen(unit, None))
+        .order_by(col(Employee.code), col(Deduction.occurred_at), col(Deduction.id))
+    )
+    return [
+        PeriodDeduction(
+            id=_id_of(row),
+            code=employee.code,
+            full_name=employee.full_name,
+            criterion=row.criterion,
+            points=_from_cents(cents),
+            occurred_at=row.occurred_at,
+            reason=row.reason,
+            work_code_id=row.work_code_id,
+            work_code_title=title or "",
+        )
+        for row, cents, employee, title in rows
+    ]
 
 
 class _Scorer:

@@ -10,7 +10,7 @@ import csv
 import io
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -19,6 +19,7 @@ from typing import IO, Any, TypeVar
 import openpyxl
 from defusedxml import DefusedXmlException
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.utils import get_column_letter
 
 MB = 1024 * 1024
 MAX_FILE_BYTES = 10 * MB  # a CSV or XLSX file as it is on disk
@@ -32,6 +33,10 @@ FORMATS = ("csv", "xlsx")
 # A spreadsheet takes a cell starting with one of these for a formula (or part of one).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _QUOTE = "'"
+SCORE_FORMAT = "0.00"  # how an XLSX shows a Decimal (scores, points)
+_MARGIN = 2  # characters of an XLSX column beyond its longest cell
+_FILTER_BUTTON = 4  # the header's, which covers the end of the heading
+_MAX_WIDTH = 60  # a longer text (a reason) is cut at the column's edge, not the page's
 
 T = TypeVar("T")
 
@@ -259,6 +264,16 @@ def _cell_text(value: Any) -> str:
 # --- Writing -------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Table:
+    """One table of an export: a sheet of the workbook, or a CSV file of its own."""
+
+    sheet: str
+    header: Sequence[str]
+    rows: Iterable[Sequence[object]]
+    slug: str = ""  # a CSV table after the first goes to <name>-<slug>.csv next to the first
+
+
 def write_table(
     path: Path,
     header: Sequence[str],
@@ -268,30 +283,54 @@ def write_table(
     sheet: str,
     progress: Callable[[int], None] | None = None,
 ) -> int:
-    """Write a header and rows as CSV (UTF-8 with BOM) or XLSX; the row count.
+    """Write a header and rows as CSV (UTF-8 with BOM) or XLSX; the row count."""
+    return write_tables(
+        path, [Table(sheet, header, rows)], file_format=file_format, progress=progress
+    )
 
-    No text cell can run as a formula (see `formula_like`); numbers stay numbers.
-    `progress(n)` is told of every `CHUNK` rows written, then of the rest.
+
+def write_tables(
+    path: Path,
+    tables: Sequence[Table],
+    *,
+    file_format: str,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Write tables as CSV files (UTF-8 with BOM; see `csv_path`) or as sheets of one XLSX
+    workbook, ready to print and filter; the first table's row count.
+
+    No text cell can run as a formula (see `formula_like`); numbers stay numbers, a Decimal
+    shown with two decimals. `progress(n)` is told of every `CHUNK` rows of the first table
+    written, then of the rest.
     """
     count = 0
 
-    def counted() -> Iterator[Sequence[object]]:
+    def counted(rows: Iterable[Sequence[object]]) -> Iterator[Sequence[object]]:
         nonlocal count
         for count, row in enumerate(rows, start=1):
             yield row
             if progress and count % CHUNK == 0:
                 progress(CHUNK)
 
+    first, *rest = tables
+    tables = [replace(first, rows=counted(first.rows)), *rest]
     try:
         if file_format == "csv":
-            _write_csv(path, header, counted())
+            for table in tables:
+                slug = "" if table is first else table.slug
+                _write_csv(csv_path(path, slug), table.header, table.rows)
         else:
-            _write_xlsx(path, header, counted(), sheet)
+            _write_xlsx(path, tables)
     except OSError as exc:
         raise TableFileError(f"cannot write {path}: {exc.strerror}") from exc
     if progress:
         progress(count % CHUNK)
     return count
+
+
+def csv_path(path: Path, slug: str) -> Path:
+    """Where a CSV table goes: the first at `path`, another at <name>-<slug>.csv beside it."""
+    return path.with_name(f"{path.stem}-{slug}{path.suffix}") if slug else path
 
 
 def formula_like(value: object) -> bool:
@@ -321,20 +360,45 @@ def _unquoted(cell: str) -> str:
     return rest if cell.startswith(_QUOTE) and _csv_cell(rest) == cell else cell
 
 
-def _write_xlsx(
-    path: Path, header: Sequence[str], rows: Iterable[Sequence[object]], title: str
-) -> None:
+def _write_xlsx(path: Path, tables: Sequence[Table]) -> None:
+    # Column widths are set before the first row: each sheet's rows are held to measure them.
     workbook = openpyxl.Workbook(write_only=True)
-    sheet = workbook.create_sheet(title)
-    sheet.append(list(header))
-    for row in rows:
-        sheet.append([_xlsx_cell(sheet, value) for value in row])
+    for table in tables:
+        sheet = workbook.create_sheet(table.sheet)
+        rows = [list(row) for row in table.rows]
+        for index, width in enumerate(_widths(table.header, rows), start=1):
+            sheet.column_dimensions[get_column_letter(index)].width = width
+        sheet.freeze_panes = "A2"
+        last = get_column_letter(max(len(table.header), 1))
+        sheet.auto_filter.ref = f"A1:{last}{len(rows) + 1}"
+        sheet.append([_xlsx_cell(sheet, value) for value in table.header])
+        for row in rows:
+            sheet.append([_xlsx_cell(sheet, value) for value in row])
     workbook.save(path)
+
+
+def _widths(header: Sequence[str], rows: Sequence[Sequence[object]]) -> list[float]:
+    """Each column's width in characters: its longest cell, the filter button and a margin."""
+    widths = [len(str(name)) + _FILTER_BUTTON for name in header]
+    for row in rows:
+        for index, value in enumerate(row[: len(widths)]):
+            widths[index] = max(widths[index], len(_shown(value)) + _MARGIN)
+    return [min(width, _MAX_WIDTH) for width in widths]
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    if isinstance(value, datetime | date):
+        return value.isoformat()[:10]
+    return "" if value is None else str(value)
 
 
 def _xlsx_cell(sheet: Any, value: object) -> object:
     if isinstance(value, Decimal):
-        return float(value)
+        cell = WriteOnlyCell(sheet, float(value))
+        cell.number_format = SCORE_FORMAT
+        return cell
     if value is None or value == "":
         return None
     if formula_like(value):

@@ -52,6 +52,8 @@ class Employee(EmployeeBase, table=True):
     chosen_locale: str | None = Field(default=None, max_length=8)
     linked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     unreachable_since: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    # When the roster import created the employee; None (unknown) for those created before.
+    joined_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
 
 
 class Invite(SQLModel, table=True):

@@ -13,6 +13,7 @@ from sqlalchemy import Engine, text
 from sqlmodel import select
 
 from kpi.calendar import load_calendar
+from kpi.policy import Policy
 from kpi.workcodes import open_work_code
 from models import Employee
 from models.db import make_engine, make_session_factory
@@ -332,7 +333,7 @@ def test_tasks_import_refuses_bad_rows_then_adds_once_and_tells_the_assignee(
 
 
 def test_a_forced_rating_shows_in_the_report_until_reversed(
-    env: dict[str, str], tmp_path: Path, database_url: str
+    env: dict[str, str], tmp_path: Path, database_url: str, policy: Policy
 ) -> None:
     linked_roster(env, tmp_path, database_url).dispose()  # the roster is all this test needs
     forced = kpibot(
@@ -343,18 +344,30 @@ def test_a_forced_rating_shows_in_the_report_until_reversed(
     assert twice.returncode == 2 and "already has a forced rating" in twice.stderr
     out = tmp_path / "nov.csv"
     report = kpibot(
-        "report", "--period", "2026-11", "--format", "csv", "--output", str(out), env=env
+        "report",
+        "--period",
+        "2026-11",
+        "--format",
+        "csv",
+        "--lang",
+        "en",
+        "--output",
+        str(out),
+        env=env,
     )
     assert report.returncode == 0, report.stderr
-    rows = {row["code"]: row for row in csv.DictReader(out.read_text("utf-8-sig").splitlines())}
-    assert rows["CV01"]["total"] == "100.00"
-    assert rows["CV01"]["classification"] == "Không hoàn thành nhiệm vụ"
-    assert (rows["CV01"]["forced_ground"], rows["CV01"]["forced_reference"]) == (
+    rows = {row["Code"]: row for row in csv.DictReader(out.read_text("utf-8-sig").splitlines())}
+    assert rows["CV01"]["Total"] == "100.00"
+    lowest, best = policy.classifications[-1].name("en"), policy.classifications[0].name("en")
+    assert rows["CV01"]["Classification"] == lowest
+    assert (rows["CV01"]["Forced rating: ground"], rows["CV01"]["Forced rating: decision"]) == (
         "Kỷ luật khiển trách",
         "12/QĐ-SNV",
     )
-    assert rows["TP01"]["unit_results"] == "10.00"  # a report below Hoàn thành nhiệm vụ
-    assert rows["CV01"]["tasks_due"] == "0"
+    assert (
+        rows["TP01"][policy.criteria["unit_results"].name("en")] == "10.00"
+    )  # a report below Hoàn thành nhiệm vụ
+    assert rows["CV01"]["Tasks due"] == "0"
     # GD01 and TP01 are excellent, nobody good: none allowed.
     assert (
         "Agency of GD01 (Nguyễn Văn Giám): 2 Hoàn thành xuất sắc, 0 Hoàn thành tốt (at most 0"
@@ -365,9 +378,20 @@ def test_a_forced_rating_shows_in_the_report_until_reversed(
     assert reversed_.returncode == 0, reversed_.stderr
     gone = kpibot("rating", "reverse", "CV01", "2026Q4", "Lần nữa", env=env)
     assert gone.returncode == 2 and "no active forced rating" in gone.stderr
-    kpibot("report", "--period", "2026", "--format", "csv", "--output", str(out), env=env)
-    rows = {row["code"]: row for row in csv.DictReader(out.read_text("utf-8-sig").splitlines())}
-    assert rows["CV01"]["classification"] == "Hoàn thành xuất sắc nhiệm vụ"
+    kpibot(
+        "report",
+        "--period",
+        "2026",
+        "--format",
+        "csv",
+        "--lang",
+        "en",
+        "--output",
+        str(out),
+        env=env,
+    )
+    rows = {row["Code"]: row for row in csv.DictReader(out.read_text("utf-8-sig").splitlines())}
+    assert rows["CV01"]["Classification"] == best
 
 
 def test_a_period_is_required_and_checked(env: dict[str, str]) -> None:

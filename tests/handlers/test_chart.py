@@ -7,6 +7,7 @@ from itertools import combinations
 
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.patches import Rectangle
 from matplotlib.text import Text
 
 from handlers.chart import score_chart, score_figure
@@ -68,6 +69,18 @@ def test_names_and_scores_never_overlap(policy: Policy, locale: str) -> None:
     assert all(
         f"{tr.number(s.score)}/{tr.number(s.criterion.max_points)}" in written for s in scored
     )
+
+
+@pytest.mark.parametrize(("locale", "legend"), [("vi", "chưa có dữ liệu"), ("en", "no data")])
+def test_quarters_before_joining_read_no_data(policy: Policy, locale: str, legend: str) -> None:
+    tr = Translator(locale, HANOI)
+    history = [(Quarter(2026, 3), None), (Quarter(2026, 4), Decimal("97"))]
+    figure = score_figure(tr, card(policy), history)
+    totals = figure.axes[1]
+    assert [t.get_text() for t in totals.texts] == ["—", tr.number(Decimal("97"))]
+    heights = [bar.get_height() for bar in totals.patches if isinstance(bar, Rectangle)]
+    assert heights == [0, 97]
+    assert legend in totals.get_xlabel()
 
 
 def test_the_png_is_drawn_for_a_phone(policy: Policy) -> None:

@@ -39,6 +39,22 @@ async def ask(fake: FakeBotAPI, user: FakeUser, text: str) -> dict:
     return (await fake.wait_for_messages(user.id, before + 1))[-1]
 
 
+async def test_myscore_before_joining_says_there_is_no_data(
+    bot: FakeBotAPI, session: Session, org: Org
+) -> None:
+    org.staff.joined_at = datetime(2026, 10, 1, tzinfo=UTC)
+    session.commit()
+    user = bot.user(STAFF, "Hùng")
+    reply = await ask(bot, user, "/myscore 2026Q2")
+    assert reply["text"] == (
+        "Chưa có dữ liệu Quý II/2026: quý này kết thúc trước khi đồng chí vào làm việc,"
+        " nên không có điểm."
+    )
+    assert "reply_markup" not in reply
+    assert "Tổng điểm: 100/100" in (await ask(bot, user, "/myscore"))["text"]
+    bot.assert_no_invalid_calls()
+
+
 @pytest.mark.usefixtures("scored")
 async def test_myscore_explains_the_quarter(bot: FakeBotAPI) -> None:
     reply = await ask(bot, bot.user(STAFF, "Hùng"), "/myscore")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import csv
 import string
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import openpyxl
@@ -12,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from kpi.roster import COLUMNS, export_roster
 from kpi.roster_import import ImportReport, RosterRow, import_roster, read_roster
@@ -57,6 +58,15 @@ def test_export_then_import_changes_nothing(session: Session, tmp_path: Path, su
     again = tmp_path / f"again{suffix}"
     export_roster(session=session, path=again)
     assert read_roster(again) == rows
+
+
+def test_an_employee_created_by_the_import_joined_then(session: Session) -> None:
+    load(session, ROUND_TRIP[:2])
+    later = NOW + timedelta(days=30)
+    rows = [replace(ROUND_TRIP[0], full_name="Đặng Thị Hoa"), ROUND_TRIP[2]]
+    import_roster(session=session, rows=rows, positions=POSITIONS, now=later)
+    joined = dict(session.exec(select(Employee.code, Employee.joined_at)).all())
+    assert joined == {"NV10": NOW, "GD": NOW, "NV02": later}  # an update keeps the first
 
 
 def test_export_csv_has_bom_and_header(session: Session, tmp_path: Path) -> None:

@@ -515,6 +515,26 @@ def test_history_gives_the_totals_oldest_first(
     assert result[-1][1] == card(session, employee, policy).total
 
 
+def test_quarters_before_joining_have_no_total(session: Session, policy: Policy) -> None:
+    employee = make_employee(session, "CV01")
+    make_deduction(session, employee, "training_attendance", "3", occurred_at=IN_Q4)
+    employee.joined_at = local("2026-09-30", 23)  # the last hour of Q3 counts Q3
+    session.commit()
+    result = history(session=session, employee=employee, policy=policy, tz=HANOI, quarter=Q4)
+    assert [(str(q), total) for q, total in result] == [
+        ("2026Q1", None),
+        ("2026Q2", None),
+        ("2026Q3", Decimal("100.00")),
+        ("2026Q4", Decimal("97.00")),
+    ]
+
+
+def test_an_unknown_joining_counts_every_quarter(session: Session, policy: Policy) -> None:
+    employee = make_employee(session, "CV01")  # created before joining was recorded
+    result = history(session=session, employee=employee, policy=policy, tz=HANOI, quarter=Q4)
+    assert [total for _q, total in result] == [Decimal("100.00")] * 4
+
+
 def test_history_needs_a_quarter(session: Session, policy: Policy) -> None:
     employee = make_employee(session, "CV01")
     with pytest.raises(ValueError):
