@@ -34,6 +34,7 @@ from handlers import (
     replies,
     score,
     start,
+    tasks,
     workcodes,
 )
 from handlers.caller import services
@@ -150,6 +151,8 @@ def _register(application: Application) -> None:  # type: ignore[type-arg]
             CommandHandler("mycodes", workcodes.cmd_mycodes, private),
             CommandHandler("withdraw", workcodes.cmd_withdraw, private),
             CommandHandler("resubmit", workcodes.cmd_resubmit, private),
+            CommandHandler("mytasks", tasks.cmd_mytasks, private),
+            CommandHandler("tasks", tasks.cmd_tasks, private),
             CommandHandler("pending", approvals.cmd_pending, private),
             CommandHandler("cancel", replies.cmd_cancel, private),
             CommandHandler("myscore", score.cmd_myscore, private),

@@ -38,6 +38,7 @@ from models import (
 from models.db import insert_ignoring_duplicates
 
 ERROR_ACTIONS = (WorkCodeAction.OPINION.value, WorkCodeAction.REJECT.value)
+_REPORTING = {status.value for status in OPEN_STATUSES}
 
 
 class TaskOutcome(StrEnum):
@@ -368,3 +369,56 @@ def open_tasks(*, session: Session, employee_id: int) -> list[Task]:
 def _id(row: Employee | Task) -> int:
     # Rows here come from the database, so their primary key is set.
     return cast(int, row.id)
+
+
+# --- lists ---------------------------------------------------------------------------------------
+
+
+class TaskState(StrEnum):
+    """Where a task stands, for the lists of tasks."""
+
+    TO_DO = "to_do"  # no work code reports it yet, not yet due
+    OVERDUE = "overdue"  # past its due date and not done
+    REPORTED = "reported"  # a work code reporting it awaits the leader
+    DONE = "done"  # a work code reporting it was approved
+
+
+@dataclass(frozen=True)
+class TaskLine:
+    """A task and its state."""
+
+    task: Task
+    state: TaskState
+
+
+def task_lines(
+    *, session: Session, employee_ids: Collection[int], today: date, since: date | None = None
+) -> list[TaskLine]:
+    """The employees' tasks not cancelled, with their state, by person then the earliest due.
+
+    Without `since` only the tasks not done; with it, also those done that were due on or after it.
+    """
+    query = select(Task).where(
+        col(Task.employee_id).in_(employee_ids), col(Task.cancelled_at).is_(None)
+    )
+    tasks = list(
+        session.exec(query.order_by(col(Task.employee_id), col(Task.due_on), col(Task.id)))
+    )
+    codes = session.exec(
+        select(WorkCode.task_id, WorkCode.status).where(
+            col(WorkCode.task_id).in_([_id(task) for task in tasks])
+        )
+    ).all()
+    done = {task_id for task_id, status in codes if status == WorkCodeStatus.APPROVED.value}
+    reported = {task_id for task_id, status in codes if status in _REPORTING}
+    lines = []
+    for task in tasks:
+        if _id(task) in done:
+            if since is not None and task.due_on >= since:
+                lines.append(TaskLine(task, TaskState.DONE))
+        elif _id(task) in reported:
+            lines.append(TaskLine(task, TaskState.REPORTED))
+        else:
+            state = TaskState.OVERDUE if task.due_on < today else TaskState.TO_DO
+            lines.append(TaskLine(task, state))
+    return lines

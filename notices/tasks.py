@@ -10,9 +10,12 @@ from sqlmodel import Session, col, select
 
 from kpi import org
 from kpi.outbox import Draft
+from kpi.policy import Policy
 from kpi.task_results import Explanation, Measure
+from kpi.tasks import TaskLine, TaskState
 from locales.i18n import N_, Translator
 from models import Employee, ForcedRating, OutboxKind, Task
+from notices.limits import TITLE_IN_LIST, shorten
 from notices.occasion import Occasion
 
 ASSIGNED_BY_LEADER = N_(
@@ -64,6 +67,31 @@ def import_notices(session: Session, occasion: Occasion, created_at: datetime) -
         for task in added
     ]
     return [draft for draft in drafts if draft is not None]
+
+
+# --- lists of tasks ------------------------------------------------------------------------------
+
+STATES = {
+    TaskState.TO_DO: N_("to do"),
+    TaskState.OVERDUE: N_("overdue"),
+    TaskState.REPORTED: N_("reported, awaiting approval"),
+    TaskState.DONE: N_("done"),
+}
+
+
+def task_line(tr: Translator, line: TaskLine, policy: Policy) -> str:
+    """`• T12 «Báo cáo quý» — due 20/11/2026, Báo cáo (1 converted unit): to do`."""
+    task = line.task
+    kind = policy.task_type(task.type)
+    return "• " + tr._(
+        "T{id} «{title}» — due {day}, {type} ({units} converted units): {state}",
+        id=task.id,
+        title=shorten(task.title, TITLE_IN_LIST),
+        day=tr.date(task.due_on),
+        type=escape(kind.name(tr.locale)),
+        units=tr.number(kind.weight.normalize()),
+        state=tr._(STATES[line.state]),
+    )
 
 
 # --- the score's explanation lines ---------------------------------------------------------------
