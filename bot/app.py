@@ -45,6 +45,7 @@ from notices.callbacks import (
     AppealButton,
     AttachmentsButton,
     ChartButton,
+    OpenTaskButton,
     TeamUnitButton,
     WorkCodeButton,
 )
@@ -162,6 +163,7 @@ def _register(application: Application) -> None:  # type: ignore[type-arg]
             CommandHandler("appeal", appeals.cmd_appeal, private),
             CommandHandler("appeals", appeals.cmd_appeals, private),
             CommandHandler("reverse", deductions.cmd_reverse, private),
+            CallbackQueryHandler(workcodes.on_open_task, pattern=OpenTaskButton.ROUTE),
             CallbackQueryHandler(score.on_chart, pattern=ChartButton.ROUTE),
             CallbackQueryHandler(score.on_team_unit, pattern=TeamUnitButton.ROUTE),
             CallbackQueryHandler(appeals.on_decision, pattern=AppealButton.ROUTE),

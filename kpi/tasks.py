@@ -366,6 +366,14 @@ def open_tasks(*, session: Session, employee_id: int) -> list[Task]:
     return list(session.exec(query))
 
 
+def open_task(*, session: Session, task_id: int, employee: Employee) -> Task | None:
+    """The employee's task, when it is neither cancelled nor done."""
+    task = session.get(Task, task_id)
+    if task is None or task.employee_id != employee.id or task.cancelled_at is not None:
+        return None
+    return None if is_done(session, task_id) else task
+
+
 def _id(row: Employee | Task) -> int:
     # Rows here come from the database, so their primary key is set.
     return cast(int, row.id)

@@ -166,3 +166,23 @@ class AttachmentsButton(CallbackData):
     def unpack(cls, match: re.Match[str]) -> Self:
         """The button from the groups of a valid data."""
         return cls(record_id(match[1]))
+
+
+@dataclass(frozen=True)
+class OpenTaskButton(CallbackData):
+    """/open's choice: a code reporting task T12, `ot:12`, or a new code without a task, `ot:0`."""
+
+    ROUTE = r"^ot:"
+    SHAPE = re.compile(r"ot:([0-9]{1,12})")
+
+    task_id: int | None
+
+    def pack(self) -> str:
+        """`ot` and the task, 0 for none."""
+        return f"ot:{self.task_id or 0}"
+
+    @classmethod
+    def unpack(cls, match: re.Match[str]) -> Self:
+        """The button from the groups of a valid data."""
+        task_id = record_id(match[1])
+        return cls(task_id or None)

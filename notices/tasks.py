@@ -7,6 +7,7 @@ from decimal import Decimal
 from html import escape
 
 from sqlmodel import Session, col, select
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from kpi import org
 from kpi.outbox import Draft
@@ -15,8 +16,10 @@ from kpi.task_results import Explanation, Measure
 from kpi.tasks import TaskLine, TaskState
 from locales.i18n import N_, Translator
 from models import Employee, ForcedRating, OutboxKind, Task
-from notices.limits import TITLE_IN_LIST, shorten
+from notices.callbacks import OpenTaskButton
+from notices.limits import BUTTON_LIMIT, TITLE_IN_LIST, shorten
 from notices.occasion import Occasion
+from notices.workcodes import short_title
 
 ASSIGNED_BY_LEADER = N_(
     "{assigner} assigned you task T{id}: «{title}», due {day} ({type}, {units} converted units)."
@@ -67,6 +70,32 @@ def import_notices(session: Session, occasion: Occasion, created_at: datetime) -
         for task in added
     ]
     return [draft for draft in drafts if draft is not None]
+
+
+def open_choice(tr: Translator, tasks: list[Task]) -> InlineKeyboardMarkup:
+    """/open's buttons: a code for one of the open tasks, or a new code without a task."""
+    rows = [
+        [InlineKeyboardButton(f"T{task.id} {short_title(task.title)}", callback_data=data)]
+        for task in tasks[: BUTTON_LIMIT - 1]
+        for data in [OpenTaskButton(task.id).pack()]
+    ]
+    new = InlineKeyboardButton(
+        tr._("A new code without a task"), callback_data=OpenTaskButton(None).pack()
+    )
+    return InlineKeyboardMarkup([*rows, [new]])
+
+
+def task_of_code(tr: Translator, task: Task, policy: Policy) -> str:
+    """The line on a leader's card of a code reporting a task."""
+    kind = policy.task_type(task.type)
+    return tr._(
+        "Reports task T{id} «{title}», due {day} ({type}, {units} converted units).",
+        id=task.id,
+        title=shorten(task.title, TITLE_IN_LIST),
+        day=tr.date(task.due_on),
+        type=escape(kind.name(tr.locale)),
+        units=tr.number(kind.weight.normalize()),
+    )
 
 
 # --- lists of tasks ------------------------------------------------------------------------------
