@@ -29,6 +29,7 @@ from bot.config import Settings
 from handlers import (
     appeals,
     approvals,
+    assign,
     attachments,
     deductions,
     replies,
@@ -43,6 +44,7 @@ from kpi.policy import Policy
 from locales.i18n import LOCALES, Translator
 from notices.callbacks import (
     AppealButton,
+    AssignButton,
     AttachmentsButton,
     ChartButton,
     OpenTaskButton,
@@ -152,6 +154,8 @@ def _register(application: Application) -> None:  # type: ignore[type-arg]
             CommandHandler("mycodes", workcodes.cmd_mycodes, private),
             CommandHandler("withdraw", workcodes.cmd_withdraw, private),
             CommandHandler("resubmit", workcodes.cmd_resubmit, private),
+            CommandHandler("assign", assign.cmd_assign, private),
+            CallbackQueryHandler(assign.on_button, pattern=AssignButton.ROUTE),
             CommandHandler("mytasks", tasks.cmd_mytasks, private),
             CommandHandler("tasks", tasks.cmd_tasks, private),
             CommandHandler("pending", approvals.cmd_pending, private),

@@ -21,8 +21,10 @@ import sqlalchemy as sa
 from sqlalchemy import CursorResult, update
 from sqlmodel import Session, col, select
 
+from kpi import outbox
 from kpi.audit import record
 from kpi.org import is_admin, leader_of
+from kpi.outbox import Tell
 from kpi.policy import Policy
 from kpi.workcodes import MAX_TEXT, OPEN_STATUSES, WorkCodeOutcome, clean_text, clean_title
 from models import (
@@ -100,10 +102,12 @@ def assign(
     policy: Policy,
     now: datetime,
     external_id: str | None = None,
+    tell: Tell[Task] | None = None,
 ) -> TaskResult:
     """Assign a task to a direct report of `assigner`, or to anyone if they are an admin; commits.
 
-    `assigner` None is the system (an import run by HR on the command line).
+    `assigner` None is the system (an import run by HR on the command line). What `tell` drafts
+    about the new task is queued in the same transaction.
     """
     if assigner is not None and not _may_assign(session, _id(assigner), employee_id):
         return TaskResult(TaskOutcome.NOT_ALLOWED)
@@ -126,6 +130,7 @@ def assign(
     session.add(task)
     session.flush()
     _audit(session, now, task.assigner_id, "assign", _id(task), f"employee={employee_id}")
+    outbox.tell(session, tell, task, now=now)
     session.commit()
     return TaskResult(TaskOutcome.OK, task)
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import date, datetime
 from decimal import Decimal
 from html import escape
 
@@ -16,7 +17,7 @@ from kpi.task_results import Explanation, Measure
 from kpi.tasks import TaskLine, TaskState
 from locales.i18n import N_, Translator
 from models import Employee, ForcedRating, OutboxKind, Task
-from notices.callbacks import OpenTaskButton
+from notices.callbacks import AssignButton, OpenTaskButton
 from notices.limits import BUTTON_LIMIT, TITLE_IN_LIST, shorten
 from notices.occasion import Occasion
 from notices.workcodes import short_title
@@ -83,6 +84,49 @@ def open_choice(tr: Translator, tasks: list[Task]) -> InlineKeyboardMarkup:
         tr._("A new code without a task"), callback_data=OpenTaskButton(None).pack()
     )
     return InlineKeyboardMarkup([*rows, [new]])
+
+
+def people_choice(people: Sequence[Employee]) -> InlineKeyboardMarkup:
+    """/assign's first step: one button per direct report."""
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(person.full_name, callback_data=AssignButton(person.id).pack())]
+            for person in people[:BUTTON_LIMIT]
+        ]
+    )
+
+
+def due_choice(tr: Translator, soon: date, month_end: date) -> InlineKeyboardMarkup:
+    """/assign's due day: in 5 working days, or the end of the month."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    tr._("+5 working days ({day})", day=tr.date(soon)),
+                    callback_data=AssignButton(due_on=soon).pack(),
+                ),
+                InlineKeyboardButton(
+                    tr._("End of month ({day})", day=tr.date(month_end)),
+                    callback_data=AssignButton(due_on=month_end).pack(),
+                ),
+            ]
+        ]
+    )
+
+
+def type_choice(tr: Translator, policy: Policy) -> InlineKeyboardMarkup:
+    """/assign's last step: the policy's task types, with their weights."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    f"{kind.name(tr.locale)} ({tr.number(kind.weight.normalize())})",
+                    callback_data=AssignButton(type_code=code).pack(),
+                )
+            ]
+            for code, kind in list(policy.task_types.items())[:BUTTON_LIMIT]
+        ]
+    )
 
 
 def task_of_code(tr: Translator, task: Task, policy: Policy) -> str:
