@@ -243,6 +243,12 @@ def excuse(
     return TaskResult(TaskOutcome.OK, task)
 
 
+def unexcused_fault(session: Session, task_id: int, kind: FaultKind, tz: ZoneInfo) -> str | None:
+    """The key of the task's oldest fault of this kind not yet excused, if any."""
+    faults = faults_of(session, task_id, tz)
+    return next((f.key for f in faults if f.kind is kind and not f.excused), None)
+
+
 def _audit(
     session: Session,
     now: datetime,

@@ -4,11 +4,12 @@ returned once then approved, and explained in /myscore."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from sandbox.botapi import FakeBotAPI, FakeUser
 from tests.factories import ORG_CHATS, Org
 
-LEADER, STAFF = ORG_CHATS["leader"], ORG_CHATS["staff"]
+LEADER, STAFF, DIRECTOR = ORG_CHATS["leader"], ORG_CHATS["staff"], ORG_CHATS["director"]
 
 
 def buttons(message: dict) -> list[str]:
@@ -84,3 +85,39 @@ async def test_a_task_assigned_returned_once_and_approved_scores_quality_less_a_
         " đó."
     )
     assert "Tổng điểm: 95/100" in lines
+
+
+async def test_a_task_reported_late_and_excused_by_the_superior_costs_nothing(
+    bot: FakeBotAPI, org: Org, clock
+) -> None:
+    leader, staff = bot.user(LEADER, "Phương"), bot.user(STAFF, "Hùng")
+    await assign(bot, leader, org, "Kế hoạch công tác năm 2027")  # due 09/11/2026
+    clock.now = datetime(2026, 11, 10, 2, 0, tzinfo=UTC)  # the day after
+    offer = await next_message(bot, STAFF, lambda: bot.send_text(staff, "/open"))
+    card = await next_message(bot, LEADER, lambda: bot.press_button(staff, offer, "ot:1"))
+    await next_message(bot, STAFF, lambda: bot.press_button(leader, card, "wc:ap:1:1"))
+    late = await next_message(bot, STAFF, lambda: bot.send_text(staff, "/myscore"))
+    assert "• Tiến độ kết quả thực hiện nhiệm vụ (KPI cứng): 15/20" in late["text"]
+
+    refused = await next_message(
+        bot, LEADER, lambda: bot.send_text(leader, "/excuse T1 delay Số liệu gửi chậm")
+    )
+    assert refused["text"].startswith("Chỉ cấp trên của lãnh đạo trực tiếp")
+    director = bot.user(DIRECTOR, "Giám")
+    excused = await next_message(
+        bot, DIRECTOR, lambda: bot.send_text(director, "/excuse T1 delay Số liệu gửi chậm")
+    )
+    assert excused["text"] == (
+        "Đã xác nhận nguyên nhân khách quan cho nhiệm vụ T1: không bị trừ điểm."
+    )
+    again = await next_message(
+        bot, DIRECTOR, lambda: bot.send_text(director, "/excuse T1 delay Số liệu gửi chậm")
+    )
+    assert again["text"].startswith("Nhiệm vụ T1 không có")
+    score = await next_message(bot, STAFF, lambda: bot.send_text(staff, "/myscore"))
+    lines = score["text"].splitlines()
+    progress = lines.index("• Tiến độ kết quả thực hiện nhiệm vụ (KPI cứng): 20/20")
+    assert lines[progress + 1].endswith(
+        "1 sai sót, chậm tiến độ được xác nhận do nguyên nhân khách quan: không bị trừ điểm."
+    )
+    assert "Tổng điểm: 100/100" in lines
