@@ -29,11 +29,14 @@ from bot.config import Settings
 from handlers import (
     appeals,
     approvals,
+    assign,
     attachments,
     deductions,
+    excuses,
     replies,
     score,
     start,
+    tasks,
     workcodes,
 )
 from handlers.caller import services
@@ -42,8 +45,10 @@ from kpi.policy import Policy
 from locales.i18n import LOCALES, Translator
 from notices.callbacks import (
     AppealButton,
+    AssignButton,
     AttachmentsButton,
     ChartButton,
+    OpenTaskButton,
     TeamUnitButton,
     WorkCodeButton,
 )
@@ -150,6 +155,11 @@ def _register(application: Application) -> None:  # type: ignore[type-arg]
             CommandHandler("mycodes", workcodes.cmd_mycodes, private),
             CommandHandler("withdraw", workcodes.cmd_withdraw, private),
             CommandHandler("resubmit", workcodes.cmd_resubmit, private),
+            CommandHandler("assign", assign.cmd_assign, private),
+            CallbackQueryHandler(assign.on_button, pattern=AssignButton.ROUTE),
+            CommandHandler("excuse", excuses.cmd_excuse, private),
+            CommandHandler("mytasks", tasks.cmd_mytasks, private),
+            CommandHandler("tasks", tasks.cmd_tasks, private),
             CommandHandler("pending", approvals.cmd_pending, private),
             CommandHandler("cancel", replies.cmd_cancel, private),
             CommandHandler("myscore", score.cmd_myscore, private),
@@ -159,6 +169,7 @@ def _register(application: Application) -> None:  # type: ignore[type-arg]
             CommandHandler("appeal", appeals.cmd_appeal, private),
             CommandHandler("appeals", appeals.cmd_appeals, private),
             CommandHandler("reverse", deductions.cmd_reverse, private),
+            CallbackQueryHandler(workcodes.on_open_task, pattern=OpenTaskButton.ROUTE),
             CallbackQueryHandler(score.on_chart, pattern=ChartButton.ROUTE),
             CallbackQueryHandler(score.on_team_unit, pattern=TeamUnitButton.ROUTE),
             CallbackQueryHandler(appeals.on_decision, pattern=AppealButton.ROUTE),

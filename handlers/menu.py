@@ -38,6 +38,15 @@ COMMANDS = (
     Command(
         "resubmit", N_("/resubmit ID"), N_("Submit a returned work code again"), Audience.EMPLOYEE
     ),
+    Command("mytasks", "/mytasks", N_("Your assigned tasks"), Audience.EMPLOYEE),
+    Command("assign", "/assign", N_("Assign a task to a direct report"), Audience.LEADER),
+    Command(
+        "excuse",
+        N_("/excuse TASK error|delay REASON"),
+        N_("Confirm an objective cause for a task's error or delay"),
+        Audience.LEADER,
+    ),
+    Command("tasks", "/tasks", N_("Your direct reports' tasks"), Audience.LEADER),
     Command("pending", "/pending", N_("Work codes waiting for your approval"), Audience.LEADER),
     Command("myscore", N_("/myscore [2026Q4]"), N_("Your KPI score and why"), Audience.EMPLOYEE),
     Command("team", N_("/team [QUARTER]"), N_("Your team's scores"), Audience.LEADER),

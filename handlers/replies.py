@@ -3,7 +3,7 @@ question in plain words ("điểm của tôi?"); and /cancel, which drops the qu
 
 from __future__ import annotations
 
-from handlers import approvals, score
+from handlers import approvals, assign, score
 from handlers.awaiting import take
 from handlers.caller import Caller, LinkedCaller, link_first, with_caller
 from handlers.workcodes import open_code
@@ -19,7 +19,9 @@ _SCORE = ("diem", "score", "xep loai", "ket qua", "kpi", "points")
 async def on_text(caller: Caller) -> None:
     """Take the title, reason or opinion the bot asked for; else answer a question."""
     awaiting, text = take(caller.context), caller.message.text or ""
-    if awaiting is None or not isinstance(caller, LinkedCaller):
+    if awaiting is None and isinstance(caller, LinkedCaller) and assign.waiting(caller.context):
+        await assign.answer(caller, text)
+    elif awaiting is None or not isinstance(caller, LinkedCaller):
         await _answer_question(caller, fold(text))
     elif awaiting.action is WorkCodeAction.OPEN:
         await open_code(caller, text)
@@ -30,7 +32,7 @@ async def on_text(caller: Caller) -> None:
 @with_caller
 async def cmd_cancel(caller: Caller) -> None:
     """Drop the question the bot is waiting on."""
-    waiting = take(caller.context)
+    waiting = take(caller.context) or assign.drop(caller.context)
     await caller.reply(
         caller.tr._("Cancelled.") if waiting else caller.tr._("There is nothing to cancel.")
     )

@@ -12,6 +12,7 @@ from kpi.scoring import DeductionLine, Quarter, ScoreCard, ScoreRow
 from locales.i18n import N_, Translator
 from models import DeductionSource, Employee, WorkCode
 from notices.limits import NAME_IN_LIST, REASON_IN_LIST, paged_lines, shorten
+from notices.tasks import explain, forced_line
 from notices.workcodes import deadline, short_title
 
 TYPES = {"spearhead": N_("spearhead KPI"), "hard": N_("hard KPI"), "soft": N_("soft KPI")}
@@ -38,6 +39,7 @@ def card(tr: Translator, score: ScoreCard, employee: Employee, policy: Policy) -
             name=escape(score.classification.name(tr.locale)),
             coefficient=coefficient,
         ),
+        *([forced_line(tr, score.forced)] if score.forced else []),
         "",
         "<b>" + tr._("Criteria") + "</b>",
     ]
@@ -46,6 +48,8 @@ def card(tr: Translator, score: ScoreCard, employee: Employee, policy: Policy) -
         name = escape(item.criterion.name(tr.locale))
         score_text = f"{tr.number(item.score)}/{tr.number(item.criterion.max_points)}"
         lines.append(f"• {name} ({kind}): {score_text}")
+        if item.explanation is not None:
+            lines.append("  " + explain(tr, item.explanation))
     return [*lines, "", *deductions(tr, score, policy)]
 
 

@@ -13,14 +13,16 @@ from handlers.attachment_replies import attached
 from handlers.awaiting import Awaiting, expect
 from handlers.caller import LinkedCaller, linked
 from handlers.workcode_replies import done, prompt, refusal
-from kpi import attachments, workcodes
+from kpi import attachments, tasks, workcodes
 from kpi.attachments import AttachOutcome, SentFile
 from kpi.outbox import Tell
 from kpi.workcodes import WorkCodeOutcome, WorkCodeResult
 from locales.i18n import N_
 from models import Employee, WorkCode, WorkCodeAction
 from notices.approvals import new_code_notice
+from notices.callbacks import OpenTaskButton
 from notices.limits import paged_lines
+from notices.tasks import open_choice
 from notices.workcodes import code_line, deadline_lines
 
 
@@ -31,11 +33,40 @@ async def cmd_open(caller: LinkedCaller) -> None:
     if title.strip():
         await open_code(caller, title)
         return
+    open_tasks = tasks.open_tasks(session=caller.session, employee_id=cast(int, caller.employee.id))
+    if open_tasks:
+        text = caller.tr._("Which of your tasks is this work code for?")
+        await caller.reply(text, reply_markup=open_choice(caller.tr, open_tasks))
+        return
+    await _ask_title(caller)
+
+
+@linked
+async def on_open_task(caller: LinkedCaller) -> None:
+    """/open's choice: a code reporting the task chosen, or the title of a new code asked."""
+    button = await caller.button(OpenTaskButton)
+    if button is None:
+        return
+    if button.task_id is None:
+        await caller.query.answer()
+        await _ask_title(caller)
+        return
+    task = tasks.open_task(session=caller.session, task_id=button.task_id, employee=caller.employee)
+    if task is None:
+        await caller.refuse_button()
+        return
+    await caller.query.answer()
+    await open_code(caller, task.title, task_id=button.task_id)
+
+
+async def _ask_title(caller: LinkedCaller) -> None:
     expect(caller.context, Awaiting(WorkCodeAction.OPEN))
     await caller.reply(prompt(caller.tr, WorkCodeAction.OPEN), reply_markup=ForceReply())
 
 
-async def open_code(caller: LinkedCaller, title: str, sent: SentFile | None = None) -> None:
+async def open_code(
+    caller: LinkedCaller, title: str, sent: SentFile | None = None, task_id: int | None = None
+) -> None:
     """Open a code for the caller's leader, with the file sent if any; tell the caller its
     deadline, and the leader."""
     result = workcodes.open_work_code(
@@ -46,6 +77,7 @@ async def open_code(caller: LinkedCaller, title: str, sent: SentFile | None = No
         calendar=caller.calendar,
         days=caller.svc.policy.deadline_days,
         tell=_to_approver(caller),
+        task_id=task_id,
     )
     note = None
     if sent is not None and result.code is not None and result.outcome is WorkCodeOutcome.OK:

@@ -21,8 +21,10 @@ import sqlalchemy as sa
 from sqlalchemy import CursorResult, update
 from sqlmodel import Session, col, select
 
+from kpi import outbox
 from kpi.audit import record
 from kpi.org import is_admin, leader_of
+from kpi.outbox import Tell
 from kpi.policy import Policy
 from kpi.workcodes import MAX_TEXT, OPEN_STATUSES, WorkCodeOutcome, clean_text, clean_title
 from models import (
@@ -38,6 +40,7 @@ from models import (
 from models.db import insert_ignoring_duplicates
 
 ERROR_ACTIONS = (WorkCodeAction.OPINION.value, WorkCodeAction.REJECT.value)
+_REPORTING = {status.value for status in OPEN_STATUSES}
 
 
 class TaskOutcome(StrEnum):
@@ -99,10 +102,12 @@ def assign(
     policy: Policy,
     now: datetime,
     external_id: str | None = None,
+    tell: Tell[Task] | None = None,
 ) -> TaskResult:
     """Assign a task to a direct report of `assigner`, or to anyone if they are an admin; commits.
 
-    `assigner` None is the system (an import run by HR on the command line).
+    `assigner` None is the system (an import run by HR on the command line). What `tell` drafts
+    about the new task is queued in the same transaction.
     """
     if assigner is not None and not _may_assign(session, _id(assigner), employee_id):
         return TaskResult(TaskOutcome.NOT_ALLOWED)
@@ -125,6 +130,7 @@ def assign(
     session.add(task)
     session.flush()
     _audit(session, now, task.assigner_id, "assign", _id(task), f"employee={employee_id}")
+    outbox.tell(session, tell, task, now=now)
     session.commit()
     return TaskResult(TaskOutcome.OK, task)
 
@@ -235,6 +241,12 @@ def excuse(
     _audit(session, now, actor_id, "excuse", task_id, key)
     session.commit()
     return TaskResult(TaskOutcome.OK, task)
+
+
+def unexcused_fault(session: Session, task_id: int, kind: FaultKind, tz: ZoneInfo) -> str | None:
+    """The key of the task's oldest fault of this kind not yet excused, if any."""
+    faults = faults_of(session, task_id, tz)
+    return next((f.key for f in faults if f.kind is kind and not f.excused), None)
 
 
 def _audit(
@@ -365,6 +377,14 @@ def open_tasks(*, session: Session, employee_id: int) -> list[Task]:
     return list(session.exec(query))
 
 
+def open_task(*, session: Session, task_id: int, employee: Employee) -> Task | None:
+    """The employee's task, when it is neither cancelled nor done."""
+    task = session.get(Task, task_id)
+    if task is None or task.employee_id != employee.id or task.cancelled_at is not None:
+        return None
+    return None if is_done(session, task_id) else task
+
+
 def _id(row: Employee | Task) -> int:
     # Rows here come from the database, so their primary key is set.
     return cast(int, row.id)
@@ -387,3 +407,56 @@ def tasks_of(*, session: Session, employee_id: int, limit: int = 50) -> list[tup
         .limit(limit)
     )
     return [(task, bool(done)) for task, done in session.execute(query)]
+
+
+# --- lists ---------------------------------------------------------------------------------------
+
+
+class TaskState(StrEnum):
+    """Where a task stands, for the lists of tasks."""
+
+    TO_DO = "to_do"  # no work code reports it yet, not yet due
+    OVERDUE = "overdue"  # past its due date and not done
+    REPORTED = "reported"  # a work code reporting it awaits the leader
+    DONE = "done"  # a work code reporting it was approved
+
+
+@dataclass(frozen=True)
+class TaskLine:
+    """A task and its state."""
+
+    task: Task
+    state: TaskState
+
+
+def task_lines(
+    *, session: Session, employee_ids: Collection[int], today: date, since: date | None = None
+) -> list[TaskLine]:
+    """The employees' tasks not cancelled, with their state, by person then the earliest due.
+
+    Without `since` only the tasks not done; with it, also those done that were due on or after it.
+    """
+    query = select(Task).where(
+        col(Task.employee_id).in_(employee_ids), col(Task.cancelled_at).is_(None)
+    )
+    tasks = list(
+        session.exec(query.order_by(col(Task.employee_id), col(Task.due_on), col(Task.id)))
+    )
+    codes = session.exec(
+        select(WorkCode.task_id, WorkCode.status).where(
+            col(WorkCode.task_id).in_([_id(task) for task in tasks])
+        )
+    ).all()
+    done = {task_id for task_id, status in codes if status == WorkCodeStatus.APPROVED.value}
+    reported = {task_id for task_id, status in codes if status in _REPORTING}
+    lines = []
+    for task in tasks:
+        if _id(task) in done:
+            if since is not None and task.due_on >= since:
+                lines.append(TaskLine(task, TaskState.DONE))
+        elif _id(task) in reported:
+            lines.append(TaskLine(task, TaskState.REPORTED))
+        else:
+            state = TaskState.OVERDUE if task.due_on < today else TaskState.TO_DO
+            lines.append(TaskLine(task, state))
+    return lines

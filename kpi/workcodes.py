@@ -23,7 +23,7 @@ from kpi.calendar import WorkCalendar
 from kpi.deadlines import deadline_columns
 from kpi.org import leader_of
 from kpi.outbox import Tell
-from models import Employee, WorkCode, WorkCodeAction, WorkCodeEvent, WorkCodeStatus
+from models import Employee, Task, WorkCode, WorkCodeAction, WorkCodeEvent, WorkCodeStatus
 
 MAX_TITLE = 200
 MAX_TEXT = 2000  # description, reject reason, opinion
@@ -108,15 +108,21 @@ def open_work_code(
     calendar: WorkCalendar,
     days: int,
     tell: Tell[WorkCode] | None = None,
+    task_id: int | None = None,
 ) -> WorkCodeResult:
     """Open a code for the author's current leader to approve, due `days` after `now`; commits.
 
+    With `task_id` the code reports that task of the author's (§7), which must not be cancelled.
     What `tell` drafts about the new code is queued in the same transaction.
     """
     author_id = _id(author)
     approver_id = leader_of(session, author_id)
     if approver_id is None:
         return WorkCodeResult(WorkCodeOutcome.NO_LEADER)
+    if task_id is not None:
+        task = session.get(Task, task_id)
+        if task is None or task.employee_id != author_id or task.cancelled_at is not None:
+            return WorkCodeResult(WorkCodeOutcome.NOT_FOUND)
     cleaned = clean_title(title)
     if isinstance(cleaned, WorkCodeOutcome):
         return WorkCodeResult(cleaned)
@@ -129,6 +135,7 @@ def open_work_code(
         approver_id=approver_id,
         title=cleaned,
         description=details,
+        task_id=task_id,
         cycle_started_at=now,
         **deadline_columns(deadline),
         created_at=now,

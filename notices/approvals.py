@@ -9,8 +9,9 @@ from telegram import InlineKeyboardMarkup
 
 from kpi import attachments, workcodes
 from kpi.outbox import Draft
-from models import Employee, OutboxKind, WorkCode, WorkCodeAction
+from models import Employee, OutboxKind, Task, WorkCode, WorkCodeAction
 from notices.occasion import Occasion
+from notices.tasks import task_of_code
 from notices.workcodes import (
     RESPONSE_NOTES,
     approver_keyboard,
@@ -46,7 +47,10 @@ def open_card(
     author = session.get_one(Employee, code.employee_id)
     tr = occasion.tr(approver)
     files = attachments.count_of(session=session, code_id=cast(int, code.id))
-    return card(tr, code, author, occasion), approver_keyboard(tr, code, files)
+    text = card(tr, code, author, occasion)
+    if code.task_id is not None:
+        text += "\n" + task_of_code(tr, session.get_one(Task, code.task_id), occasion.policy)
+    return text, approver_keyboard(tr, code, files)
 
 
 def response_notice(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import ClassVar, Self, cast
 
 from kpi.scoring import Quarter
@@ -166,3 +167,53 @@ class AttachmentsButton(CallbackData):
     def unpack(cls, match: re.Match[str]) -> Self:
         """The button from the groups of a valid data."""
         return cls(record_id(match[1]))
+
+
+@dataclass(frozen=True)
+class OpenTaskButton(CallbackData):
+    """/open's choice: a code reporting task T12, `ot:12`, or a new code without a task, `ot:0`."""
+
+    ROUTE = r"^ot:"
+    SHAPE = re.compile(r"ot:([0-9]{1,12})")
+
+    task_id: int | None
+
+    def pack(self) -> str:
+        """`ot` and the task, 0 for none."""
+        return f"ot:{self.task_id or 0}"
+
+    @classmethod
+    def unpack(cls, match: re.Match[str]) -> Self:
+        """The button from the groups of a valid data."""
+        task_id = record_id(match[1])
+        return cls(task_id or None)
+
+
+@dataclass(frozen=True)
+class AssignButton(CallbackData):
+    """A step of /assign: the person `as:p:7`, the due day `as:d:20261120`, the type
+    `as:t:bao_cao`."""
+
+    ROUTE = r"^as:"
+    SHAPE = re.compile(r"as:(?:p:([0-9]{1,12})|d:([0-9]{8})|t:([a-z0-9_]{1,40}))")
+
+    employee_id: int | None = None
+    due_on: date | None = None
+    type_code: str | None = None
+
+    def pack(self) -> str:
+        """`as` and the step's choice."""
+        if self.employee_id is not None:
+            return f"as:p:{self.employee_id}"
+        if self.due_on is not None:
+            return f"as:d:{self.due_on:%Y%m%d}"
+        return f"as:t:{self.type_code}"
+
+    @classmethod
+    def unpack(cls, match: re.Match[str]) -> Self:
+        """The button from the groups of a valid data."""
+        if match[1]:
+            return cls(employee_id=record_id(match[1]))
+        if match[2]:
+            return cls(due_on=datetime.strptime(match[2], "%Y%m%d").date())
+        return cls(type_code=match[3])

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import date, datetime
 from decimal import Decimal
 from html import escape
 
 from sqlmodel import Session, col, select
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from kpi import org
 from kpi.outbox import Draft
+from kpi.policy import Policy
 from kpi.task_results import Explanation, Measure
+from kpi.tasks import TaskLine, TaskState
 from locales.i18n import N_, Translator
 from models import Employee, ForcedRating, OutboxKind, Task
+from notices.callbacks import AssignButton, OpenTaskButton
+from notices.limits import BUTTON_LIMIT, TITLE_IN_LIST, shorten
 from notices.occasion import Occasion
+from notices.workcodes import short_title
 
 ASSIGNED_BY_LEADER = N_(
     "{assigner} assigned you task T{id}: «{title}», due {day} ({type}, {units} converted units)."
@@ -64,6 +71,100 @@ def import_notices(session: Session, occasion: Occasion, created_at: datetime) -
         for task in added
     ]
     return [draft for draft in drafts if draft is not None]
+
+
+def open_choice(tr: Translator, tasks: list[Task]) -> InlineKeyboardMarkup:
+    """/open's buttons: a code for one of the open tasks, or a new code without a task."""
+    rows = [
+        [InlineKeyboardButton(f"T{task.id} {short_title(task.title)}", callback_data=data)]
+        for task in tasks[: BUTTON_LIMIT - 1]
+        for data in [OpenTaskButton(task.id).pack()]
+    ]
+    new = InlineKeyboardButton(
+        tr._("A new code without a task"), callback_data=OpenTaskButton(None).pack()
+    )
+    return InlineKeyboardMarkup([*rows, [new]])
+
+
+def people_choice(people: Sequence[Employee]) -> InlineKeyboardMarkup:
+    """/assign's first step: one button per direct report."""
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(person.full_name, callback_data=AssignButton(person.id).pack())]
+            for person in people[:BUTTON_LIMIT]
+        ]
+    )
+
+
+def due_choice(tr: Translator, soon: date, month_end: date) -> InlineKeyboardMarkup:
+    """/assign's due day: in 5 working days, or the end of the month."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    tr._("+5 working days ({day})", day=tr.date(soon)),
+                    callback_data=AssignButton(due_on=soon).pack(),
+                ),
+                InlineKeyboardButton(
+                    tr._("End of month ({day})", day=tr.date(month_end)),
+                    callback_data=AssignButton(due_on=month_end).pack(),
+                ),
+            ]
+        ]
+    )
+
+
+def type_choice(tr: Translator, policy: Policy) -> InlineKeyboardMarkup:
+    """/assign's last step: the policy's task types, with their weights."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    f"{kind.name(tr.locale)} ({tr.number(kind.weight.normalize())})",
+                    callback_data=AssignButton(type_code=code).pack(),
+                )
+            ]
+            for code, kind in list(policy.task_types.items())[:BUTTON_LIMIT]
+        ]
+    )
+
+
+def task_of_code(tr: Translator, task: Task, policy: Policy) -> str:
+    """The line on a leader's card of a code reporting a task."""
+    kind = policy.task_type(task.type)
+    return tr._(
+        "Reports task T{id} «{title}», due {day} ({type}, {units} converted units).",
+        id=task.id,
+        title=shorten(task.title, TITLE_IN_LIST),
+        day=tr.date(task.due_on),
+        type=escape(kind.name(tr.locale)),
+        units=tr.number(kind.weight.normalize()),
+    )
+
+
+# --- lists of tasks ------------------------------------------------------------------------------
+
+STATES = {
+    TaskState.TO_DO: N_("to do"),
+    TaskState.OVERDUE: N_("overdue"),
+    TaskState.REPORTED: N_("reported, awaiting approval"),
+    TaskState.DONE: N_("done"),
+}
+
+
+def task_line(tr: Translator, line: TaskLine, policy: Policy) -> str:
+    """`• T12 «Báo cáo quý» — due 20/11/2026, Báo cáo (1 converted unit): to do`."""
+    task = line.task
+    kind = policy.task_type(task.type)
+    return "• " + tr._(
+        "T{id} «{title}» — due {day}, {type} ({units} converted units): {state}",
+        id=task.id,
+        title=shorten(task.title, TITLE_IN_LIST),
+        day=tr.date(task.due_on),
+        type=escape(kind.name(tr.locale)),
+        units=tr.number(kind.weight.normalize()),
+        state=tr._(STATES[line.state]),
+    )
 
 
 # --- the score's explanation lines ---------------------------------------------------------------
