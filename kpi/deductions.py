@@ -26,6 +26,12 @@ from models.db import insert_ignoring_duplicates
 MAX_REASON = 2000
 _CENT = Decimal("0.01")
 _INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf"})  # plus every separator, Z*
+LABEL_PREFIX = "D"  # a deduction's number is written D12, never to be taken for work code #12
+
+
+def label(deduction_id: int | None) -> str:
+    """A deduction's number as people see it: `D12`."""
+    return f"{LABEL_PREFIX}{deduction_id}"
 
 
 class Outcome(StrEnum):
