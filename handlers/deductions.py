@@ -21,9 +21,6 @@ DEDUCT_REFUSALS = {
     deductions.Outcome.IS_REVERSAL: N_("{id} cancels another deduction; it cannot be cancelled."),
     deductions.Outcome.NOT_ALLOWED: N_("You may log deductions only for your direct reports."),
     deductions.Outcome.UNKNOWN_EMPLOYEE: N_("There is no employee with this code."),
-    deductions.Outcome.UNKNOWN_CRITERION: N_(
-        "This criterion is not one of that employee's position."
-    ),
     deductions.Outcome.BAD_POINTS: N_(
         "The points must be above 0, at most the criterion's maximum, with at most 2 decimals."
     ),
@@ -66,12 +63,29 @@ async def cmd_deduct(caller: LinkedCaller) -> None:
         policy=caller.svc.policy,
         tell=caller.tells(lambda done: [_logged(caller, done)]),
     )
+    if result.outcome is deductions.Outcome.UNKNOWN_CRITERION:
+        await caller.reply(_criteria_to_choose(caller, result))
+        return
     if result.outcome is not deductions.Outcome.OK:
         await caller.reply(caller.tr._(DEDUCT_REFUSALS[result.outcome], id=None))
         return
     deduction, employee = cast(Deduction, result.deduction), cast(Employee, result.employee)
     name = escape(employee.full_name)
     await caller.reply(caller.tr._(LOGGED, id=deductions.label(deduction.id), name=name))
+
+
+def _criteria_to_choose(caller: LinkedCaller, result: deductions.DeductResult) -> str:
+    """No criterion was recognised: the ones of that employee's position, by code and name."""
+    tr, employee = caller.tr, cast(Employee, result.employee)
+    lines = [
+        tr._(
+            "No criterion of {name}'s position matches that. Write its code or a word of its name:",
+            name=escape(employee.full_name),
+        )
+    ]
+    for criterion in result.criteria:
+        lines.append(f"• <code>{criterion.code}</code> — {escape(criterion.name(tr.locale))}")
+    return "\n".join(lines)
 
 
 def _logged(caller: LinkedCaller, done: deductions.DeductResult) -> Draft | None:

@@ -62,7 +62,7 @@ async def test_a_leader_deducts_and_the_employee_is_told(bot: FakeBotAPI, db) ->
         (
             LEADER,
             "/deduct NV1 unit_results 2 Không thuộc vị trí",
-            "Tiêu chí này không thuộc vị trí việc làm",
+            "Không có tiêu chí nào của vị trí việc làm của Lê Văn Hùng khớp",
         ),
         (LEADER, "/deduct NV1 training_attendance 99 Quá nhiều", "Số điểm trừ phải lớn hơn 0"),
         (LEADER, "/deduct NV99 training_attendance 2 Không có", "Không có cán bộ nào có mã này."),
@@ -75,6 +75,40 @@ async def test_deductions_that_are_refused_change_nothing(
     bot: FakeBotAPI, db, user: int, text: str, answer: str
 ) -> None:
     assert answer in await ask(bot, bot.user(user, "U"), text)
+    assert rows(db) == []
+
+
+@pytest.mark.parametrize(
+    ("word", "criterion"),
+    [
+        ("TRAINING_ATTENDANCE", "training_attendance"),
+        ("tap", "training_attendance"),
+        ("Tập", "training_attendance"),
+        ("training", "training_attendance"),
+        ("ky", "discipline_ethics"),
+        ("ethics", "discipline_ethics"),
+    ],
+)
+@pytest.mark.usefixtures("org")
+async def test_a_criterion_is_named_by_its_code_or_a_word_of_its_name(
+    bot: FakeBotAPI, db, word: str, criterion: str
+) -> None:
+    reply = await ask(bot, bot.user(LEADER, "P"), f"/deduct NV1 {word} 1 Vắng họp")
+    assert reply == "Đã ghi nhận điểm trừ D1 đối với Lê Văn Hùng."
+    assert [d.criterion for d in rows(db)] == [criterion]
+
+
+@pytest.mark.parametrize("word", ["xyz", "ket"])  # "ket" (kết quả) is in several names
+@pytest.mark.usefixtures("org")
+async def test_an_unknown_criterion_lists_the_valid_ones(bot: FakeBotAPI, db, word: str) -> None:
+    reply = await ask(bot, bot.user(LEADER, "P"), f"/deduct NV1 {word} 1 Vắng họp")
+    lines = reply.splitlines()
+    assert lines[0].startswith("Không có tiêu chí nào của vị trí việc làm của Lê Văn Hùng")
+    assert (
+        "• training_attendance — Tham gia bồi dưỡng, tập huấn nâng cao trình độ chuyên môn, "
+        "nghiệp vụ" in lines
+    )
+    assert not any("unit_results" in line for line in lines)  # a leader's, not a specialist's
     assert rows(db) == []
 
 
