@@ -16,6 +16,7 @@ from models import Appeal, Deduction, Employee
 from notices.appeals import (
     appeal_notices,
     appeal_text,
+    author_notice,
     decision_keyboard,
     decision_notice,
     open_appeals_text,
@@ -117,7 +118,7 @@ async def on_decision(caller: LinkedCaller) -> None:
         appeal_id=button.appeal_id,
         accept=button.accept,
         now=caller.now,
-        tell=caller.tells(lambda done: [_to_appellant(caller, done, button.accept)]),
+        tell=caller.tells(lambda done: _decided(caller, done, button.accept)),
     )
     if result.outcome is not AppealOutcome.OK:
         refusal = tr._(APPEAL_REFUSALS[result.outcome], id=button.appeal_id)
@@ -132,8 +133,13 @@ async def on_decision(caller: LinkedCaller) -> None:
     await caller.query.answer(decided)
 
 
-def _to_appellant(caller: LinkedCaller, done: appeals.DecideResult, accept: bool) -> Draft | None:
-    """The appellant's notice of the decision."""
+def _decided(caller: LinkedCaller, done: appeals.DecideResult, accept: bool) -> list[Draft | None]:
+    """The decision for the appellant and for the deduction's author."""
     filed, deduction = cast(Appeal, done.appeal), cast(Deduction, done.deduction)
     employee = caller.session.get_one(Employee, filed.employee_id)
-    return decision_notice(caller.occasion, filed, deduction, employee, accept)
+    return [
+        decision_notice(caller.occasion, filed, deduction, employee, accept),
+        author_notice(
+            caller.session, caller.occasion, filed, deduction, employee, accept, caller.employee
+        ),
+    ]

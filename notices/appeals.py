@@ -137,3 +137,31 @@ def decision_notice(
         + verdict(tr, accept, deduction)
     )
     return occasion.draft(employee, f"appeal-decided:{filed.id}", OutboxKind.APPEAL, text)
+
+
+def author_notice(
+    session: Session,
+    occasion: Occasion,
+    filed: Appeal,
+    deduction: Deduction,
+    employee: Employee,
+    accept: bool,
+    decider: Employee,
+) -> Draft | None:
+    """The deduction's author is told how the appeal against it was decided (unless they did)."""
+    if deduction.author_id is None or deduction.author_id == decider.id:
+        return None
+    author = session.get_one(Employee, deduction.author_id)
+    if author.telegram_id is None:
+        return None
+    tr = occasion.tr(author)
+    text = (
+        tr._(
+            "The appeal of {name} against deduction {id} you logged was decided.",
+            name=escape(employee.full_name),
+            id=label(deduction.id),
+        )
+        + " "
+        + verdict(tr, accept, deduction)
+    )
+    return occasion.draft(author, f"appeal-decided-author:{filed.id}", OutboxKind.APPEAL, text)

@@ -145,6 +145,11 @@ async def test_an_accepted_appeal_cancels_the_deduction(bot: FakeBotAPI, db) -> 
     await bot.wait_for(lambda: len(bot.callback_answers) == 2)
     assert bot.messages(DIRECTOR)[0]["text"].endswith("Chấp nhận: điểm trừ D1 đã được hủy.")
     assert "reply_markup" not in bot.messages(DIRECTOR)[0]
+    [_logged, told] = await bot.wait_for_messages(LEADER, 2)  # the author learns it too
+    assert told["text"] == (
+        "Đề nghị xem xét lại của Lê Văn Hùng đối với điểm trừ D1 do đồng chí ghi nhận đã có quyết "
+        "định. Chấp nhận: điểm trừ D1 đã được hủy."
+    )
     news = await bot.wait_for_messages(STAFF, 3)
     assert news[-1]["text"] == (
         "Đề nghị xem xét lại điểm trừ D1 đã có quyết định. Chấp nhận: điểm trừ D1 đã được hủy."
