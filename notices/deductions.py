@@ -12,6 +12,7 @@ from kpi.deductions import label
 from kpi.outbox import Draft
 from locales.i18n import N_
 from models import Deduction, DeductionSource, Employee, OutboxKind
+from notices.limits import REASON_IN_LIST, paged_lines, shorten
 from notices.occasion import Occasion
 
 DEDUCTION_BY_LEADER = N_(
@@ -70,3 +71,39 @@ def cancellation_notice(
     number, why = label(deduction.id), escape(reason)
     text = tr._("HR cancelled deduction {id}. Reason: {reason}", id=number, reason=why)
     return occasion.draft(employee, f"reversed:{deduction.id}", OutboxKind.DEDUCTION, text)
+
+
+def missed_notices(session: Session, occasion: Occasion, employee: Employee) -> list[Draft]:
+    """An employee linking late is told of the deductions logged before, in one list (paged)."""
+    reversed_ids = select(Deduction.reverses_id).where(col(Deduction.reverses_id).is_not(None))
+    query = (
+        select(Deduction)
+        .where(
+            col(Deduction.employee_id) == employee.id,
+            col(Deduction.reverses_id).is_(None),
+            col(Deduction.id).not_in(reversed_ids),
+        )
+        .order_by(col(Deduction.occurred_at), col(Deduction.id))
+    )
+    missed = session.exec(query).all()
+    if not missed:
+        return []
+    tr, calendar = occasion.tr(employee), occasion.calendar
+    lines = [
+        "• "
+        + tr._(
+            "{id} {day}: −{points} points, {criterion} — {reason}",
+            id=label(d.id),
+            day=tr.date(calendar.local_day(d.occurred_at)),
+            points=tr.number(d.points),
+            criterion=escape(occasion.policy.criterion_name(d.criterion, tr.locale)),
+            reason=shorten(d.reason, REASON_IN_LIST),
+        )
+        for d in missed
+    ]
+    title = tr._("<b>Deductions logged before you linked your account</b>")
+    pages = paged_lines(tr, title, lines)
+    return [
+        occasion.draft(employee, f"missed:{employee.id}:{n}", OutboxKind.DEDUCTION, text)
+        for n, text in enumerate(pages, start=1)
+    ]
