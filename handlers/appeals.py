@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from typing import cast
 
-from handlers.arguments import number, words
+from handlers.arguments import deduction_number, words
 from handlers.caller import LinkedCaller, linked
 from handlers.edits import edit
 from kpi import appeals
 from kpi.appeals import AppealOutcome
+from kpi.deductions import label
 from kpi.outbox import Draft
 from locales.i18n import N_
 from models import Appeal, Deduction, Employee
 from notices.appeals import (
     appeal_notices,
     appeal_text,
+    author_notice,
     decision_keyboard,
     decision_notice,
     open_appeals_text,
@@ -23,20 +25,20 @@ from notices.appeals import (
 from notices.callbacks import AppealButton
 
 APPEAL_REFUSALS = {
-    AppealOutcome.NOT_FOUND: N_("Deduction #{id} was not found among yours."),
+    AppealOutcome.NOT_FOUND: N_("Deduction {id} was not found among yours."),
     AppealOutcome.NOT_ALLOWED: N_("You may not decide this appeal."),
-    AppealOutcome.TOO_LATE: N_("The time to appeal deduction #{id} has passed."),
-    AppealOutcome.ALREADY_REVERSED: N_("Deduction #{id} is already cancelled."),
+    AppealOutcome.TOO_LATE: N_("The time to appeal deduction {id} has passed."),
+    AppealOutcome.ALREADY_REVERSED: N_("Deduction {id} is already cancelled."),
     AppealOutcome.ALREADY_APPEALED: N_(
-        "Deduction #{id} already has an appeal waiting for a decision."
+        "Deduction {id} already has an appeal waiting for a decision."
     ),
     AppealOutcome.ALREADY_DECIDED: N_("This appeal has already been decided."),
     AppealOutcome.REASON_REQUIRED: N_("Please write why the deduction should be reviewed."),
     AppealOutcome.REASON_TOO_LONG: N_("The reason is longer than 2,000 characters."),
 }
-SENT = N_("Your appeal of deduction #{id} was sent for a decision.")
+SENT = N_("Your appeal of deduction {id} was sent for a decision.")
 NOBODY_TO_ASK = N_(
-    "Your appeal of deduction #{id} is recorded, but nobody who may decide it has linked their "
+    "Your appeal of deduction {id} is recorded, but nobody who may decide it has linked their "
     "Telegram account yet. Please tell HR (the personnel department)."
 )
 APPEALS_PAGE = 5  # appeals in one /appeals answer: with their buttons they fit one message
@@ -46,10 +48,10 @@ APPEALS_PAGE = 5  # appeals in one /appeals answer: with their buttons they fit 
 async def cmd_appeal(caller: LinkedCaller) -> None:
     """Ask for a deduction to be reviewed: /appeal ID REASON."""
     tr, args = caller.tr, words(caller.message, 2)
-    digits = number(args[0]) if args else None
-    if digits is None:
+    number = deduction_number(args[0]) if args else None
+    if number is None:
         await caller.reply(
-            tr._("Usage: /appeal ID REASON, e.g. /appeal 12 I was on a business trip")
+            tr._("Usage: /appeal ID REASON, e.g. /appeal D12 I was on a business trip")
         )
         return
     asks: list[Draft] = []  # whoever may decide is asked with the filing, in its transaction
@@ -61,7 +63,7 @@ async def cmd_appeal(caller: LinkedCaller) -> None:
     result = appeals.appeal(
         session=caller.session,
         actor=caller.employee,
-        deduction_id=int(digits),
+        deduction_id=number,
         reason=args[1] if len(args) > 1 else "",
         now=caller.now,
         calendar=caller.calendar,
@@ -69,14 +71,14 @@ async def cmd_appeal(caller: LinkedCaller) -> None:
         tell=caller.tells(ask),
     )
     if result.appeal is None:
-        await caller.reply(tr._(APPEAL_REFUSALS[result.outcome], id=digits))
+        await caller.reply(tr._(APPEAL_REFUSALS[result.outcome], id=label(number)))
         return
     if result.outcome is AppealOutcome.ALREADY_APPEALED:
         # Asked again while it waits: whoever may decide now is asked, each once.
         filed, deduction = result.appeal, cast(Deduction, result.deduction)
         asks = appeal_notices(caller.session, caller.occasion, filed, deduction, caller.employee)
         caller.notify(asks)
-    await caller.reply(tr._(_filed_answer(result.outcome, asked=bool(asks)), id=digits))
+    await caller.reply(tr._(_filed_answer(result.outcome, asked=bool(asks)), id=label(number)))
 
 
 def _to_decider(caller: LinkedCaller, done: appeals.AppealResult) -> list[Draft]:
@@ -116,7 +118,7 @@ async def on_decision(caller: LinkedCaller) -> None:
         appeal_id=button.appeal_id,
         accept=button.accept,
         now=caller.now,
-        tell=caller.tells(lambda done: [_to_appellant(caller, done, button.accept)]),
+        tell=caller.tells(lambda done: _decided(caller, done, button.accept)),
     )
     if result.outcome is not AppealOutcome.OK:
         refusal = tr._(APPEAL_REFUSALS[result.outcome], id=button.appeal_id)
@@ -131,8 +133,13 @@ async def on_decision(caller: LinkedCaller) -> None:
     await caller.query.answer(decided)
 
 
-def _to_appellant(caller: LinkedCaller, done: appeals.DecideResult, accept: bool) -> Draft | None:
-    """The appellant's notice of the decision."""
+def _decided(caller: LinkedCaller, done: appeals.DecideResult, accept: bool) -> list[Draft | None]:
+    """The decision for the appellant and for the deduction's author."""
     filed, deduction = cast(Appeal, done.appeal), cast(Deduction, done.deduction)
     employee = caller.session.get_one(Employee, filed.employee_id)
-    return decision_notice(caller.occasion, filed, deduction, employee, accept)
+    return [
+        decision_notice(caller.occasion, filed, deduction, employee, accept),
+        author_notice(
+            caller.session, caller.occasion, filed, deduction, employee, accept, caller.employee
+        ),
+    ]

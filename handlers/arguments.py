@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from telegram import Message
 
+from kpi.deductions import LABEL_PREFIX
 from models.db import MAX_ID
 
 
@@ -28,3 +29,12 @@ def number(word: str) -> str | None:
     if not (digits.isascii() and digits.isdigit() and len(digits) <= 12):
         return None
     return digits if int(digits) <= MAX_ID else None
+
+
+def deduction_number(word: str) -> int | None:
+    """A deduction's number written `D12`, `d12`, `12` or `#12`; None when it is not one."""
+    bare = word.strip()
+    if bare[:1].upper() == LABEL_PREFIX:
+        bare = bare[1:]
+    digits = number(bare)
+    return int(digits) if digits is not None else None

@@ -7,7 +7,7 @@ from decimal import Decimal, InvalidOperation
 from html import escape
 from typing import cast
 
-from handlers.arguments import number, words
+from handlers.arguments import deduction_number, words
 from handlers.caller import LinkedCaller, linked
 from kpi import deductions
 from kpi.outbox import Draft
@@ -16,14 +16,11 @@ from models import Deduction, Employee
 from notices.deductions import cancellation_notice, deduction_notice
 
 DEDUCT_REFUSALS = {
-    deductions.Outcome.NOT_FOUND: N_("Deduction #{id} does not exist."),
-    deductions.Outcome.ALREADY_REVERSED: N_("Deduction #{id} is already cancelled."),
-    deductions.Outcome.IS_REVERSAL: N_("#{id} cancels another deduction; it cannot be cancelled."),
+    deductions.Outcome.NOT_FOUND: N_("Deduction {id} does not exist."),
+    deductions.Outcome.ALREADY_REVERSED: N_("Deduction {id} is already cancelled."),
+    deductions.Outcome.IS_REVERSAL: N_("{id} cancels another deduction; it cannot be cancelled."),
     deductions.Outcome.NOT_ALLOWED: N_("You may log deductions only for your direct reports."),
     deductions.Outcome.UNKNOWN_EMPLOYEE: N_("There is no employee with this code."),
-    deductions.Outcome.UNKNOWN_CRITERION: N_(
-        "This criterion is not one of that employee's position."
-    ),
     deductions.Outcome.BAD_POINTS: N_(
         "The points must be above 0, at most the criterion's maximum, with at most 2 decimals."
     ),
@@ -35,7 +32,7 @@ DEDUCT_USAGE = N_(
     "Usage: /deduct CODE CRITERION [POINTS] REASON, e.g. "
     "/deduct CV01 training_attendance 2 Absent from the training on 5/11"
 )
-LOGGED = N_("Deduction #{id} is logged for {name}.")
+LOGGED = N_("Deduction {id} is logged for {name}.")
 
 
 @dataclass(frozen=True)
@@ -66,12 +63,29 @@ async def cmd_deduct(caller: LinkedCaller) -> None:
         policy=caller.svc.policy,
         tell=caller.tells(lambda done: [_logged(caller, done)]),
     )
+    if result.outcome is deductions.Outcome.UNKNOWN_CRITERION:
+        await caller.reply(_criteria_to_choose(caller, result))
+        return
     if result.outcome is not deductions.Outcome.OK:
         await caller.reply(caller.tr._(DEDUCT_REFUSALS[result.outcome], id=None))
         return
     deduction, employee = cast(Deduction, result.deduction), cast(Employee, result.employee)
     name = escape(employee.full_name)
-    await caller.reply(caller.tr._(LOGGED, id=deduction.id, name=name))
+    await caller.reply(caller.tr._(LOGGED, id=deductions.label(deduction.id), name=name))
+
+
+def _criteria_to_choose(caller: LinkedCaller, result: deductions.DeductResult) -> str:
+    """No criterion was recognised: the ones of that employee's position, by code and name."""
+    tr, employee = caller.tr, cast(Employee, result.employee)
+    lines = [
+        tr._(
+            "No criterion of {name}'s position matches that. Write its code or a word of its name:",
+            name=escape(employee.full_name),
+        )
+    ]
+    for criterion in result.criteria:
+        lines.append(f"• <code>{criterion.code}</code> — {escape(criterion.name(tr.locale))}")
+    return "\n".join(lines)
 
 
 def _logged(caller: LinkedCaller, done: deductions.DeductResult) -> Draft | None:
@@ -104,22 +118,22 @@ async def cmd_reverse(caller: LinkedCaller) -> None:
     if not caller.is_admin:
         await caller.reply(tr._("Only HR may cancel deductions."))
         return
-    digits = number(args[0]) if args else None
-    if digits is None or len(args) < 2:
+    number = deduction_number(args[0]) if args else None
+    if number is None or len(args) < 2:
         await caller.reply(tr._("Usage: /reverse ID REASON"))
         return
     result = deductions.reverse(
         session=caller.session,
         actor=caller.employee,
-        deduction_id=int(digits),
+        deduction_id=number,
         reason=args[1],
         now=caller.now,
         tell=caller.tells(lambda done: [_cancelled(caller, done, args[1])]),
     )
     if result.outcome is not deductions.Outcome.OK:
-        await caller.reply(tr._(DEDUCT_REFUSALS[result.outcome], id=digits))
+        await caller.reply(tr._(DEDUCT_REFUSALS[result.outcome], id=deductions.label(number)))
         return
-    await caller.reply(tr._("Deduction #{id} is cancelled.", id=digits))
+    await caller.reply(tr._("Deduction {id} is cancelled.", id=deductions.label(number)))
 
 
 def _cancelled(caller: LinkedCaller, done: deductions.ReverseResult, reason: str) -> Draft | None:

@@ -7,6 +7,7 @@ from datetime import date
 from html import escape
 
 from kpi.calendar import WorkCalendar
+from kpi.deductions import label
 from kpi.policy import Policy
 from kpi.scoring import DeductionLine, Quarter, ScoreCard, ScoreRow
 from locales.i18n import N_, Translator
@@ -62,7 +63,7 @@ def deductions(tr: Translator, score: ScoreCard, policy: Policy) -> list[str]:
 
 
 def deduction_line(tr: Translator, line: DeductionLine, policy: Policy) -> str:
-    """`#12 05/11/2026: −2 points, Training — reason`; a breach names its work code."""
+    """`D12 05/11/2026: −2 points, Training — reason`; a breach names its work code."""
     name = policy.criterion_name(line.criterion, tr.locale)
     reason = shorten(line.reason, REASON_IN_LIST)
     if line.source == DeductionSource.DEADLINE_BREACH and line.work_code_id is not None:
@@ -72,8 +73,8 @@ def deduction_line(tr: Translator, line: DeductionLine, policy: Policy) -> str:
             title=short_title(line.work_code_title),
         )
     text = tr._(
-        "#{id} {day}: −{points} points, {criterion} — {reason}",
-        id=line.id,
+        "{id} {day}: −{points} points, {criterion} — {reason}",
+        id=label(line.id),
         day=tr.date(line.occurred_at.astimezone(tr.tz).date()),
         points=tr.number(line.points),
         criterion=escape(name),

@@ -22,6 +22,7 @@ from kpi import org, outbox
 from kpi.linking import LinkOutcome, LinkResult, redeem_invite, set_locale
 from locales.i18n import LOCALES, N_, Translator
 from notices.accounts import unlinked_notice
+from notices.deductions import missed_notices
 
 _OUTCOME_TEXTS = {
     LinkOutcome.MALFORMED: N_(
@@ -50,6 +51,7 @@ async def cmd_start(caller: Caller) -> None:
         telegram_id=cast(int, user and user.id),
         now=caller.now,
         farewell=lambda move: unlinked_notice(caller.occasion, move),
+        catchup=lambda employee: missed_notices(caller.session, caller.occasion, employee),
     )
     caller.svc.doorbell.ring()
     if result.employee is not None:  # linked now: answer as the employee, in their language

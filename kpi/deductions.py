@@ -6,6 +6,7 @@ constraint on `reverses_id` makes "reversed once" hold under races. Each service
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +20,7 @@ from kpi import outbox
 from kpi.audit import record
 from kpi.outbox import Tell
 from kpi.policy import Criterion, Policy
+from kpi.words import fold
 from kpi.workcodes import clean_text
 from models import Deduction, DeductionSource, Employee, Position, Role
 from models.db import insert_ignoring_duplicates
@@ -26,6 +28,12 @@ from models.db import insert_ignoring_duplicates
 MAX_REASON = 2000
 _CENT = Decimal("0.01")
 _INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf"})  # plus every separator, Z*
+LABEL_PREFIX = "D"  # a deduction's number is written D12, never to be taken for work code #12
+
+
+def label(deduction_id: int | None) -> str:
+    """A deduction's number as people see it: `D12`."""
+    return f"{LABEL_PREFIX}{deduction_id}"
 
 
 class Outcome(StrEnum):
@@ -50,6 +58,7 @@ class DeductResult:
     outcome: Outcome
     deduction: Deduction | None = None
     employee: Employee | None = None
+    criteria: tuple[Criterion, ...] = ()  # on UNKNOWN_CRITERION: the ones that employee has
 
 
 @dataclass(frozen=True)
@@ -140,9 +149,10 @@ def deduct(
     employee = _target(session, actor_id, employee_code.strip())
     if isinstance(employee, Outcome):
         return DeductResult(employee)
-    found = _criterion_of(session, employee, criterion.strip().lower(), policy)
+    choices = criteria_for(session, employee, policy)
+    found = find_criterion(choices, criterion)
     if found is None:
-        return DeductResult(Outcome.UNKNOWN_CRITERION)
+        return DeductResult(Outcome.UNKNOWN_CRITERION, employee=employee, criteria=choices)
     amount = check_points(points, found)
     if amount is None:
         return DeductResult(Outcome.BAD_POINTS)
@@ -189,15 +199,27 @@ def _leads_anyone(session: Session, employee_id: int) -> bool:
     return session.exec(query).first() is not None
 
 
-def _criterion_of(
-    session: Session, employee: Employee, code: str, policy: Policy
-) -> Criterion | None:
-    """The criterion `code` if the employee's position is scored on it."""
+def criteria_for(session: Session, employee: Employee, policy: Policy) -> tuple[Criterion, ...]:
+    """The criteria the employee's position is scored on (none for a position the policy lacks)."""
     query = select(Position.code).where(col(Position.id) == employee.position_id)
     position = session.exec(query).one()
-    if position not in policy.positions:
+    return policy.criteria_of(position) if position in policy.positions else ()
+
+
+def find_criterion(choices: tuple[Criterion, ...], typed: str) -> Criterion | None:
+    """The one criterion among `choices` named by `typed`: its code, or a word of its name.
+
+    Case and Vietnamese diacritics do not matter ("tap", "Tập", "training" alike); a word found
+    in several names names none.
+    """
+    word = fold(typed)
+    if not word:
         return None
-    return next((c for c in policy.criteria_of(position) if c.code == code), None)
+    by_code = [c for c in choices if fold(c.code) == word]
+    if by_code:
+        return by_code[0]
+    by_name = [c for c in choices if word in re.findall(r"\w+", fold(f"{c.name_vi} {c.name_en}"))]
+    return by_name[0] if len(by_name) == 1 else None
 
 
 def reverse(

@@ -54,6 +54,9 @@ class Move:
 # Drafts the message telling the previous account it is unlinked; it is queued in the move's own
 # transaction, so it goes out if and only if the move is kept.
 Farewell = Callable[[Move], Draft]
+# Drafts what an employee linking for the first time missed (deductions logged before), queued in
+# the linking transaction.
+Catchup = Callable[[Employee], Sequence[Draft]]
 
 
 class UnknownEmployees(Exception):
@@ -123,11 +126,13 @@ def redeem_invite(
     telegram_id: int,
     now: datetime,
     farewell: Farewell | None = None,
+    catchup: Catchup | None = None,
 ) -> LinkResult:
     """Spend the invite on its first opening, by anyone, and link `telegram_id` to its employee
     when that account acts for nobody else; commits.
 
-    The employee's previous account, if any, is unlinked and told (by `farewell`'s draft).
+    The employee's previous account, if any, is unlinked and told (by `farewell`'s draft); an
+    employee linking for the first time is told what they missed (by `catchup`'s drafts).
     """
     if not TOKEN_RE.fullmatch(token):
         return LinkResult(LinkOutcome.MALFORMED)
@@ -148,7 +153,7 @@ def redeem_invite(
         session.commit()
         outcome = LinkOutcome.ALREADY_LINKED if owner else LinkOutcome.ACCOUNT_TAKEN
         return LinkResult(outcome, holder)
-    return _link(session, invite, employee, telegram_id, now, farewell)
+    return _link(session, invite, employee, telegram_id, now, (farewell, catchup))
 
 
 def _spend(session: Session, invite: Invite, telegram_id: int, now: datetime) -> bool:
@@ -170,8 +175,9 @@ def _link(
     employee: Employee,
     telegram_id: int,
     now: datetime,
-    farewell: Farewell | None,
+    tellers: tuple[Farewell | None, Catchup | None],
 ) -> LinkResult:
+    farewell, catchup = tellers
     previous = employee.telegram_id
     employee.telegram_id = telegram_id
     employee.linked_at = now
@@ -187,6 +193,9 @@ def _link(
     )
     if previous is not None and farewell is not None:
         enqueue(session, [farewell(Move(employee, previous, cast(int, invite.id)))], now=now)
+    if previous is None and catchup is not None:
+        session.flush()
+        enqueue(session, list(catchup(employee)), now=now)
     session.commit()
     return LinkResult(LinkOutcome.LINKED, employee)
 

@@ -11,6 +11,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from kpi import org
 from kpi.appeals import who_is_asked
+from kpi.deductions import label
 from kpi.outbox import Draft
 from kpi.policy import Policy
 from locales.i18n import Translator
@@ -35,11 +36,11 @@ def appeal_text(
     if reason_limit is not None and len(reason) > reason_limit:
         reason = reason[: reason_limit - 1].rstrip() + "…"
     return tr._(
-        "<b>Appeal #{appeal}</b>: {name} asks to review deduction #{id} (−{points} points on "
+        "<b>Appeal #{appeal}</b>: {name} asks to review deduction {id} (−{points} points on "
         "«{criterion}», {day}). Reason: {reason}",
         appeal=filed.id,
         name=escape(employee.full_name),
-        id=deduction.id,
+        id=label(deduction.id),
         points=tr.number(deduction.points),
         criterion=escape(policy.criterion_name(deduction.criterion, tr.locale)),
         day=tr.date(deduction.occurred_at.astimezone(tr.tz).date()),
@@ -119,8 +120,8 @@ def open_appeals_text(
 def verdict(tr: Translator, accept: bool, deduction: Deduction) -> str:
     """The decision in one line."""
     if accept:
-        return tr._("Accepted: deduction #{id} is cancelled.", id=deduction.id)
-    return tr._("Rejected: deduction #{id} stays.", id=deduction.id)
+        return tr._("Accepted: deduction {id} is cancelled.", id=label(deduction.id))
+    return tr._("Rejected: deduction {id} stays.", id=label(deduction.id))
 
 
 def decision_notice(
@@ -131,8 +132,36 @@ def decision_notice(
         return None
     tr = occasion.tr(employee)
     text = (
-        tr._("Your appeal of deduction #{id} was decided.", id=deduction.id)
+        tr._("Your appeal of deduction {id} was decided.", id=label(deduction.id))
         + " "
         + verdict(tr, accept, deduction)
     )
     return occasion.draft(employee, f"appeal-decided:{filed.id}", OutboxKind.APPEAL, text)
+
+
+def author_notice(
+    session: Session,
+    occasion: Occasion,
+    filed: Appeal,
+    deduction: Deduction,
+    employee: Employee,
+    accept: bool,
+    decider: Employee,
+) -> Draft | None:
+    """The deduction's author is told how the appeal against it was decided (unless they did)."""
+    if deduction.author_id is None or deduction.author_id == decider.id:
+        return None
+    author = session.get_one(Employee, deduction.author_id)
+    if author.telegram_id is None:
+        return None
+    tr = occasion.tr(author)
+    text = (
+        tr._(
+            "The appeal of {name} against deduction {id} you logged was decided.",
+            name=escape(employee.full_name),
+            id=label(deduction.id),
+        )
+        + " "
+        + verdict(tr, accept, deduction)
+    )
+    return occasion.draft(author, f"appeal-decided-author:{filed.id}", OutboxKind.APPEAL, text)

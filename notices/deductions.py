@@ -8,16 +8,18 @@ from sqlmodel import Session, col, select
 
 from kpi import org
 from kpi.appeals import appeal_last_day
+from kpi.deductions import label
 from kpi.outbox import Draft
 from locales.i18n import N_
 from models import Deduction, DeductionSource, Employee, OutboxKind
+from notices.limits import REASON_IN_LIST, paged_lines, shorten
 from notices.occasion import Occasion
 
 DEDUCTION_BY_LEADER = N_(
-    "{author} logged deduction #{id}: −{points} points on «{criterion}» ({day}). Reason: {reason}"
+    "{author} logged deduction {id}: −{points} points on «{criterion}» ({day}). Reason: {reason}"
 )
 DEDUCTION_BY_HR = N_(
-    "HR logged deduction #{id}: −{points} points on «{criterion}» ({day}). Reason: {reason}"
+    "HR logged deduction {id}: −{points} points on «{criterion}» ({day}). Reason: {reason}"
 )
 APPEAL_HINT = N_("If you disagree, send /appeal {id} REASON by the end of {day}.")
 
@@ -30,7 +32,7 @@ def deduction_notice(
         return None
     tr, calendar = occasion.tr(employee), occasion.calendar
     values = {
-        "id": deduction.id,
+        "id": label(deduction.id),
         "points": tr.number(deduction.points),
         "criterion": escape(occasion.policy.criterion_name(deduction.criterion, tr.locale)),
         "reason": escape(deduction.reason),
@@ -42,7 +44,7 @@ def deduction_notice(
         lines = [tr._(DEDUCTION_BY_LEADER, author=escape(author.full_name), **values)]
     last_day = appeal_last_day(deduction=deduction, calendar=calendar, policy=occasion.policy)
     if last_day >= occasion.today:
-        lines.append(tr._(APPEAL_HINT, id=deduction.id, day=tr.date(last_day)))
+        lines.append(tr._(APPEAL_HINT, id=label(deduction.id), day=tr.date(last_day)))
     return occasion.draft(
         employee, f"deduction:{deduction.id}", OutboxKind.DEDUCTION, "\n".join(lines)
     )
@@ -66,7 +68,42 @@ def cancellation_notice(
     if employee.telegram_id is None:
         return None
     tr = occasion.tr(employee)
-    text = tr._(
-        "HR cancelled deduction #{id}. Reason: {reason}", id=deduction.id, reason=escape(reason)
-    )
+    number, why = label(deduction.id), escape(reason)
+    text = tr._("HR cancelled deduction {id}. Reason: {reason}", id=number, reason=why)
     return occasion.draft(employee, f"reversed:{deduction.id}", OutboxKind.DEDUCTION, text)
+
+
+def missed_notices(session: Session, occasion: Occasion, employee: Employee) -> list[Draft]:
+    """An employee linking late is told of the deductions logged before, in one list (paged)."""
+    reversed_ids = select(Deduction.reverses_id).where(col(Deduction.reverses_id).is_not(None))
+    query = (
+        select(Deduction)
+        .where(
+            col(Deduction.employee_id) == employee.id,
+            col(Deduction.reverses_id).is_(None),
+            col(Deduction.id).not_in(reversed_ids),
+        )
+        .order_by(col(Deduction.occurred_at), col(Deduction.id))
+    )
+    missed = session.exec(query).all()
+    if not missed:
+        return []
+    tr, calendar = occasion.tr(employee), occasion.calendar
+    lines = [
+        "• "
+        + tr._(
+            "{id} {day}: −{points} points, {criterion} — {reason}",
+            id=label(d.id),
+            day=tr.date(calendar.local_day(d.occurred_at)),
+            points=tr.number(d.points),
+            criterion=escape(occasion.policy.criterion_name(d.criterion, tr.locale)),
+            reason=shorten(d.reason, REASON_IN_LIST),
+        )
+        for d in missed
+    ]
+    title = tr._("<b>Deductions logged before you linked your account</b>")
+    pages = paged_lines(tr, title, lines)
+    return [
+        occasion.draft(employee, f"missed:{employee.id}:{n}", OutboxKind.DEDUCTION, text)
+        for n, text in enumerate(pages, start=1)
+    ]

@@ -299,7 +299,7 @@ def test_deductions_import_reports_bad_rows_then_adds_once_and_queues_notices(
         [(chat, message)] = connection.execute(text("SELECT chat_id, text FROM outbox")).all()
     engine.dispose()
     assert chat == 701
-    assert message.startswith("HR logged deduction #1: −2 points")  # CV01 reads English
+    assert message.startswith("HR logged deduction D1: −2 points")  # CV01 reads English
 
 
 def test_tasks_import_refuses_bad_rows_then_adds_once_and_tells_the_assignee(

@@ -55,11 +55,11 @@ async def test_when_the_decider_has_not_linked_the_admins_are_asked(
 ) -> None:
     unlink(db, "GD")  # the director, who decides appeals of the leader's deductions
     reply = await deduct_and_appeal(bot, LEADER, "NV1", STAFF)
-    assert reply == "Đã gửi đề nghị xem xét lại điểm trừ #1 để cấp có thẩm quyền quyết định."
+    assert reply == "Đã gửi đề nghị xem xét lại điểm trừ D1 để cấp có thẩm quyền quyết định."
     [request] = await bot.wait_for_messages(ADMIN, 1)
     assert request["text"].startswith("Đề nghị xem xét lại #1")
     assert await press(bot, bot.user(ADMIN, "N"), request, "ap:rej:1") == (
-        "Không chấp nhận: giữ nguyên điểm trừ #1."
+        "Không chấp nhận: giữ nguyên điểm trừ D1."
     )
     news = await bot.wait_for_messages(STAFF, 3)
     assert "đã có quyết định" in news[-1]["text"]
@@ -73,7 +73,7 @@ async def test_when_nobody_can_be_asked_the_employee_is_told_so(
     unlink(db, "GD", "HR")
     reply = await deduct_and_appeal(bot, LEADER, "NV1", STAFF)
     assert "chưa có ai có thẩm quyền quyết định liên kết tài khoản Telegram" in reply
-    again = await ask(bot, bot.user(STAFF, "H"), "/appeal 1 Nhắc lại")
+    again = await ask(bot, bot.user(STAFF, "H"), "/appeal D1 Nhắc lại")
     assert "chưa có ai có thẩm quyền quyết định" in again["text"]  # still nobody: never "waiting"
     with db() as session:
         hr = session.exec(select(Employee).where(Employee.code == "HR")).one()
@@ -103,7 +103,7 @@ async def test_appeals_lists_what_waits_for_the_decider_and_hr(
     assert none["text"] == "Không có đề nghị xem xét lại nào đang chờ đồng chí quyết định."
 
     answer = await press(bot, bot.user(DIRECTOR, "G"), listing, "al:acc:1")
-    assert answer == "Chấp nhận: điểm trừ #1 đã được hủy."
+    assert answer == "Chấp nhận: điểm trừ D1 đã được hủy."
     assert bot.messages(DIRECTOR)[-1]["text"] == listing["text"]  # the list keeps its text
     assert statuses(db) == ["accepted"]
     assert "Không có đề nghị" in (await ask(bot, bot.user(DIRECTOR, "G"), "/appeals"))["text"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from telegram import Chat, Message
 
-from handlers.arguments import number, rest, words
+from handlers.arguments import deduction_number, number, rest, words
 from tests.factories import local
 
 
@@ -53,3 +53,11 @@ def test_the_rest_of_the_text() -> None:
 )
 def test_record_numbers(word: str, expected: str | None) -> None:
     assert number(word) == expected
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [("D12", 12), ("d12", 12), ("12", 12), ("#12", 12), ("D", None), ("DD12", None), ("Đ12", None)],
+)
+def test_deduction_numbers_with_or_without_their_prefix(word: str, expected: int | None) -> None:
+    assert deduction_number(word) == expected

@@ -38,13 +38,13 @@ async def returned_code(fake: FakeBotAPI) -> None:
 
 
 async def deducted(fake: FakeBotAPI) -> None:
-    """Deduction #1 of the specialist, logged by the leader."""
+    """Deduction D1 of the specialist, logged by the leader."""
     await said(fake, LEADER, "/deduct NV1 training_attendance 2 Vắng tập huấn")
     await fake.wait_for_messages(STAFF, 1)
 
 
 async def appealed(fake: FakeBotAPI) -> None:
-    """Deduction #1, appealed to the director."""
+    """Deduction D1, appealed to the director."""
     await deducted(fake)
     await said(fake, STAFF, "/appeal 1 Tôi đi công tác")
     await fake.wait_for_messages(DIRECTOR, 1)
@@ -103,4 +103,4 @@ async def test_a_failed_answer_to_a_decision_loses_no_notice(
     bot.fail_next("answerCallbackQuery", status, retry_after=retry_after)
     bot.press_button(bot.user(DIRECTOR, "G"), request, "ap:acc:1")
     news = await bot.wait_for_messages(STAFF, 3)
-    assert news[-1]["text"].startswith("Đề nghị xem xét lại điểm trừ #1 đã có quyết định.")
+    assert news[-1]["text"].startswith("Đề nghị xem xét lại điểm trừ D1 đã có quyết định.")

@@ -69,6 +69,7 @@ async def test_myscore_explains_the_quarter(bot: FakeBotAPI) -> None:
         in lines
     )
     assert sum("ngày 05/11/2026: trừ 2 điểm" in line for line in lines) == 3
+    assert any(line.startswith("• D1 ngày 05/11/2026") for line in lines)  # never "#1", a code's
     assert "Vắng tập huấn không phép" in reply["text"]
     assert lines.count("  Không có nhiệm vụ đến hạn trong kỳ: đạt điểm tối đa.") == 4
     assert reply["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "sc:chart:2026Q4"

@@ -11,7 +11,7 @@ from kpi.linking import create_invites
 from models import Employee, Invite
 from sandbox.botapi import FakeBotAPI
 from tests.conftest import Clock
-from tests.factories import make_employee
+from tests.factories import make_deduction, make_employee
 
 
 def invite(db: sessionmaker[Session], clock: Clock, code: str) -> str:
@@ -175,3 +175,30 @@ async def test_an_invite_moving_an_employee_unlinks_and_tells_the_old_account(
     assert "no longer acts for Mạc Thị Bưởi" in told["text"]
     assert "Vui lòng liên kết tài khoản trước" in await ask(bot, old, "/myscore")
     assert employee(db, "CV015").telegram_id == 516
+
+
+async def test_a_late_linker_is_told_the_deductions_logged_before(
+    bot: FakeBotAPI, db: sessionmaker[Session], clock: Clock
+) -> None:
+    with db() as session:
+        staff = make_employee(session, "CV003", "Phạm Thị Hoa")
+        kept = make_deduction(
+            session,
+            staff,
+            "training_attendance",
+            occurred_at=clock(),
+            source="import",
+            reason="Vắng tập huấn",
+        )
+        cancelled = make_deduction(session, staff, "discipline_ethics", occurred_at=clock())
+        make_deduction(session, staff, "discipline_ethics", occurred_at=clock(), reverses=cancelled)
+    user = bot.user(503, "Hoa")
+    await ask(bot, user, f"/start {invite(db, clock, 'CV003')}")
+    messages = await bot.wait_for_messages(503, 2)
+    [missed] = [m for m in messages if "trước khi đồng chí liên kết" in m["text"]]
+    lines = missed["text"].splitlines()
+    assert lines[0] == "Các điểm trừ đã ghi nhận trước khi đồng chí liên kết tài khoản"
+    assert len(lines) == 2 and lines[1].startswith(f"• D{kept.id} ngày ")
+    assert "Vắng tập huấn" in lines[1]
+    await ask(bot, user, "/help")  # nothing more is sent: no second list
+    assert sum("liên kết tài khoản" in m["text"] for m in bot.messages(503)) == 1
