@@ -57,7 +57,7 @@ async def test_a_breach_on_31_december_is_told_with_that_day_and_counts_in_the_f
     [fourth] = (await bot.wait_for_messages(LEADER, len(bot.messages(LEADER)) + 1))[-1:]
     assert fourth["text"].startswith("Điểm KPI Quý IV/2026 — Trần Thị Phương")
     assert (
-        "• #1 ngày 31/12/2026: trừ 5 điểm, Phê duyệt, cho ý kiến mã công việc của cấp dưới đúng "
+        "• D1 ngày 31/12/2026: trừ 5 điểm, Phê duyệt, cho ý kiến mã công việc của cấp dưới đúng "
         f"thời hạn — không phê duyệt, cho ý kiến mã công việc #1 «{SHORT}» trong thời hạn"
     ) in fourth["text"].splitlines()
     bot.send_text(phuong, "/myscore")  # now Quý I/2027: the breach is not in it
