@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 from sqlalchemy.orm import sessionmaker
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from telegram.ext import Application
 
 from bot.cli.calendar import notify_of_moves
@@ -92,7 +92,11 @@ async def test_a_day_declared_off_moves_the_deadline_and_tells_each_person_once(
         "đến hết ngày 10/11/2026\n  5 ngày làm việc; không tính ngày nghỉ: Bão số 13 (04/11/2026)"
     ]
     with db() as session:
-        replan = select(OutboxMessage).where(OutboxMessage.kind == OutboxKind.REPLAN)
+        replan = (
+            select(OutboxMessage)
+            .where(OutboxMessage.kind == OutboxKind.REPLAN)
+            .order_by(col(OutboxMessage.chat_id))
+        )
         assert [(row.chat_id, why in row.text) for row in session.exec(replan)] == [
             (LEADER, True),  # the explanation is set in italics
             (STAFF, True),
