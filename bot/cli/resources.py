@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn, Protocol
 
 import typer
 from sqlalchemy import Engine, make_url
@@ -96,3 +96,28 @@ def progress(total: int, label: str) -> Iterator[Callable[[int], None]]:
         return
     with typer.progressbar(length=total, label=label, file=sys.stderr) as bar:
         yield bar.update
+
+
+class ImportReport(Protocol):
+    """What an import of rows that are added once (deductions, tasks) reports."""
+
+    @property
+    def errors(self) -> Sequence[Any]: ...  # each with .line and .reason
+    @property
+    def created(self) -> int: ...
+    @property
+    def skipped(self) -> int: ...
+
+
+def echo_import(
+    file: Path, rows: int, report: ImportReport, *, dry_run: bool, told: int, whom: str
+) -> None:
+    """Every bad row with its line, or the counts and the messages queued for `whom`."""
+    for error in report.errors:
+        typer.echo(f"{file}: line {error.line}: {error.reason}", err=True)
+    if report.errors:
+        fail(f"{counted(len(report.errors), 'bad row')}; nothing was imported")
+    added = "would be added" if dry_run else "added"
+    typer.echo(f"{counted(rows, 'row')}: {report.created} {added}, {report.skipped} already there.")
+    if told:
+        typer.echo(f"{counted(told, 'message')} queued: the running bot tells each {whom}.")

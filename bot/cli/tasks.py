@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from sqlmodel import Session
 
-from bot.cli.resources import counted, database, fail, policy, settings, work_calendar
+from bot.cli.resources import database, echo_import, fail, policy, settings, work_calendar
 from bot.config import Settings
 from kpi.policy import Policy
 from kpi.tables import TableFileError
@@ -41,16 +41,7 @@ def tasks_import(
             session=session, rows=rows, policy=active_policy, now=now, dry_run=dry_run
         )
         told = _tell_assigned(session, config, active_policy, now) if report.created else 0
-    for error in report.errors:
-        typer.echo(f"{file}: line {error.line}: {error.reason}", err=True)
-    if report.errors:
-        fail(f"{counted(len(report.errors), 'bad row')}; nothing was imported")
-    added = "would be added" if dry_run else "added"
-    rows_read = counted(len(rows), "row")
-    typer.echo(f"{rows_read}: {report.created} {added}, {report.skipped} already there.")
-    if told:
-        queued = counted(told, "message")
-        typer.echo(f"{queued} queued: the running bot tells each assignee.")
+    echo_import(file, len(rows), report, dry_run=dry_run, told=told, whom="assignee")
 
 
 def _tell_assigned(session: Session, config: Settings, active_policy: Policy, now: datetime) -> int:
