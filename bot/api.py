@@ -23,6 +23,7 @@ from starlette.routing import Route
 
 from bot.bodies import MAX_BODY, BadLength, TooLarge, read_body
 from kpi import apikeys, workcodes
+from kpi.org import employee_by_code
 from kpi.periods import parse_period
 from kpi.scoring import score_card
 from kpi.task_results import Explanation
@@ -175,7 +176,7 @@ class Endpoint:
 def _employee(session: Session, code: str) -> Employee:
     if len(code) > _CODE_LENGTH:
         raise ApiError(404, "not_found", "no employee with this code")
-    employee = session.exec(select(Employee).where(col(Employee.code) == code)).first()
+    employee = employee_by_code(session, code)
     if employee is None:
         raise ApiError(404, "not_found", "no employee with this code")
     return employee

@@ -18,11 +18,12 @@ from sqlmodel import Session, col, select
 
 from kpi import outbox
 from kpi.audit import record
+from kpi.org import employee_by_code, is_admin, leads_anyone
 from kpi.outbox import Tell
 from kpi.policy import Criterion, Policy
 from kpi.words import fold
 from kpi.workcodes import clean_text
-from models import Deduction, DeductionSource, Employee, Position, Role
+from models import Deduction, DeductionSource, Employee, Position
 from models.db import insert_ignoring_duplicates
 
 MAX_REASON = 2000
@@ -90,12 +91,6 @@ def check_points(points: Decimal | None, criterion: Criterion) -> Decimal | None
     if not points.is_finite() or not 0 < points <= criterion.max_points:
         return None
     return points.quantize(_CENT) if points == points.quantize(_CENT) else None
-
-
-def is_admin(session: Session, employee_id: int) -> bool:
-    """Whether the employee is an admin, as the database says now (the caller's copy may be old)."""
-    role = session.exec(select(Employee.role).where(col(Employee.id) == employee_id)).first()
-    return role == Role.ADMIN.value
 
 
 def reversal_of(*, session: Session, deduction_id: int) -> Deduction | None:
@@ -183,20 +178,14 @@ def deduct(
 def _target(session: Session, actor_id: int, code: str) -> Employee | Outcome:
     """The employee `actor_id` may deduct, or why not (§6: never oneself)."""
     admin = is_admin(session, actor_id)
-    if not admin and not _leads_anyone(session, actor_id):
+    if not admin and not leads_anyone(session, actor_id):
         return Outcome.NOT_ALLOWED  # and tells a plain employee nothing about the code
-    query = select(Employee).where(col(Employee.code) == code)
-    employee = session.exec(query.execution_options(populate_existing=True)).first()
+    employee = employee_by_code(session, code)
     if employee is None:
         return Outcome.UNKNOWN_EMPLOYEE
     if employee.id == actor_id or not (admin or employee.leader_id == actor_id):
         return Outcome.NOT_ALLOWED
     return employee
-
-
-def _leads_anyone(session: Session, employee_id: int) -> bool:
-    query = select(Employee.id).where(col(Employee.leader_id) == employee_id).limit(1)
-    return session.exec(query).first() is not None
 
 
 def criteria_for(session: Session, employee: Employee, policy: Policy) -> tuple[Criterion, ...]:

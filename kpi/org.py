@@ -34,6 +34,12 @@ def direct_reports(session: Session, leader_id: int) -> list[int]:
     return [employee_id for employee_id in session.exec(query) if employee_id is not None]
 
 
+def employee_by_code(session: Session, code: str) -> Employee | None:
+    """The employee with this roster code, as the database says now."""
+    query = select(Employee).where(col(Employee.code) == code)
+    return session.exec(query.execution_options(populate_existing=True)).first()
+
+
 def linked_employee(session: Session, telegram_id: int) -> Employee | None:
     """The employee this Telegram account is linked to, if any."""
     return session.exec(select(Employee).where(col(Employee.telegram_id) == telegram_id)).first()

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, cast
 
 import typer
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from bot.cli.resources import database, fail, settings
+from kpi.org import employee_by_code
 from kpi.periods import Period, parse_period
 from kpi.ratings import RatingOutcome, RatingResult
-from models import Employee
 from services.container import system_clock
 
 app = typer.Typer(help="Forced ratings for a period, and their reversal.", no_args_is_help=True)
@@ -79,10 +79,10 @@ def _period(text: str) -> Period:
 
 
 def _employee(session: Session, code: str) -> int:
-    found = session.exec(select(Employee.id).where(col(Employee.code) == code)).first()
+    found = employee_by_code(session, code)
     if found is None:
         fail(f"no employee with code {code!r}")
-    return int(found)
+    return int(cast(int, found.id))
 
 
 def _done(result: RatingResult, code: str, period: Period, message: str) -> None:
