@@ -406,6 +406,11 @@ class FakeBotAPI:
         """Fail if the bot broke the Bot API contract."""
         self._log.assert_valid()
 
+    @property
+    def methods(self) -> frozenset[str]:
+        """The Bot API methods this fake implements (lower-case)."""
+        return self._state.methods
+
     async def wait_for(
         self, predicate: Callable[[], T], timeout: float = WAIT, what: str = "condition"
     ) -> T:

@@ -128,6 +128,17 @@ sendPhoto
   suggested_post_parameters SuggestedPostParameters
   reply_parameters ReplyParameters
   reply_markup InlineKeyboardMarkup|ReplyKeyboardMarkup|ReplyKeyboardRemove|ForceReply
+sendMediaGroup
+  business_connection_id String
+  chat_id Integer|String *
+  message_thread_id Integer
+  direct_messages_topic_id Integer
+  media []InputMediaAudio|[]InputMediaDocument|[]InputMediaPhoto|[]InputMediaVideo *
+  disable_notification Boolean
+  protect_content Boolean
+  allow_paid_broadcast Boolean
+  message_effect_id String
+  reply_parameters ReplyParameters
 getFile
   file_id String *
 close

@@ -108,6 +108,11 @@ class FakeState:
             "getfile": self._get_file,
         }
 
+    @property
+    def methods(self) -> frozenset[str]:
+        """The methods given behaviour here (lower-case), beyond succeeding with ``true``."""
+        return frozenset(self._handlers)
+
     def handle(self, method: str, params: JsonDict) -> Any:
         """Run a validated call; methods without behaviour just succeed with ``true``."""
         handler = self._handlers.get(method.lower())

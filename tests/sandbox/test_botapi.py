@@ -638,6 +638,12 @@ def test_builtin_spec_when_the_official_one_is_missing(
     assert str(tmp_path / "none.json") in caplog.text
 
 
+def test_the_builtin_spec_describes_every_method_the_fake_implements(tmp_path: Path) -> None:
+    with FakeBotAPI(spec_path=tmp_path / "none.json") as fake:
+        assert fake.spec_source == "built-in"
+        assert sorted(m for m in fake.methods if fake.spec.method(m) is None) == []
+
+
 def test_spec_path_from_environment(
     small_spec: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
