@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -11,7 +11,7 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 from telegram import BotCommand, Update
 from telegram.constants import ParseMode
-from telegram.error import NetworkError
+from telegram.error import NetworkError, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -204,7 +204,9 @@ async def _publish_commands(application: Application) -> None:  # type: ignore[t
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log the failure by ids only, and tell the user something went wrong.
 
-    An answer Telegram kept refusing was logged when dropped; no apology takes its place.
+    A press is answered too, so the button stops spinning. An answer Telegram kept refusing was
+    logged when dropped; no apology takes its place. Nor does an apology Telegram refuses (the
+    user blocked the bot, the press was answered already) fail the handler in turn.
     """
     update_id = update.update_id if isinstance(update, Update) else None
     if isinstance(context.error, Dropped):
@@ -216,7 +218,16 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
     user = update.effective_user
     locale = user.language_code if user and user.language_code in LOCALES else None
-    tr = Translator(locale or svc.default_locale, svc.tz)
-    await context.bot.send_message(
-        update.effective_chat.id, tr._("Sorry, something went wrong. Please try again later.")
+    apology = Translator(locale or svc.default_locale, svc.tz)._(
+        "Sorry, something went wrong. Please try again later."
     )
+    if update.callback_query is not None:
+        await _apologise(update_id, update.callback_query.answer(apology, show_alert=True))
+    await _apologise(update_id, context.bot.send_message(update.effective_chat.id, apology))
+
+
+async def _apologise(update_id: int | None, sending: Awaitable[object]) -> None:
+    try:
+        await sending
+    except TelegramError as error:
+        log.warning("update %s: the apology was refused (%s)", update_id, type(error).__name__)
