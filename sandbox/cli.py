@@ -109,7 +109,7 @@ def _announce(sandbox: Sandbox, options: Options) -> None:
     else:
         people = (
             f"the demo organisation {UNIT}: {seeded.employees} people, "
-            f"{seeded.codes} work codes, {seeded.deductions} deductions"
+            f"{seeded.codes} work codes, {seeded.tasks} tasks, {seeded.deductions} deductions"
         )
     spec_path = resolve_spec_path()
     spec = (

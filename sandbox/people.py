@@ -1,10 +1,12 @@
-"""Who one can be in the sandbox: the linked roster, top of the hierarchy first, and a guest."""
+"""Who one can be in the sandbox: the linked roster, top of the hierarchy first, and a guest;
+and a person's tasks as the page's panel shows them."""
 
 from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
 from kpi.policy import Policy
+from kpi.tasks import TaskLine
 from models import Employee, Position, Role, Unit
 from sandbox.botapi import JsonDict
 
@@ -63,3 +65,17 @@ def language(employee: Employee | None) -> str:
     if employee is None:
         return str(GUEST["language"])
     return employee.chosen_locale or employee.language
+
+
+def task_view(line: TaskLine, policy: Policy) -> JsonDict:
+    """A task for the page: number, title, due date, state, type and weight (converted units)."""
+    task, kind = line.task, policy.task_type(line.task.type)
+    return {
+        "id": task.id,
+        "number": f"T{task.id}",
+        "title": task.title,
+        "due_on": task.due_on.isoformat(),
+        "state": line.state.value,
+        "type": {"code": kind.code, "vi": kind.name("vi"), "en": kind.name("en")},
+        "weight": f"{kind.weight.normalize():f}",
+    }

@@ -14,8 +14,9 @@ import threading
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
@@ -29,6 +30,7 @@ from bot.config import Settings
 from kpi.calendar import WorkCalendar, load_calendar
 from kpi.policy import Policy, load_policy
 from kpi.roster_import import RosterRow
+from kpi.tasks import task_lines
 from models import Employee
 from models.db import make_engine, make_session_factory, upgrade
 from sandbox import clock as moves
@@ -36,7 +38,7 @@ from sandbox.botapi import FakeBotAPI, FakeUser, JsonDict, StoredFile
 from sandbox.chat import chat_view
 from sandbox.clock import ClockError, SandboxClock
 from sandbox.demo import Seeded, seed
-from sandbox.people import GUEST_ID, language, people_view
+from sandbox.people import GUEST_ID, language, people_view, task_view
 from sandbox.web import make_app
 from scheduler.budget import Budget
 from scheduler.delivery import Deliverer
@@ -148,6 +150,21 @@ class Sandbox:
         # An answer without text is an answer: Telegram just stops the button's spinner.
         text, alert = answer.get("text") or None, bool(answer.get("show_alert"))
         return {"answered": True, "answer": text, "alert": alert}
+
+    def tasks(self, chat_id: int) -> list[JsonDict]:
+        """The person's tasks not cancelled, done ones included, the earliest due first."""
+        employee = self.employee(chat_id)
+        if employee is None:
+            return []
+        with self.svc.db() as session:
+            today = self.calendar(session).local_day(self.clock())
+            lines = task_lines(
+                session=session,
+                employee_ids=[cast(int, employee.id)],
+                today=today,
+                since=date.min,
+            )
+            return [task_view(line, self.policy) for line in lines]
 
     def file(self, file_id: str) -> StoredFile | None:
         """A picture or document the bot sent."""

@@ -126,6 +126,14 @@ class ChatHandler(_Handler):
         self.reply(self.sandbox.chat(self.chat_id(chat)))
 
 
+class TasksHandler(_Handler):
+    """GET /api/chats/ID/tasks: the person's tasks (none for the guest)."""
+
+    def get(self, chat: str) -> None:
+        """Their tasks not cancelled, the earliest due first, each with its state."""
+        self.reply({"tasks": self.sandbox.tasks(self.chat_id(chat))})
+
+
 class MessageHandler(_Handler):
     """POST /api/chats/ID/messages {"text"}: write to the bot as that person."""
 
@@ -214,6 +222,7 @@ def make_app(sandbox: Sandbox) -> Application:
             (r"/api/clock", ClockHandler, args),
             (r"/api/chats/(-?\d{1,15})", ChatHandler, args),
             (r"/api/chats/(-?\d{1,15})/messages", MessageHandler, args),
+            (r"/api/chats/(-?\d{1,15})/tasks", TasksHandler, args),
             (r"/api/chats/(-?\d{1,15})/buttons", ButtonHandler, args),
             (r"/files/([A-Za-z0-9_-]{1,100})", FileHandler, args),
             (r"/static/(.*)", StaticFileHandler, {"path": str(STATIC)}),

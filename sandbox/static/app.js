@@ -49,6 +49,14 @@ const LABELS = {
     err_network: "Mất kết nối với sandbox. Sandbox còn chạy không?",
     err_internal: "Sandbox gặp lỗi; xem nhật ký.",
     no_answer: "Bot chưa trả lời nút này.",
+    tasks: "Nhiệm vụ ({n})",
+    no_tasks: "Chưa được giao nhiệm vụ nào.",
+    due: "hạn {day}",
+    units: "{n} sản phẩm quy đổi",
+    state_to_do: "Chưa thực hiện",
+    state_overdue: "Quá hạn",
+    state_reported: "Đã báo cáo, chờ phê duyệt",
+    state_done: "Đã hoàn thành",
     vi: "tiếng Việt",
     en: "tiếng Anh",
   },
@@ -98,6 +106,14 @@ const LABELS = {
     err_network: "Lost contact with the sandbox. Is it still running?",
     err_internal: "The sandbox failed; see its log.",
     no_answer: "The bot has not answered that button.",
+    tasks: "Tasks ({n})",
+    no_tasks: "No task assigned yet.",
+    due: "due {day}",
+    units: "{n} converted unit(s)",
+    state_to_do: "To do",
+    state_overdue: "Overdue",
+    state_reported: "Reported, awaiting approval",
+    state_done: "Done",
     vi: "Vietnamese",
     en: "English",
   },
@@ -117,6 +133,9 @@ const state = {
   busy: false,
   jumpEdited: false,
   presses: 0, // button presses the bot has answered or not, for whoever watches the page
+  tasks: null, // the chosen person's tasks
+  tasksJson: "",
+  tasksOpen: localStorage.getItem("sandbox-tasks") === "open",
 };
 
 const $ = (selector) => document.querySelector(selector);
@@ -180,6 +199,7 @@ function applyLanguage() {
   renderPeople();
   renderHeader();
   renderChat(true);
+  renderTasks(true);
   renderClock();
 }
 
@@ -249,10 +269,12 @@ async function choose(chatId) {
   state.current = chatId;
   state.chat = null;
   state.chatJson = "";
+  state.tasks = null;
   localStorage.setItem("sandbox-person", String(chatId));
   markPeople();
   renderHeader();
-  await refreshChat();
+  renderTasks(true);
+  await Promise.all([refreshChat(), refreshTasks()]);
   // On a phone the chat is below the list: bring it into view, without popping up the keyboard.
   if (matchMedia("(max-width: 800px)").matches) $(".chat-panel").scrollIntoView();
   else $("#text").focus();
@@ -404,6 +426,75 @@ async function press(messageId, data, node) {
   }
 }
 
+// ---- tasks ----
+
+function dayOf(iso) {
+  const [year, month, day] = iso.split("-");
+  return `${day}/${month}/${year}`; // 05/11/2026, as in Vietnam
+}
+
+function renderTasks(force = false) {
+  const toggle = $("#tasks-toggle");
+  const panel = $("#tasks");
+  const tasks = state.tasks;
+  const p = person(state.current);
+  const json = JSON.stringify(tasks);
+  if (!force && json === state.tasksJson) return;
+  state.tasksJson = json;
+  toggle.hidden = !p || p.guest || tasks === null;
+  panel.hidden = toggle.hidden || !state.tasksOpen;
+  toggle.setAttribute("aria-expanded", String(!panel.hidden));
+  toggle.classList.toggle("on", !panel.hidden);
+  if (toggle.hidden) return;
+  toggle.textContent = t("tasks", { n: tasks.length });
+  const list = $("#task-list");
+  list.replaceChildren();
+  if (!tasks.length) {
+    const none = document.createElement("li");
+    none.className = "none";
+    none.textContent = t("no_tasks");
+    list.append(none);
+  }
+  for (const task of tasks) {
+    const item = document.createElement("li");
+    item.dataset.task = task.number;
+    item.dataset.state = task.state;
+    const number = document.createElement("span");
+    number.className = "task-number";
+    number.textContent = task.number;
+    const title = document.createElement("span");
+    title.className = "task-title";
+    title.textContent = task.title;
+    const meta = document.createElement("span");
+    meta.className = "task-meta";
+    meta.textContent = [
+      t("due", { day: dayOf(task.due_on) }),
+      task.type[state.lang],
+      t("units", { n: Number(task.weight).toLocaleString(locale()) }),
+    ].join(" · ");
+    const label = document.createElement("span");
+    label.className = `task-state ${task.state}`;
+    label.textContent = t(`state_${task.state}`);
+    item.append(number, title, label, meta);
+    list.append(item);
+  }
+}
+
+async function refreshTasks() {
+  if (state.current === null) return;
+  const chatId = state.current;
+  const { tasks } = await api(`/api/chats/${chatId}/tasks`);
+  if (chatId !== state.current) return;
+  state.tasks = tasks;
+  renderTasks();
+}
+
+function toggleTasks() {
+  state.tasksOpen = !state.tasksOpen;
+  localStorage.setItem("sandbox-tasks", state.tasksOpen ? "open" : "closed");
+  renderTasks(true);
+}
+
 // ---- clock ----
 
 function renderClock() {
@@ -450,7 +541,7 @@ async function move(body) {
     state.report = { at: result.clock.now, sweep: result.sweep, sent: result.sent };
     if (body.action === "jump") state.jumpEdited = false; // done with what was typed
     renderClock();
-    await refreshChat();
+    await Promise.all([refreshChat(), refreshTasks()]);
   } catch (error) {
     toast(error.message, true);
   } finally {
@@ -471,7 +562,7 @@ async function poll() {
     if (data.invalid_calls) $("#invalid").textContent = t("invalid", { n: data.invalid_calls });
     renderClock();
     markPeople();
-    await refreshChat();
+    await Promise.all([refreshChat(), refreshTasks()]);
   } catch (error) {
     // The next tick tries again; say so only once in a while.
     if (!$("#toast").hidden) return;
@@ -490,6 +581,7 @@ async function start() {
     $("#text").focus();
   }));
   $("#composer").addEventListener("submit", send);
+  $("#tasks-toggle").addEventListener("click", toggleTasks);
   $("#move-next").addEventListener("click", () => move({ action: "next" }));
   $("#move-day").addEventListener("click", () => move({ action: "day" }));
   $("#jump-to").addEventListener("input", () => { state.jumpEdited = true; });

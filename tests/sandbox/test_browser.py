@@ -149,19 +149,31 @@ def test_a_code_approved_and_a_deadline_missed_in_the_browser(
         # A specialist opens a work code.
         page.be("CV01", "Phạm Minh Tuấn")
         page.say("/open Báo cáo kết quả khảo sát mức độ hài lòng")
-        page.message("Đã mở mã công việc #6, chờ Trần Thị Lan phê duyệt.")
+        page.message("Đã mở mã công việc #12, chờ Trần Thị Lan phê duyệt.")
 
         # The division head approves it with the inline button.
         page.be("TP01", "Trần Thị Lan")
-        page.message("Mã công việc #6 — Chờ phê duyệt")
-        page.click('button[data-data="wc:ap:6:1"]')
-        page.until(lambda: "Đã phê duyệt mã công việc #6." in page.text("#toast"), "the answer")
-        page.until(lambda: not page.css('button[data-data="wc:ap:6:1"]'), "the buttons to go")
+        page.message("Mã công việc #12 — Chờ phê duyệt")
+        page.click('button[data-data="wc:ap:12:1"]')
+        page.until(lambda: "Đã phê duyệt mã công việc #12." in page.text("#toast"), "the answer")
+        page.until(lambda: not page.css('button[data-data="wc:ap:12:1"]'), "the buttons to go")
 
         # The specialist sees the outcome; their chat was kept.
         page.be("CV01", "Phạm Minh Tuấn")
-        page.message("Đã mở mã công việc #6")
+        page.message("Đã mở mã công việc #12")
         page.message("đã được Trần Thị Lan phê duyệt")
+
+        # Their tasks: four done, one still to do.
+        page.until(lambda: page.text("#tasks-toggle") == "Nhiệm vụ (5)", "the tasks' button")
+        assert not page.css("#tasks")[0].is_displayed()
+        page.click("#tasks-toggle")
+        page.until(lambda: page.css("#tasks")[0].is_displayed(), "the tasks")
+        assert [row.get_attribute("data-state") for row in page.css("#task-list li")] == [
+            "done", "done", "done", "done", "to_do",
+        ]  # fmt: skip
+        last = page.text('#task-list li[data-task="T5"]')
+        assert "Dự thảo quy chế làm việc của phòng" in last and "hạn 11/11/2026" in last
+        assert "Chưa thực hiện" in last and "1 sản phẩm quy đổi" in last
 
         # Past the deadline of the code due today: the leader's breach notice, a lower score.
         page.be("TP01", "Trần Thị Lan")
@@ -178,6 +190,9 @@ def test_a_code_approved_and_a_deadline_missed_in_the_browser(
 
         page.click("#lang-en")
         page.until(lambda: page.text(".clock-panel h2") == "Simulated clock", "English labels")
+        page.be("CV01", "Phạm Minh Tuấn")
+        page.until(lambda: "To do" in page.text('#task-list li[data-task="T5"]'), "English")
+        assert page.text("#tasks-toggle") == "Tasks (5)"
         page.click("#lang-vi")
         page.until(lambda: page.text(".clock-panel h2") == "Đồng hồ mô phỏng", "Vietnamese")
     finally:
@@ -272,5 +287,14 @@ def test_on_a_phone_the_page_fits_answers_follow_and_the_clock_goes_on(
         page.until(lambda: page.text("#clock-time") == "08:00", "08:00")
         page.until(lambda: "08:00 11/11" in page.text("#next-at"), "the next digest")
         assert fits_the_screen(page)
+
+        # A specialist's tasks fit too.
+        page.be("CV01", "Phạm Minh Tuấn")
+        page.click("#tasks-toggle")
+        task = '#task-list li[data-task="T5"]'
+        page.until(lambda: "Chưa thực hiện" in page.text(task), "T5 to do")
+        page.until(lambda: within_height(page, "#send"), "the chat in view")
+        assert fits_the_screen(page)
+        assert all(within_width(page, c) for c in ("#tasks-toggle", task, *CONTROLS))
     finally:
         browser.save_screenshot(str(tmp_path / "sandbox-phone.png"))

@@ -127,21 +127,21 @@ def test_a_code_opened_by_a_specialist_is_approved_by_the_division_head(
     people = ids(client)
     specialist, head = people["CV01"], people["TP01"]
     opened = say(client, specialist, "/open Báo cáo kết quả khảo sát mức độ hài lòng")
-    assert opened["text"].startswith("Đã mở mã công việc #6, chờ Trần Thị Lan phê duyệt.")
+    assert opened["text"].startswith("Đã mở mã công việc #12, chờ Trần Thị Lan phê duyệt.")
 
-    notice = find(client, head, "Mã công việc #6 — Chờ phê duyệt")
+    notice = find(client, head, "Mã công việc #12 — Chờ phê duyệt")
     assert [b["text"] for b in notice["buttons"][0]] == [
         "Phê duyệt",
         "Không phê duyệt",
         "Cho ý kiến",
     ]
-    answer = press(client, head, notice, "wc:ap:6:1").json()
-    assert answer == {"answered": True, "answer": "Đã phê duyệt mã công việc #6.", "alert": False}
+    answer = press(client, head, notice, "wc:ap:12:1").json()
+    assert answer == {"answered": True, "answer": "Đã phê duyệt mã công việc #12.", "alert": False}
 
     find(client, specialist, "đã được Trần Thị Lan phê duyệt")
     edited = next(m for m in chat(client, head) if m["id"] == notice["id"])
     assert edited["edited"] and not edited["buttons"] and "Đã phê duyệt" in edited["text"]
-    gone = press(client, head, notice, "wc:ap:6:1")
+    gone = press(client, head, notice, "wc:ap:12:1")
     assert gone.status_code == 409 and gone.json()["error"] == "button_gone"
 
 
@@ -257,6 +257,89 @@ def test_the_score_chart_is_a_photo_served_by_the_sandbox(client: httpx.Client) 
     assert image.status_code == 200 and image.headers["content-type"] == "image/png"
     assert image.content.startswith(b"\x89PNG")
     assert client.get("/files/nothing-here").status_code == 404
+
+
+def test_the_demo_employee_s_score_shows_every_kind_of_task_line(client: httpx.Client) -> None:
+    # CV01's tasks: two done on time, one returned once then approved, one reported late and
+    # the delay excused by the director, one still open.
+    lines = say(client, ids(client)["CV01"], "/myscore")["text"].splitlines()
+    quantity = lines.index(
+        "• Số lượng kết quả thực hiện nhiệm vụ (sản phẩm/công việc đã quy đổi) (KPI cứng): 17,78/20"
+    )
+    assert lines[quantity + 1] == "  Hoàn thành 8/9 sản phẩm quy đổi (4/5 nhiệm vụ)."
+    quality = lines.index("• Chất lượng kết quả thực hiện nhiệm vụ (KPI cứng): 18,75/20")
+    assert lines[quality + 1] == (
+        "  1 nhiệm vụ bị trả lại hoặc từ chối 1 lần: mỗi lần trừ 25% điểm chất lượng của nhiệm vụ"
+        " đó."
+    )
+    progress = lines.index("• Tiến độ kết quả thực hiện nhiệm vụ (KPI cứng): 20/20")
+    assert lines[progress + 1].endswith(
+        "1 sai sót, chậm tiến độ được xác nhận do nguyên nhân khách quan: không bị trừ điểm."
+    )
+    assert "Tổng điểm: 94,53/100" in lines
+
+    open_tasks = say(client, ids(client)["CV01"], "/mytasks")["text"]
+    assert "T5 «Dự thảo quy chế làm việc của phòng» — hạn hoàn thành 11/11/2026" in open_tasks
+    assert open_tasks.endswith(": chưa thực hiện") and "T4" not in open_tasks
+
+
+def test_the_task_endpoint_lists_the_person_s_tasks_as_they_move(client: httpx.Client) -> None:
+    people = ids(client)
+    specialist, head = people["CV01"], people["TP01"]
+
+    def tasks(chat_id: int) -> list[dict]:
+        answer = client.get(f"/api/chats/{chat_id}/tasks")
+        assert answer.status_code == 200
+        found: list[dict] = answer.json()["tasks"]
+        return found
+
+    listed = tasks(specialist)
+    assert [(t["number"], t["due_on"], t["state"], t["weight"]) for t in listed] == [
+        ("T1", "2026-10-20", "done", "2"),
+        ("T2", "2026-10-23", "done", "1"),
+        ("T3", "2026-10-27", "done", "2"),
+        ("T4", "2026-10-28", "done", "3"),
+        ("T5", "2026-11-11", "to_do", "1"),
+    ]
+    assert listed[2]["title"] == "Tờ trình phê duyệt danh mục vị trí việc làm"
+    assert listed[2]["type"] == {
+        "code": "to_trinh",
+        "vi": "Tờ trình, dự thảo quyết định cá biệt",
+        "en": "Submission or draft decision",
+    }
+    assert [(t["number"], t["state"]) for t in tasks(people["CV02"])] == [("T6", "done")]
+    assert tasks(head) == [] and tasks(GUEST_ID) == []
+    assert client.get("/api/chats/424242/tasks").json()["error"] == "unknown_person"
+
+    # Past its due date and not reported, the task is overdue; reported by a work code, it
+    # awaits the leader; approved, it is done.
+    move(client, "jump", "2026-11-12T09:00")
+    assert tasks(specialist)[-1]["state"] == "overdue"
+    offer = say(client, specialist, "/open")
+    press(client, specialist, offer, "ot:5")
+    notice = find(client, head, "Mã công việc #12 — Chờ phê duyệt")
+    assert tasks(specialist)[-1]["state"] == "reported"
+    press(client, head, notice, "wc:ap:12:1")
+    wait_for(lambda: tasks(specialist)[-1]["state"] == "done", "T5 done")
+
+
+def test_on_a_quarter_s_first_day_the_late_task_falls_in_the_previous_quarter(
+    tmp_path: Path,
+) -> None:
+    # No day of the quarter lies before 1 October: the task reported late was due on the last
+    # working day of September, and the quarter's score counts the other four tasks of CV01.
+    start = local("2026-10-01", 9)
+    with (
+        background(Options(folder=tmp_path, port=0, start=start)) as running,
+        httpx.Client(base_url=running.url) as client,
+    ):
+        specialist = ids(client)["CV01"]
+        listed = client.get(f"/api/chats/{specialist}/tasks").json()["tasks"]
+        assert {t["number"]: t["due_on"] for t in listed}["T4"] == "2026-09-30"
+        score = say(client, specialist, "/myscore")["text"]
+        assert "Hoàn thành 5/6 sản phẩm quy đổi (3/4 nhiệm vụ)." in score
+        assert "1 nhiệm vụ bị trả lại hoặc từ chối 1 lần" in score
+        running.fake.assert_no_invalid_calls()
 
 
 def test_the_readme_s_team_example_works_for_hr(client: httpx.Client) -> None:
