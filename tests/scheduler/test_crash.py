@@ -214,7 +214,9 @@ def test_a_delivery_killed_midway_loses_nothing(
     out = kill(process)
     assert "80 messages queued" in out and "Delivered" not in out  # killed while sending
     assert deductions(db) == (40, 40)
-    assert OutboxStatus.SENDING in {m.status for m in outbox(db)}  # it died holding a batch
+    held = {(m.chat_id, m.text) for m in outbox(db) if m.status == OutboxStatus.SENDING}
+    assert held  # it died holding a batch
+    in_flight = held & set(sent(limited))  # sent, but the death came before it was settled
 
     out = finish(start(processes, env))
     assert "0 breaches" in out and "0 messages queued" in out
@@ -222,6 +224,8 @@ def test_a_delivery_killed_midway_loses_nothing(
     assert len(messages) == 80 and {m.status for m in messages} == {OutboxStatus.SENT}
     counts = sent(limited)
     assert set(counts) == {(m.chat_id, m.text) for m in messages}
-    assert sum(counts.values()) - len(counts) <= 1  # at most the one in flight, repeated
+    # Only what was in flight may be repeated: one message, or a few on a busy machine.
+    assert {key for key, times in counts.items() if times > 1} <= in_flight
+    assert all(times <= 2 for times in counts.values())
     assert deductions(db) == (40, 40)
     assert limited.rate_limited == []
