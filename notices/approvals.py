@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from html import escape
 from typing import cast
 
 from sqlmodel import Session
@@ -50,6 +51,9 @@ def open_card(
     text = card(tr, code, author, occasion)
     if code.task_id is not None:
         text += "\n" + task_of_code(tr, session.get_one(Task, code.task_id), occasion.policy)
+    if code.delegated_from is not None:
+        leader = session.get_one(Employee, code.delegated_from)
+        text += "\n" + tr._("You approve in place of {leader}.", leader=escape(leader.full_name))
     return text, approver_keyboard(tr, code, files)
 
 
