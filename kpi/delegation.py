@@ -253,12 +253,21 @@ def due(session: Session, today: date) -> tuple[list[Delegation], list[Delegatio
 
 
 def hand_over(session: Session, delegation: Delegation, now: datetime) -> list[Move]:
-    """Give the deputy the leader's open and returned codes (not the deputy's own); no commit."""
+    """Give the deputy the leader's open and returned codes (not the deputy's own); no commit.
+
+    A code whose deadline passed before its breach was recorded waits: that breach is the
+    leader's, and the next run hands the code over.
+    """
     codes = session.exec(
         select(WorkCode).where(
             col(WorkCode.approver_id) == delegation.leader_id,
             col(WorkCode.status).in_(_HELD),
             col(WorkCode.employee_id) != delegation.deputy_id,
+            or_(
+                col(WorkCode.status) == WorkCodeStatus.RETURNED.value,
+                col(WorkCode.deadline_at) > now,
+                col(WorkCode.breached_cycle) >= col(WorkCode.cycle),
+            ),
         )
     ).all()
     return [
@@ -343,3 +352,19 @@ def _audit(
         subject=f"delegation:{d.id}",
         details=f"leader={d.leader_id} deputy={d.deputy_id} from={d.starts_on} to={d.ends_on}",
     )
+
+
+def candidates(session: Session, leader_id: int, limit: int = 10) -> list[Employee]:
+    """Whom the leader would likely name: those sharing the leader's own leader, then the leader's
+    direct reports; linked accounts only, by name."""
+    superior = org.leader_of(session, leader_id)
+    groups = ([superior] if superior is not None else []) + [leader_id]
+    people = session.exec(
+        select(Employee).where(
+            col(Employee.leader_id).in_(groups),
+            col(Employee.id) != leader_id,
+            col(Employee.telegram_id).is_not(None),
+        )
+    ).all()
+    ranked = sorted(people, key=lambda p: (p.leader_id != superior, p.full_name))
+    return ranked[:limit]

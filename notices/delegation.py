@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import date
 from html import escape
 
 from sqlmodel import Session
@@ -216,3 +217,31 @@ def _summary_notice(session: Session, occasion: Occasion, moves: list[Move]) -> 
     way = "handed" if to_deputy else "returned"
     key = f"delegation:{delegation.id}:{way}"
     return [occasion.draft(person, key, OutboxKind.DELEGATION, text)]
+
+
+def deputy_choice(people: Sequence[Employee]) -> InlineKeyboardMarkup:
+    """/delegate's first step: one button per likely deputy."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    f"{person.full_name} ({person.code})",
+                    callback_data=DelegateButton(deputy_id=person.id).pack(),
+                )
+            ]
+            for person in people
+        ]
+    )
+
+
+def period_choice(tr: Translator, today: date, ends: Sequence[date]) -> InlineKeyboardMarkup:
+    """/delegate's second step: from today to one of `ends`."""
+    rows = []
+    for end in ends:
+        label = (
+            tr._("Today only ({day})", day=tr.date(today))
+            if end == today
+            else tr._("Today to {end}", end=tr.date(end))
+        )
+        rows.append([InlineKeyboardButton(label, callback_data=DelegateButton(ends_on=end).pack())])
+    return InlineKeyboardMarkup(rows)

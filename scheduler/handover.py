@@ -1,5 +1,11 @@
-"""The sweep's part in acting approvers: codes handed to deputies whose period has come, and
-given back to leaders whose deputy's period is over (kpi.delegation)."""
+"""The sweep's part in acting approvers (kpi.delegation): the leader's codes handed to a deputy
+whose period has come, and given back once it is over.
+
+Hand-overs run before the due codes and give-backs after them, so a deadline that passed while
+the deputy held a code is the deputy's breach, and one that passed before is the leader's.
+Neither commits: the caller queues the messages in the same transaction, so a crash keeps both or
+neither, and a second run finds nothing left to move.
+"""
 
 from __future__ import annotations
 
@@ -11,16 +17,19 @@ from notices.delegation import move_notices
 from notices.occasion import Occasion
 
 
-def delegation_moves(session: Session, occasion: Occasion) -> list[Draft]:
-    """Move the codes the delegations in force at `occasion.now` call for; the messages owed.
+def hand_overs(session: Session, occasion: Occasion) -> list[Draft]:
+    """Give deputies the codes of the leaders they act for today; the messages owed."""
+    running, _over = delegation.due(session, occasion.today)
+    moves = [m for d in running for m in delegation.hand_over(session, d, occasion.now)]
+    return _drafts(session, occasion, moves)
 
-    No commit: the caller queues the messages in the same transaction, so a crash keeps both or
-    neither, and a second run finds nothing left to move.
-    """
-    running, over = delegation.due(session, occasion.today)
-    moves: list[delegation.Move] = []
-    for ended in over:  # first: a leader's next deputy may take over the same day
-        moves += delegation.give_back(session, ended, occasion.now)
-    for current in running:
-        moves += delegation.hand_over(session, current, occasion.now)
+
+def give_backs(session: Session, occasion: Occasion) -> list[Draft]:
+    """Give leaders back the codes of delegations ended or cancelled; the messages owed."""
+    _running, over = delegation.due(session, occasion.today)
+    moves = [m for d in over for m in delegation.give_back(session, d, occasion.now)]
+    return _drafts(session, occasion, moves)
+
+
+def _drafts(session: Session, occasion: Occasion, moves: list[delegation.Move]) -> list[Draft]:
     return [draft for draft in move_notices(session, occasion, moves) if draft.chat_id]
