@@ -114,6 +114,11 @@ async def test_a_leader_delegates_by_buttons_and_the_codes_go_to_the_deputy_and_
     before = counts(bot)
     await sweep(application, services, clock, local("2026-11-02", 9, 2))
     assert counts(bot) == before  # nothing moves twice, nobody is told twice
+    pending = await say(bot, deputy, "/pending", count=3)
+    assert pending[0]["text"] == "Có 2 mã công việc chờ phê duyệt."
+    assert pending[1]["text"].splitlines()[-1] == (
+        "Đồng chí phê duyệt thay đồng chí Trần Thị Phương."
+    )
 
     # A code opened meanwhile goes straight to the deputy; the author sees who approves.
     opened = await say(bot, clerk, "/open Báo cáo tuần")
