@@ -13,7 +13,7 @@ Codes the deputy opened themselves stay with the leader: nobody approves their o
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, cast
 
@@ -368,3 +368,18 @@ def candidates(session: Session, leader_id: int, limit: int = 10) -> list[Employ
     ).all()
     ranked = sorted(people, key=lambda p: (p.leader_id != superior, p.full_name))
     return ranked[:limit]
+
+
+def next_change(session: Session, today: date) -> date | None:
+    """The next day codes change hands: a delegation's first day to come, or the day after a
+    running one's last (today or before when the sweep has not given the codes back yet)."""
+    unfinished = session.exec(
+        select(Delegation).where(
+            col(Delegation.returned_at).is_(None), col(Delegation.cancelled_at).is_(None)
+        )
+    ).all()
+    after = timedelta(days=1)
+    return min(
+        (d.starts_on if d.starts_on > today else d.ends_on + after for d in unfinished),
+        default=None,
+    )

@@ -195,3 +195,13 @@ def test_cancelling_returns_the_codes_at_once(session: Session, org: Org) -> Non
     assert again.outcome is DelegationOutcome.ALREADY_HANDLED
     assert sweep(session, MONDAY) == []
     assert delegation.acting_for(session, org.leader.id, TODAY) is None
+
+
+def test_the_next_change_is_a_start_or_the_day_after_an_end(session: Session, org: Org) -> None:
+    assert delegation.next_change(session, TODAY) is None
+    name(session, org, starts_on=date(2026, 11, 3), ends_on=date(2026, 11, 4))
+    assert delegation.next_change(session, TODAY) == date(2026, 11, 3)
+    assert delegation.next_change(session, date(2026, 11, 3)) == date(2026, 11, 5)
+    assert delegation.next_change(session, date(2026, 11, 6)) == date(2026, 11, 5)  # owed
+    sweep(session, local("2026-11-05", 0, 1))
+    assert delegation.next_change(session, date(2026, 11, 6)) is None
