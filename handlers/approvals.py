@@ -14,7 +14,7 @@ from kpi import outbox, workcodes
 from kpi.outbox import Tell
 from kpi.workcodes import WorkCodeOutcome, WorkCodeResult
 from models import Employee, WorkCode, WorkCodeAction, WorkCodeStatus
-from notices.approvals import card_key, handled_card, open_card, response_notice
+from notices.approvals import acting_line, card_key, handled_card, open_card, response_notice
 from notices.callbacks import WorkCodeButton
 from notices.workcodes import approver_keyboard, card
 
@@ -40,6 +40,8 @@ async def cmd_pending(caller: LinkedCaller) -> None:
     for code in codes[:PENDING_SHOWN]:
         author = caller.session.get_one(Employee, code.employee_id)
         text = card(tr, code, author, caller.occasion)
+        acting = acting_line(caller.session, tr, code)
+        text += f"\n{acting}" if acting else ""
         await caller.reply(text, reply_markup=approver_keyboard(tr, code))
     if len(codes) > PENDING_SHOWN:
         await caller.reply(tr._("Handle these first; send /pending again for the rest."))

@@ -47,6 +47,12 @@ COMMANDS = (
         Audience.LEADER,
     ),
     Command("tasks", "/tasks", N_("Your direct reports' tasks"), Audience.LEADER),
+    Command(
+        "delegate",
+        N_("/delegate [off]"),
+        N_("Name an acting approver for some days, or cancel"),
+        Audience.LEADER,
+    ),
     Command("pending", "/pending", N_("Work codes waiting for your approval"), Audience.LEADER),
     Command("myscore", N_("/myscore [2026Q4]"), N_("Your KPI score and why"), Audience.EMPLOYEE),
     Command("team", N_("/team [QUARTER]"), N_("Your team's scores"), Audience.LEADER),

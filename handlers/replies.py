@@ -3,7 +3,7 @@ question in plain words ("điểm của tôi?"); and /cancel, which drops the qu
 
 from __future__ import annotations
 
-from handlers import approvals, assign, score
+from handlers import approvals, assign, delegate, score
 from handlers.awaiting import take
 from handlers.caller import Caller, LinkedCaller, link_first, with_caller
 from handlers.workcodes import open_code
@@ -21,6 +21,8 @@ async def on_text(caller: Caller) -> None:
     awaiting, text = take(caller.context), caller.message.text or ""
     if awaiting is None and isinstance(caller, LinkedCaller) and assign.waiting(caller.context):
         await assign.answer(caller, text)
+    elif awaiting is None and isinstance(caller, LinkedCaller) and delegate.waiting(caller.context):
+        await delegate.answer(caller, text)
     elif awaiting is None or not isinstance(caller, LinkedCaller):
         await _answer_question(caller, fold(text))
     elif awaiting.action is WorkCodeAction.OPEN:
@@ -32,7 +34,7 @@ async def on_text(caller: Caller) -> None:
 @with_caller
 async def cmd_cancel(caller: Caller) -> None:
     """Drop the question the bot is waiting on."""
-    waiting = take(caller.context) or assign.drop(caller.context)
+    waiting = take(caller.context) or assign.drop(caller.context) or delegate.drop(caller.context)
     await caller.reply(
         caller.tr._("Cancelled.") if waiting else caller.tr._("There is nothing to cancel.")
     )

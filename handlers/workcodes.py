@@ -171,6 +171,12 @@ async def _submitted(
     )
     opened = caller.tr._(sent, id=code.id, leader=escape(approver.full_name))
     lines = [opened, *deadline_lines(caller.tr, code, caller.occasion)]
+    if code.delegated_from is not None:
+        leader = caller.session.get_one(Employee, code.delegated_from)
+        acting = N_("{deputy} approves in place of {leader}, who delegated approval.")
+        lines.append(
+            caller.tr._(acting, deputy=escape(approver.full_name), leader=escape(leader.full_name))
+        )
     await caller.reply("\n".join([*lines, note] if note else lines))
 
 

@@ -21,6 +21,7 @@ from kpi import outbox
 from kpi.audit import record
 from kpi.calendar import WorkCalendar
 from kpi.deadlines import deadline_columns
+from kpi.delegation import approver_on
 from kpi.org import leader_of
 from kpi.outbox import Tell
 from models import Employee, Task, WorkCode, WorkCodeAction, WorkCodeEvent, WorkCodeStatus
@@ -116,9 +117,12 @@ def open_work_code(
     What `tell` drafts about the new code is queued in the same transaction.
     """
     author_id = _id(author)
-    approver_id = leader_of(session, author_id)
-    if approver_id is None:
+    leader_id = leader_of(session, author_id)
+    if leader_id is None:
         return WorkCodeResult(WorkCodeOutcome.NO_LEADER)
+    approver_id, delegated_from = approver_on(
+        session, leader_id, author_id, calendar.local_day(now)
+    )
     if task_id is not None:
         task = session.get(Task, task_id)
         if task is None or task.employee_id != author_id or task.cancelled_at is not None:
@@ -133,6 +137,7 @@ def open_work_code(
     code = WorkCode(
         employee_id=author_id,
         approver_id=approver_id,
+        delegated_from=delegated_from,
         title=cleaned,
         description=details,
         task_id=task_id,
@@ -250,9 +255,12 @@ def resubmit(
     code = _participant(session, code_id, actor, WorkCodeAction.RESUBMIT)
     if isinstance(code, WorkCodeResult):
         return code
-    approver_id = leader_of(session, code.employee_id)
-    if approver_id is None:
+    leader_id = leader_of(session, code.employee_id)
+    if leader_id is None:
         return WorkCodeResult(WorkCodeOutcome.NO_LEADER, code)
+    approver_id, delegated_from = approver_on(
+        session, leader_id, code.employee_id, calendar.local_day(now)
+    )
     deadline = calendar.deadline(now, days)
     values = {
         "status": WorkCodeStatus.OPEN.value,
@@ -260,6 +268,7 @@ def resubmit(
         "cycle_started_at": now,
         **deadline_columns(deadline),
         "approver_id": approver_id,
+        "delegated_from": delegated_from,
         # The old notice belongs to the previous cycle; the new one is remembered when sent.
         "leader_chat_id": None,
         "leader_message_id": None,
@@ -436,9 +445,14 @@ def reassign_open_codes(*, session: Session) -> int:
     )
     statement = (
         update(WorkCode)
-        # NULL != x is not true, so codes of someone left without a leader stay where they are.
-        .where(col(WorkCode.status).in_(_STILL_OPEN), leader != col(WorkCode.approver_id))
-        .values(approver_id=leader)
+        # NULL != x is not true, so codes of someone left without a leader stay where they are;
+        # a code a deputy holds for the author's leader stays with the deputy.
+        .where(
+            col(WorkCode.status).in_(_STILL_OPEN),
+            leader != col(WorkCode.approver_id),
+            sa.or_(col(WorkCode.delegated_from).is_(None), leader != col(WorkCode.delegated_from)),
+        )
+        .values(approver_id=leader, delegated_from=None)
         .execution_options(synchronize_session=False)
     )
     moved = cast(CursorResult[Any], session.execute(statement)).rowcount

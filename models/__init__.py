@@ -6,6 +6,7 @@ from models.attachment import Attachment, AttachmentKind
 from models.audit import AuditEvent
 from models.calendar import CalendarDay, DecisionDay
 from models.deduction import Deduction, DeductionSource
+from models.delegation import Delegation
 from models.org import Employee, EmployeeBase, Invite, Position, Role, Unit
 from models.outbox import OutboxKind, OutboxMessage, OutboxStatus, SweepMark
 from models.task import Excuse, FaultKind, ForcedRating, Task
@@ -18,6 +19,7 @@ __all__ = [
     "Attachment",
     "AttachmentKind",
     "Deduction",
+    "Delegation",
     "DeductionSource",
     "OutboxKind",
     "OutboxMessage",

@@ -35,6 +35,7 @@ class OutboxKind(StrEnum):
     REPLAN = "replan"  # deadlines a calendar change moved, for the codes' approvers and authors
     ACCOUNT = "account"  # a Telegram account unlinked because an invite linked another one
     TASK = "task"  # a task assigned, for its assignee
+    DELEGATION = "delegation"  # an acting approver named or cancelled, codes handed over or back
 
 
 class OutboxMessage(SQLModel, table=True):

@@ -67,6 +67,8 @@ class WorkCode(SQLModel, table=True):
     reminded_slots: int = 0  # ladder slots of this cycle already handled
     breached_cycle: int = 0  # the last cycle whose breach is recorded
     task_id: int | None = Field(default=None, foreign_key="task.id", index=True)  # reported by it
+    # While a deputy holds the code for its leader (kpi.delegation): the leader it returns to.
+    delegated_from: int | None = Field(default=None, foreign_key="employee.id")
 
 
 class WorkCodeEvent(SQLModel, table=True):

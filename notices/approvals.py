@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from html import escape
 from typing import cast
 
 from sqlmodel import Session
@@ -9,6 +10,7 @@ from telegram import InlineKeyboardMarkup
 
 from kpi import attachments, workcodes
 from kpi.outbox import Draft
+from locales.i18n import Translator
 from models import Employee, OutboxKind, Task, WorkCode, WorkCodeAction
 from notices.occasion import Occasion
 from notices.tasks import task_of_code
@@ -50,7 +52,16 @@ def open_card(
     text = card(tr, code, author, occasion)
     if code.task_id is not None:
         text += "\n" + task_of_code(tr, session.get_one(Task, code.task_id), occasion.policy)
-    return text, approver_keyboard(tr, code, files)
+    acting = acting_line(session, tr, code)
+    return text + (f"\n{acting}" if acting else ""), approver_keyboard(tr, code, files)
+
+
+def acting_line(session: Session, tr: Translator, code: WorkCode) -> str | None:
+    """On a code a deputy holds: in whose place the deputy approves it."""
+    if code.delegated_from is None:
+        return None
+    leader = session.get_one(Employee, code.delegated_from)
+    return tr._("You approve in place of {leader}.", leader=escape(leader.full_name))
 
 
 def response_notice(

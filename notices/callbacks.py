@@ -217,3 +217,33 @@ class AssignButton(CallbackData):
         if match[2]:
             return cls(due_on=datetime.strptime(match[2], "%Y%m%d").date())
         return cls(type_code=match[3])
+
+
+@dataclass(frozen=True)
+class DelegateButton(CallbackData):
+    """A step of /delegate: the deputy `dg:p:7`, the last day `dg:e:20261106`, or cancelling
+    delegation 3 `dg:x:3`."""
+
+    ROUTE = r"^dg:"
+    SHAPE = re.compile(r"dg:(?:p:([0-9]{1,12})|e:([0-9]{8})|x:([0-9]{1,12}))")
+
+    deputy_id: int | None = None
+    ends_on: date | None = None
+    cancel_id: int | None = None
+
+    def pack(self) -> str:
+        """`dg` and the step's choice."""
+        if self.deputy_id is not None:
+            return f"dg:p:{self.deputy_id}"
+        if self.ends_on is not None:
+            return f"dg:e:{self.ends_on:%Y%m%d}"
+        return f"dg:x:{self.cancel_id}"
+
+    @classmethod
+    def unpack(cls, match: re.Match[str]) -> Self:
+        """The button from the groups of a valid data."""
+        if match[1]:
+            return cls(deputy_id=record_id(match[1]))
+        if match[2]:
+            return cls(ends_on=datetime.strptime(match[2], "%Y%m%d").date())
+        return cls(cancel_id=record_id(match[3]))

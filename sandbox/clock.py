@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, func, select
 
-from kpi import breaches, org, reminders
+from kpi import breaches, delegation, org, reminders
 from kpi.calendar import WorkCalendar
 from kpi.decisions import next_year_estimated
 from kpi.policy import Policy
@@ -93,7 +93,14 @@ def next_event(
     ).one()
     _, earliest = held(session, now)
     candidates += [later and _aware(later), _next_digest(session, calendar, policy, now), earliest]
+    candidates.append(_next_handover(session, calendar, now))
     return min((c for c in candidates if c is not None), default=None)
+
+
+def _next_handover(session: Session, calendar: WorkCalendar, now: datetime) -> datetime | None:
+    """Midnight of the next day a deputy takes a leader's codes or gives them back."""
+    day = delegation.next_change(session, calendar.local_day(now))
+    return max(now, calendar.local_instant(day, time(0, 0))) if day is not None else None
 
 
 def _due(session: Session, now: datetime) -> Iterator[WorkCode]:

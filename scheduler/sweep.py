@@ -29,6 +29,7 @@ from models.db import insert_ignoring_duplicates
 from notices.deadlines import breach_notices, reminder
 from notices.digests import admins_report, digest
 from notices.occasion import Occasion
+from scheduler import handover
 
 LOCK_KEY = 4_242_001  # pg_advisory_xact_lock key of the sweep
 TRANSACTION_TIME = 0.25  # seconds of work after which a sweep commits and lets others write
@@ -58,6 +59,9 @@ def run_sweep(
     with db() as session:
         calendar = load_calendar(session=session, tz=tz, calendar_days=policy.calendar_days)
         occasion = Occasion(calendar, policy, now, default_locale)
+        _lock(session)
+        report.queued += enqueue(session, handover.hand_overs(session, occasion), now=now)
+        session.commit()
         batches = breaches.due_batches(session, now)
         session.commit()  # ends the read; each transaction takes the write lock afresh
         started: float | None = None
@@ -73,6 +77,7 @@ def run_sweep(
                 started = None
         if started is None:
             _lock(session)
+        report.queued += enqueue(session, handover.give_backs(session, occasion), now=now)
         drafts = _digests(session, occasion, report)
         report.queued += enqueue(session, [d for d in drafts if d.chat_id], now=now)
         session.commit()

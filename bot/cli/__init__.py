@@ -13,6 +13,7 @@ from bot.cli import (
     calendar,
     db,
     deductions,
+    delegations,
     doctor,
     invites,
     ratings,
@@ -36,6 +37,7 @@ app.command()(report.report)
 app.command()(doctor.doctor)
 app.command()(backup.backup)
 app.command()(backup.restore)
+app.command()(delegations.delegate)
 # Commands of other packages, such as `kpibot sandbox` (declared in pyproject.toml).
 for command in entry_points(group="kpibot.commands"):
     app.command(name=command.name)(command.load())

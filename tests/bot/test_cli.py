@@ -70,6 +70,7 @@ def test_every_command_has_help(env: dict[str, str]) -> None:
         ["rating", "force"],
         ["rating", "reverse"],
         ["report"],
+        ["delegate"],
     ):
         result = kpibot(*command, "--help", env=env)
         assert result.returncode == 0, result.stderr
@@ -399,3 +400,43 @@ def test_a_period_is_required_and_checked(env: dict[str, str]) -> None:
     assert neither.returncode == 2 and "give the period" in neither.stderr
     bad = kpibot("report", "--period", "2026-13", env=env)
     assert bad.returncode == 2 and "is not a period" in bad.stderr
+
+
+def test_delegate_names_lists_refuses_and_cancels(
+    env: dict[str, str], tmp_path: Path, database_url: str
+) -> None:
+    engine = linked_roster(env, tmp_path, database_url, GD01=800, TP01=700, CV01=701)
+    made = kpibot("delegate", "TP01", "GD01", "--from", "2030-01-07", "--to", "2030-01-11", env=env)
+    assert made.returncode == 0, made.stderr
+    assert made.stdout == (
+        "Delegation 1: GD01 approves for TP01 from 2030-01-07 to 2030-01-11; both are told.\n"
+    )
+    with engine.connect() as connection:
+        chats = connection.execute(text("SELECT chat_id FROM outbox ORDER BY chat_id")).all()
+    assert [chat for (chat,) in chats] == [700, 800]
+    for args, error in [
+        (["TP01", "TP01", "--to", "2030-01-08"], "a leader cannot be their own acting approver"),
+        (
+            ["TP01", "GD01", "--from", "2030-01-10", "--to", "2030-01-12"],
+            "TP01 already has an acting approver from 2030-01-07 to 2030-01-11 (delegation 1)",
+        ),
+        (["CV01", "GD01", "--to", "2030-01-12"], "CV01 is nobody's direct leader"),
+        (["TP01", "XX", "--to", "2030-01-12"], "no employee with code 'XX'"),
+        (["TP01", "GD01"], "name the LEADER, the DEPUTY and the last day"),
+        (["--cancel", "9"], "no delegation 9"),
+    ]:
+        refused = kpibot("delegate", *args, env=env)
+        assert refused.returncode == 2
+        assert error in refused.stderr
+    listed = kpibot("delegate", "--list", env=env)
+    assert listed.stdout == "1\tTP01\tGD01\t2030-01-07\t2030-01-11\n"
+    cancelled = kpibot("delegate", "--cancel", "1", env=env)
+    assert cancelled.returncode == 0, cancelled.stderr
+    assert "Delegation 1 is cancelled" in cancelled.stdout
+    again = kpibot("delegate", "--cancel", "1", env=env)
+    assert again.returncode == 2 and "already over or cancelled" in again.stderr
+    assert kpibot("delegate", "--list", env=env).stdout == "No delegation in force or to come.\n"
+    with engine.connect() as connection:
+        [(count,)] = connection.execute(text("SELECT count(*) FROM outbox")).all()
+    engine.dispose()
+    assert count == 4  # both told of the delegation, and of its cancellation
