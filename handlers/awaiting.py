@@ -1,7 +1,7 @@
 """The question the bot asked a user and awaits the answer to: one at a time, the latest wins.
 
 A question is a plain-text answer asked with ForceReply (`Awaiting`) or a
-dialog in steps (/assign) whose draft remembers the choices so far. Asking a new one
+dialog in steps (/assign, /deduct) whose draft remembers the choices so far. Asking a new one
 forgets the earlier, so a text never lands in a dialog the user has left; a button of a
 forgotten dialog is answered "no longer valid". The questions live in memory: after a restart
 the user starts again.

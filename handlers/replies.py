@@ -3,7 +3,7 @@ question in plain words ("điểm của tôi?"); and /cancel, which drops the qu
 
 from __future__ import annotations
 
-from handlers import approvals, assign, score
+from handlers import approvals, assign, deduct, score
 from handlers.awaiting import Awaiting, drop, take
 from handlers.caller import Caller, LinkedCaller, link_first, with_caller
 from handlers.workcodes import open_code
@@ -17,7 +17,7 @@ _SCORE = ("diem", "score", "xep loai", "ket qua", "kpi", "points")
 
 @with_caller
 async def on_text(caller: Caller) -> None:
-    """Take the title, reason, opinion or /assign step the bot asked for; else answer a question."""
+    """Take the title, reason, opinion or dialog step the bot asked for; else answer a question."""
     context, text = caller.context, caller.message.text or ""
     if not isinstance(caller, LinkedCaller):
         await _answer_question(caller, fold(text))
@@ -28,6 +28,8 @@ async def on_text(caller: Caller) -> None:
             await approvals.answer(caller, asked, text)
     elif assign.waiting(context):
         await assign.answer(caller, text)
+    elif deduct.waiting(context):
+        await deduct.answer(caller, text)
     else:
         await _answer_question(caller, fold(text))
 
