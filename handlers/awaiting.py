@@ -1,6 +1,6 @@
 """The question the bot asked a user and awaits the answer to: one at a time, the latest wins.
 
-A question is a plain-text answer asked with ForceReply (`Awaiting`) or a
+A question is a plain-text answer asked with ForceReply (`Awaiting`, `RejectionReason`) or a
 dialog in steps (/assign, /deduct) whose draft remembers the choices so far. Asking a new one
 forgets the earlier, so a text never lands in a dialog the user has left; a button of a
 forgotten dialog is answered "no longer valid". The questions live in memory: after a restart
@@ -28,6 +28,14 @@ class Awaiting:
     code_id: int | None = None
     cycle: int | None = None
     pressed: tuple[int, int] | None = None  # (chat id, message id) of the pressed button
+
+
+@dataclass(frozen=True)
+class RejectionReason:
+    """The reason the decider of an appeal was asked for, to reject it."""
+
+    appeal_id: int
+    pressed: tuple[int, int] | None = None  # the appeal's own message, to show the decision
 
 
 def expect(context: ContextTypes.DEFAULT_TYPE, question: object) -> None:
