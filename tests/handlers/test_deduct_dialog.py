@@ -171,3 +171,22 @@ async def test_criteria_are_named_in_the_users_language(bot: FakeBotAPI) -> None
     discipline = "Discipline, political qualities, ethics, lifestyle and work conduct"
     assert discipline in buttons(criteria)
     assert_sound(bot)
+
+
+async def test_a_newer_question_replaces_the_dialog(bot: FakeBotAPI, db, org: Org) -> None:
+    leader = bot.user(LEADER, "Phương")
+    criteria = await next_message(bot, LEADER, lambda: bot.send_text(leader, "/deduct NV1"))
+    points = await next_message(
+        bot, LEADER, lambda: bot.press_button(leader, criteria, f"dd:c:{org.staff.id}:0")
+    )
+    default = next(iter(buttons(points).values()))
+    await next_message(bot, LEADER, lambda: bot.press_button(leader, points, default))
+    people = await next_message(bot, LEADER, lambda: bot.send_text(leader, "/assign"))
+    title = await next_message(
+        bot, LEADER, lambda: bot.press_button(leader, people, f"as:p:{org.staff.id}")
+    )
+    due = await next_message(bot, LEADER, lambda: bot.reply_to(leader, title, "Báo cáo quý IV"))
+    assert due["text"].startswith("Hạn hoàn thành")  # the task's title, not the reason
+    assert rows(db) == []
+    assert await press(bot, leader, points, default) == STALE
+    assert_sound(bot)
