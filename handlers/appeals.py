@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from html import escape
 from typing import cast
 
+from telegram import ForceReply
+
 from handlers.arguments import deduction_number, words
+from handlers.awaiting import RejectionReason, expect
 from handlers.caller import LinkedCaller, linked
 from handlers.edits import edit
 from kpi import appeals
@@ -12,7 +16,7 @@ from kpi.appeals import AppealOutcome
 from kpi.deductions import label
 from kpi.outbox import Draft
 from locales.i18n import N_
-from models import Appeal, Deduction, Employee
+from models import Appeal, AppealStatus, Deduction, Employee
 from notices.appeals import (
     appeal_notices,
     appeal_text,
@@ -108,29 +112,93 @@ async def cmd_appeals(caller: LinkedCaller) -> None:
 
 @linked
 async def on_decision(caller: LinkedCaller) -> None:
-    """Accept or reject an appeal; both sides are told."""
-    tr, button = caller.tr, await caller.button(AppealButton)
+    """Accept an appeal at once; to reject one, ask for the reason the employee will receive."""
+    button = await caller.button(AppealButton)
     if button is None:
         return
-    result = appeals.decide(
+    if button.accept:
+        result = _decide(caller, button.appeal_id, accept=True)
+    else:
+        result = appeals.check_decision(
+            session=caller.session, actor=caller.employee, appeal_id=button.appeal_id, accept=False
+        )
+    if result.outcome is AppealOutcome.NOT_FOUND:
+        await caller.refuse_button()
+    elif result.outcome is not AppealOutcome.OK:
+        await caller.query.answer(_refusal(caller, result), show_alert=True)
+    elif button.accept:
+        await _show_decision(caller, result, None if button.on_list else _pressed(caller))
+        await caller.query.answer(verdict(caller.tr, True, cast(Deduction, result.deduction)))
+    else:
+        pressed = None if button.on_list else _pressed(caller)
+        expect(caller.context, RejectionReason(button.appeal_id, pressed))
+        await caller.query.answer()
+        await caller.reply(_ask_reason(caller, result), reply_markup=ForceReply())
+
+
+async def answer(caller: LinkedCaller, asked: RejectionReason, text: str) -> None:
+    """The reason for rejecting the appeal: the appeal is rejected, the employee receives it."""
+    result = _decide(caller, asked.appeal_id, accept=False, reason=text)
+    if result.outcome in (AppealOutcome.REASON_REQUIRED, AppealOutcome.REASON_TOO_LONG):
+        expect(caller.context, asked)  # ask again
+    if result.outcome is not AppealOutcome.OK:
+        await caller.reply(_refusal(caller, result))
+        return
+    await _show_decision(caller, result, asked.pressed)
+    await caller.reply(verdict(caller.tr, False, cast(Deduction, result.deduction)))
+
+
+def _decide(
+    caller: LinkedCaller, appeal_id: int, *, accept: bool, reason: str = ""
+) -> appeals.DecideResult:
+    """Decide the appeal; the appellant and the deduction's author are told with it."""
+    return appeals.decide(
         session=caller.session,
         actor=caller.employee,
-        appeal_id=button.appeal_id,
-        accept=button.accept,
+        appeal_id=appeal_id,
+        accept=accept,
+        reason=reason,
         now=caller.now,
-        tell=caller.tells(lambda done: _decided(caller, done, button.accept)),
+        tell=caller.tells(lambda done: _decided(caller, done, accept)),
     )
-    if result.outcome is not AppealOutcome.OK:
-        refusal = tr._(APPEAL_REFUSALS[result.outcome], id=button.appeal_id)
-        await caller.query.answer(refusal, show_alert=True)
+
+
+def _refusal(caller: LinkedCaller, result: appeals.DecideResult) -> str:
+    """Why the decision was not taken, naming the deduction (never the appeal) as D<id>."""
+    number = label(result.deduction.id) if result.deduction is not None else ""
+    if result.outcome is AppealOutcome.REASON_REQUIRED:
+        return caller.tr._("Please write why the appeal is rejected.")
+    return caller.tr._(APPEAL_REFUSALS[result.outcome], id=number)
+
+
+def _ask_reason(caller: LinkedCaller, result: appeals.DecideResult) -> str:
+    """The question for the reason of a rejection."""
+    filed = cast(Appeal, result.appeal)
+    employee = caller.session.get_one(Employee, filed.employee_id)
+    return caller.tr._(
+        "Write the reason for rejecting appeal #{id}; {name} will receive it.",
+        id=filed.id,
+        name=escape(employee.full_name),
+    )
+
+
+def _pressed(caller: LinkedCaller) -> tuple[int, int]:
+    """The message whose button was pressed (the appeal's own message)."""
+    return caller.message.chat.id, caller.message.message_id
+
+
+async def _show_decision(
+    caller: LinkedCaller, result: appeals.DecideResult, pressed: tuple[int, int] | None
+) -> None:
+    """The appeal's own message shows the decision, without its buttons (a list keeps its text)."""
+    if pressed is None:
         return
     filed, deduction = cast(Appeal, result.appeal), cast(Deduction, result.deduction)
     employee = caller.session.get_one(Employee, filed.employee_id)
-    decided = verdict(tr, button.accept, deduction)
-    if not button.on_list:  # a list (/appeals) keeps its text; the appeal's own message shows it
-        text = appeal_text(tr, caller.svc.policy, filed, deduction, employee) + "\n" + decided
-        await edit(caller.context.bot, caller.message.chat.id, caller.message.message_id, text)
-    await caller.query.answer(decided)
+    accept = filed.status == AppealStatus.ACCEPTED
+    text = appeal_text(caller.tr, caller.svc.policy, filed, deduction, employee)
+    text += "\n" + verdict(caller.tr, accept, deduction)
+    await edit(caller.context.bot, pressed[0], pressed[1], text)
 
 
 def _decided(caller: LinkedCaller, done: appeals.DecideResult, accept: bool) -> list[Draft | None]:

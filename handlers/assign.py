@@ -10,6 +10,7 @@ from typing import cast
 from telegram import ForceReply
 from telegram.ext import ContextTypes
 
+from handlers import awaiting
 from handlers.caller import Caller, LinkedCaller, linked, with_caller
 from kpi import org, tasks
 from kpi.tasks import TaskOutcome
@@ -18,7 +19,6 @@ from models import Employee
 from notices.callbacks import AssignButton
 from notices.tasks import assignment_notice, due_choice, people_choice, type_choice
 
-_KEY = "assigning"
 SOON = 5  # working days of the first due-day button
 
 
@@ -75,11 +75,6 @@ def waiting(context: ContextTypes.DEFAULT_TYPE) -> bool:
     """Whether the user's next text is a task's title or due day."""
     draft = _draft(context)
     return draft is not None and draft.due_on is None
-
-
-def drop(context: ContextTypes.DEFAULT_TYPE) -> bool:
-    """Forget the task being assigned; whether there was one."""
-    return cast(dict[str, object], context.user_data).pop(_KEY, None) is not None
 
 
 async def answer(caller: LinkedCaller, text: str) -> None:
@@ -142,7 +137,7 @@ async def _assign(caller: LinkedCaller, draft: Draft, type_code: str) -> None:
             ]
         ),
     )
-    drop(caller.context)
+    awaiting.drop(caller.context)
     if result.outcome is not TaskOutcome.OK or result.task is None:
         await caller.reply(caller.tr._("The task could not be assigned; send /assign again."))
         return
@@ -156,9 +151,8 @@ async def _assign(caller: LinkedCaller, draft: Draft, type_code: str) -> None:
 
 
 def _draft(context: ContextTypes.DEFAULT_TYPE) -> Draft | None:
-    draft = cast(dict[str, object], context.user_data).get(_KEY)
-    return draft if isinstance(draft, Draft) else None
+    return awaiting.awaited(context, Draft)
 
 
 def _keep(context: ContextTypes.DEFAULT_TYPE, draft: Draft) -> None:
-    cast(dict[str, object], context.user_data)[_KEY] = draft
+    awaiting.expect(context, draft)

@@ -19,7 +19,7 @@ from telegram.error import TelegramError
 from handlers.approvals import recount_card
 from handlers.arguments import number, rest
 from handlers.attachment_replies import attached, how_to_attach, sent_file, title_first
-from handlers.awaiting import awaited, take
+from handlers.awaiting import Awaiting, awaited, take
 from handlers.caller import LinkedCaller, linked
 from handlers.workcodes import open_code
 from kpi import attachments
@@ -37,10 +37,10 @@ _CODE_NUMBER = re.compile(r"#([0-9]+)")
 async def on_file(caller: LinkedCaller) -> None:
     """A document or photo: it opens a code, or is attached to the code it is meant for."""
     message, sent = caller.message, cast(SentFile, sent_file(caller.message))
-    caption, asked = (message.caption or "").strip(), awaited(caller.context)
+    caption, asked = (message.caption or "").strip(), awaited(caller.context, Awaiting)
     asks_title = asked is not None and asked.action is WorkCodeAction.OPEN
     if _OPEN.match(caption) or (asks_title and caption):
-        take(caller.context)
+        take(caller.context, Awaiting)
         await open_code(caller, rest(message) if _OPEN.match(caption) else caption, sent)
     elif asks_title:
         await caller.reply(title_first(caller.tr))

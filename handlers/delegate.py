@@ -10,6 +10,7 @@ from typing import cast
 
 from telegram.ext import ContextTypes
 
+from handlers import awaiting
 from handlers.caller import Caller, LinkedCaller, linked, with_caller
 from kpi import delegation, org
 from kpi.delegation import DelegationOutcome, DelegationResult
@@ -25,7 +26,6 @@ from notices.delegation import (
     summary,
 )
 
-_KEY = "delegating"
 PERIODS = (0, 2, 5, 10)  # working days after today of the period buttons' last day
 _DATES = re.compile(
     r"\s*(\d{1,2}/\d{1,2}/\d{4})(?:\s*(?:-|–|đến|to)?\s*(\d{1,2}/\d{1,2}/\d{4}))?\s*"
@@ -107,11 +107,6 @@ def waiting(context: ContextTypes.DEFAULT_TYPE) -> bool:
     return _draft(context) is not None
 
 
-def drop(context: ContextTypes.DEFAULT_TYPE) -> bool:
-    """Forget the delegation being made; whether there was one."""
-    return cast(dict[str, object], context.user_data).pop(_KEY, None) is not None
-
-
 async def answer(caller: LinkedCaller, text: str) -> None:
     """The deputy's employee code typed, or the days typed as DD/MM/YYYY-DD/MM/YYYY."""
     draft = cast(Draft, _draft(caller.context))
@@ -166,7 +161,7 @@ async def _create(caller: LinkedCaller, draft: Draft, starts_on: date, ends_on: 
         tell=caller.tells(lambda made: created_notices(session, caller.occasion, made, actor)),
     )
     if result.outcome is DelegationOutcome.OK:
-        drop(caller.context)
+        awaiting.drop(caller.context)
     await _answer(caller, result, draft.leader_id, draft.deputy_id)
 
 
@@ -215,9 +210,8 @@ async def _cancel_all(caller: LinkedCaller) -> None:
 
 
 def _draft(context: ContextTypes.DEFAULT_TYPE) -> Draft | None:
-    draft = cast(dict[str, object], context.user_data).get(_KEY)
-    return draft if isinstance(draft, Draft) else None
+    return awaiting.awaited(context, Draft)
 
 
 def _keep(context: ContextTypes.DEFAULT_TYPE, draft: Draft) -> None:
-    cast(dict[str, object], context.user_data)[_KEY] = draft
+    awaiting.expect(context, draft)

@@ -3,8 +3,8 @@ question in plain words ("điểm của tôi?"); and /cancel, which drops the qu
 
 from __future__ import annotations
 
-from handlers import approvals, assign, delegate, score
-from handlers.awaiting import take
+from handlers import appeals, approvals, assign, deduct, delegate, score
+from handlers.awaiting import Awaiting, RejectionReason, drop, take
 from handlers.caller import Caller, LinkedCaller, link_first, with_caller
 from handlers.workcodes import open_code
 from kpi.scoring import Quarter
@@ -17,24 +17,31 @@ _SCORE = ("diem", "score", "xep loai", "ket qua", "kpi", "points")
 
 @with_caller
 async def on_text(caller: Caller) -> None:
-    """Take the title, reason or opinion the bot asked for; else answer a question."""
-    awaiting, text = take(caller.context), caller.message.text or ""
-    if awaiting is None and isinstance(caller, LinkedCaller) and assign.waiting(caller.context):
-        await assign.answer(caller, text)
-    elif awaiting is None and isinstance(caller, LinkedCaller) and delegate.waiting(caller.context):
-        await delegate.answer(caller, text)
-    elif awaiting is None or not isinstance(caller, LinkedCaller):
+    """Take the title, reason, opinion or dialog step the bot asked for; else answer a question."""
+    context, text = caller.context, caller.message.text or ""
+    if not isinstance(caller, LinkedCaller):
         await _answer_question(caller, fold(text))
-    elif awaiting.action is WorkCodeAction.OPEN:
-        await open_code(caller, text)
+    elif (asked := take(context, Awaiting)) is not None:
+        if asked.action is WorkCodeAction.OPEN:
+            await open_code(caller, text)
+        else:
+            await approvals.answer(caller, asked, text)
+    elif (reason := take(context, RejectionReason)) is not None:
+        await appeals.answer(caller, reason, text)
+    elif assign.waiting(context):
+        await assign.answer(caller, text)
+    elif deduct.waiting(context):
+        await deduct.answer(caller, text)
+    elif delegate.waiting(context):
+        await delegate.answer(caller, text)
     else:
-        await approvals.answer(caller, awaiting, text)
+        await _answer_question(caller, fold(text))
 
 
 @with_caller
 async def cmd_cancel(caller: Caller) -> None:
     """Drop the question the bot is waiting on."""
-    waiting = take(caller.context) or assign.drop(caller.context) or delegate.drop(caller.context)
+    waiting = drop(caller.context)
     await caller.reply(
         caller.tr._("Cancelled.") if waiting else caller.tr._("There is nothing to cancel.")
     )

@@ -169,7 +169,28 @@ def decide(
 ) -> DecideResult:
     """The decider (or any admin) accepts or rejects a pending appeal, once; commits.
 
-    What `tell` drafts about the decision is queued in the same transaction.
+    A rejection needs a reason (the appellant receives it). What `tell` drafts about the
+    decision is queued in the same transaction.
+    """
+    checked = check_decision(session=session, actor=actor, appeal_id=appeal_id, accept=accept)
+    if checked.outcome is not AppealOutcome.OK:
+        return checked
+    filed, deduction = cast(Appeal, checked.appeal), cast(Deduction, checked.deduction)
+    note = clean_reason(reason)
+    if len(note) > MAX_REASON:
+        return DecideResult(AppealOutcome.REASON_TOO_LONG, filed, deduction)
+    if not accept and not note:
+        return DecideResult(AppealOutcome.REASON_REQUIRED, filed, deduction)
+    return _settle(session, filed, deduction, _id(actor), accept, note, now, tell)
+
+
+def check_decision(
+    *, session: Session, actor: Employee, appeal_id: int, accept: bool
+) -> DecideResult:
+    """Whether the actor may decide the appeal so now (OK, with it and its deduction); no change.
+
+    A deduction cancelled meanwhile (by HR) cannot stay: rejecting is refused; accepting
+    records the appeal as accepted, the existing cancellation standing for it.
     """
     filed = session.get(Appeal, appeal_id, populate_existing=True)
     if filed is None:
@@ -183,10 +204,14 @@ def decide(
         return DecideResult(
             AppealOutcome.ALREADY_DECIDED, filed, deduction, _reversal(session, filed)
         )
-    note = clean_reason(reason)
-    if len(note) > MAX_REASON:
-        return DecideResult(AppealOutcome.REASON_TOO_LONG, filed, deduction)
-    return _settle(session, filed, deduction, actor_id, accept, note, now, tell)
+    if not accept and reversal_of(session=session, deduction_id=_id(deduction)) is not None:
+        session.refresh(filed)  # the cancellation may be this appeal's, accepted just now
+        if filed.status != AppealStatus.PENDING:
+            return DecideResult(
+                AppealOutcome.ALREADY_DECIDED, filed, deduction, _reversal(session, filed)
+            )
+        return DecideResult(AppealOutcome.ALREADY_REVERSED, filed, deduction)
+    return DecideResult(AppealOutcome.OK, filed, deduction)
 
 
 def _settle(

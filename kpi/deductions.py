@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 
 from kpi import outbox
 from kpi.audit import record
-from kpi.org import employee_by_code, is_admin, leads_anyone
+from kpi.org import employee_by_code, is_admin, leader_of, leads_anyone
 from kpi.outbox import Tell
 from kpi.policy import Criterion, Policy
 from kpi.words import fold
@@ -186,6 +186,28 @@ def _target(session: Session, actor_id: int, code: str) -> Employee | Outcome:
     if employee.id == actor_id or not (admin or employee.leader_id == actor_id):
         return Outcome.NOT_ALLOWED
     return employee
+
+
+def may_deduct(session: Session, actor_id: int, employee_id: int) -> bool:
+    """Whether the actor may log a deduction for the employee now: a direct report, or anyone
+    but oneself for an admin."""
+    if employee_id == actor_id:
+        return False
+    return is_admin(session, actor_id) or leader_of(session, employee_id) == actor_id
+
+
+def people_named(session: Session, actor: Employee, words: str) -> list[Employee]:
+    """Those the actor may deduct whose roster code is `words`, or else whose name contains them
+    (case and Vietnamese diacritics aside), by name."""
+    actor_id, wanted = _id(actor), fold(words)
+    if not wanted:
+        return []
+    query = select(Employee).where(col(Employee.id) != actor_id)
+    if not is_admin(session, actor_id):
+        query = query.where(col(Employee.leader_id) == actor_id)
+    people = list(session.exec(query.order_by(col(Employee.full_name), col(Employee.id))))
+    by_code = [person for person in people if fold(person.code) == wanted]
+    return by_code or [person for person in people if wanted in fold(person.full_name)]
 
 
 def criteria_for(session: Session, employee: Employee, policy: Policy) -> tuple[Criterion, ...]:

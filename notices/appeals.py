@@ -117,6 +117,14 @@ def open_appeals_text(
     return "\n\n".join(lines)
 
 
+def _with_reason(tr: Translator, text: str, filed: Appeal) -> str:
+    """The decision's text, then the decider's reason when one was given."""
+    if not filed.decision_reason:
+        return text
+    reason = tr._("The decider's reason: {reason}", reason=escape(filed.decision_reason))
+    return text + "\n" + reason
+
+
 def verdict(tr: Translator, accept: bool, deduction: Deduction) -> str:
     """The decision in one line."""
     if accept:
@@ -127,7 +135,7 @@ def verdict(tr: Translator, accept: bool, deduction: Deduction) -> str:
 def decision_notice(
     occasion: Occasion, filed: Appeal, deduction: Deduction, employee: Employee, accept: bool
 ) -> Draft | None:
-    """The appellant is told how their appeal was decided."""
+    """The appellant is told how their appeal was decided, and why."""
     if employee.telegram_id is None:
         return None
     tr = occasion.tr(employee)
@@ -136,6 +144,7 @@ def decision_notice(
         + " "
         + verdict(tr, accept, deduction)
     )
+    text = _with_reason(tr, text, filed)
     return occasion.draft(employee, f"appeal-decided:{filed.id}", OutboxKind.APPEAL, text)
 
 
@@ -164,4 +173,5 @@ def author_notice(
         + " "
         + verdict(tr, accept, deduction)
     )
+    text = _with_reason(tr, text, filed)
     return occasion.draft(author, f"appeal-decided-author:{filed.id}", OutboxKind.APPEAL, text)

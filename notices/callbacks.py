@@ -247,3 +247,31 @@ class DelegateButton(CallbackData):
         if match[2]:
             return cls(ends_on=datetime.strptime(match[2], "%Y%m%d").date())
         return cls(cancel_id=record_id(match[3]))
+
+
+@dataclass(frozen=True)
+class DeductButton(CallbackData):
+    """A step of /deduct: the person `dd:p:7`, one of their criteria `dd:c:7:2`, or its default
+    points `dd:n:7:2`. A criterion is named by its place among the person's criteria, which keeps
+    the data short whatever the policy's codes."""
+
+    ROUTE = r"^dd:"
+    SHAPE = re.compile(r"dd:(?:p:([0-9]{1,12})|([cn]):([0-9]{1,12}):([0-9]{1,3}))")
+
+    employee_id: int
+    criterion: int | None = None  # the place of the criterion among the person's criteria
+    default_points: bool = False
+
+    def pack(self) -> str:
+        """`dd` and the step's choice."""
+        if self.criterion is None:
+            return f"dd:p:{self.employee_id}"
+        step = "n" if self.default_points else "c"
+        return f"dd:{step}:{self.employee_id}:{self.criterion}"
+
+    @classmethod
+    def unpack(cls, match: re.Match[str]) -> Self:
+        """The button from the groups of a valid data."""
+        if match[1]:
+            return cls(record_id(match[1]))
+        return cls(record_id(match[3]), int(match[4]), default_points=match[2] == "n")

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from html import escape
+from collections.abc import Sequence
+from html import escape, unescape
+from typing import cast
 
 from sqlmodel import Session, col, select
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from kpi import org
 from kpi.appeals import appeal_last_day
 from kpi.deductions import label
 from kpi.outbox import Draft
-from locales.i18n import N_
+from kpi.policy import Criterion
+from locales.i18n import N_, Translator
 from models import Deduction, DeductionSource, Employee, OutboxKind
-from notices.limits import REASON_IN_LIST, paged_lines, shorten
+from notices.callbacks import DeductButton
+from notices.limits import BUTTON_LIMIT, NAME_IN_LIST, REASON_IN_LIST, paged_lines, shorten
 from notices.occasion import Occasion
 
 DEDUCTION_BY_LEADER = N_(
@@ -107,3 +112,48 @@ def missed_notices(session: Session, occasion: Occasion, employee: Employee) -> 
         occasion.draft(employee, f"missed:{employee.id}:{n}", OutboxKind.DEDUCTION, text)
         for n, text in enumerate(pages, start=1)
     ]
+
+
+# --- /deduct step by step: the buttons ------------------------------------------------------
+
+
+def person_choice(people: Sequence[Employee]) -> InlineKeyboardMarkup:
+    """/deduct's first step: one button per person, named with their roster code."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    f"{unescape(shorten(person.full_name, NAME_IN_LIST))} ({person.code})",
+                    callback_data=DeductButton(cast(int, person.id)).pack(),
+                )
+            ]
+            for person in people[:BUTTON_LIMIT]
+        ]
+    )
+
+
+def criterion_choice(
+    tr: Translator, employee: Employee, criteria: Sequence[Criterion]
+) -> InlineKeyboardMarkup:
+    """/deduct's criterion: one button per criterion of the person's position, by its name."""
+    employee_id = cast(int, employee.id)
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    criterion.name(tr.locale),
+                    callback_data=DeductButton(employee_id, place).pack(),
+                )
+            ]
+            for place, criterion in enumerate(criteria[:BUTTON_LIMIT])
+        ]
+    )
+
+
+def points_choice(
+    tr: Translator, employee: Employee, place: int, criterion: Criterion
+) -> InlineKeyboardMarkup:
+    """/deduct's points: the criterion's default deduction, in one button."""
+    button = DeductButton(cast(int, employee.id), place, default_points=True)
+    text = tr._("Deduct {points} points (default)", points=tr.number(criterion.default_deduction))
+    return InlineKeyboardMarkup([[InlineKeyboardButton(text, callback_data=button.pack())]])

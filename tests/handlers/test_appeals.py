@@ -58,12 +58,66 @@ async def test_when_the_decider_has_not_linked_the_admins_are_asked(
     assert reply == "Đã gửi đề nghị xem xét lại điểm trừ D1 để cấp có thẩm quyền quyết định."
     [request] = await bot.wait_for_messages(ADMIN, 1)
     assert request["text"].startswith("Đề nghị xem xét lại #1")
-    assert await press(bot, bot.user(ADMIN, "N"), request, "ap:rej:1") == (
-        "Không chấp nhận: giữ nguyên điểm trừ D1."
+    assert await press(bot, bot.user(ADMIN, "N"), request, "ap:acc:1") == (
+        "Chấp nhận: điểm trừ D1 đã được hủy."
     )
     news = await bot.wait_for_messages(STAFF, 3)
     assert "đã có quyết định" in news[-1]["text"]
+    assert statuses(db) == ["accepted"]
+
+
+@pytest.mark.usefixtures("org")
+async def test_rejecting_asks_the_reason_which_the_employee_receives(
+    bot: FakeBotAPI, db: sessionmaker[Session]
+) -> None:
+    await deduct_and_appeal(bot, LEADER, "NV1", STAFF)
+    [request] = await bot.wait_for_messages(DIRECTOR, 1)
+    director = bot.user(DIRECTOR, "G")
+    assert await press(bot, director, request, "ap:rej:1") == ""  # answered, then asked
+    [_request, question] = await bot.wait_for_messages(DIRECTOR, 2)
+    assert question["text"] == (
+        "Đồng chí ghi lý do không chấp nhận đề nghị xem xét lại #1; lý do sẽ được gửi tới "
+        "Lê Văn Hùng."
+    )
+    assert bot.asked_for_reply(DIRECTOR, question["message_id"])
+    assert statuses(db) == ["pending"]  # nothing is decided before the reason
+
+    staff_before, leader_before = len(bot.messages(STAFF)), len(bot.messages(LEADER))
+    bot.reply_to(director, question, "Không có quyết định cử đi công tác")
+    [_request, _question, verdict] = await bot.wait_for_messages(DIRECTOR, 3)
+    assert verdict["text"] == "Không chấp nhận: giữ nguyên điểm trừ D1."
+    shown = bot.messages(DIRECTOR)[0]  # the appeal's own message shows the decision
+    assert shown["text"].endswith("Không chấp nhận: giữ nguyên điểm trừ D1.")
+    assert "reply_markup" not in shown
+    [news] = (await bot.wait_for_messages(STAFF, staff_before + 1))[staff_before:]
+    assert news["text"].splitlines() == [
+        "Đề nghị xem xét lại điểm trừ D1 đã có quyết định. "
+        "Không chấp nhận: giữ nguyên điểm trừ D1.",
+        "Lý do: Không có quyết định cử đi công tác",
+    ]
+    [told] = (await bot.wait_for_messages(LEADER, leader_before + 1))[leader_before:]
+    assert told["text"].endswith("Lý do: Không có quyết định cử đi công tác")
     assert statuses(db) == ["rejected"]
+    assert await press(bot, director, request, "ap:rej:1") == (
+        "Đề nghị này đã được xem xét, giải quyết."
+    )
+    bot.assert_no_invalid_calls()
+
+
+@pytest.mark.usefixtures("org")
+async def test_a_decision_on_an_appeal_of_a_cancelled_deduction_names_the_deduction(
+    bot: FakeBotAPI, db: sessionmaker[Session]
+) -> None:
+    leader, staff = bot.user(LEADER, "P"), bot.user(STAFF, "H")
+    await ask(bot, leader, "/deduct NV1 training_attendance 2 Vắng")
+    await ask(bot, leader, "/deduct NV1 training_attendance 1 Vắng lần hai")
+    await bot.wait_for_messages(STAFF, 2)
+    await ask(bot, staff, "/appeal D2 Tôi đi công tác")  # appeal #1, of deduction D2
+    [request] = await bot.wait_for_messages(DIRECTOR, 1)
+    await ask(bot, bot.user(ADMIN, "N"), "/reverse D2 Nhầm ngày")
+    refusal = await press(bot, bot.user(DIRECTOR, "G"), request, "ap:rej:1")
+    assert refusal == "Điểm trừ D2 đã được hủy trước đó."
+    assert statuses(db) == ["pending"]
 
 
 @pytest.mark.usefixtures("org")

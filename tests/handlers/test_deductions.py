@@ -66,7 +66,7 @@ async def test_a_leader_deducts_and_the_employee_is_told(bot: FakeBotAPI, db) ->
         ),
         (LEADER, "/deduct NV1 training_attendance 99 Quá nhiều", "Số điểm trừ phải lớn hơn 0"),
         (LEADER, "/deduct NV99 training_attendance 2 Không có", "Không có cán bộ nào có mã này."),
-        (LEADER, "/deduct NV1", "Cú pháp: /deduct"),
+        (LEADER, "/deduct NV3", "Không có cán bộ nào khớp với «NV3»"),
         (ADMIN, "/deduct HR training_attendance 2 Tự trừ", "chỉ được ghi nhận điểm trừ"),
     ],
 )

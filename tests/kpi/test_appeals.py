@@ -16,6 +16,7 @@ from kpi.appeals import (
     appeal,
     appeal_deadline,
     appeal_last_day,
+    check_decision,
     choose_decider,
     decide,
     open_appeals_for,
@@ -174,7 +175,10 @@ def test_one_pending_appeal_at_a_time(session: Session, policy: Policy, org: Org
     target = deduction(session, org.staff, org.leader)
     first = filed(session, policy, org.staff, target)
     assert file(session, policy, org.staff, target.id).outcome == AppealOutcome.ALREADY_APPEALED
-    assert judge(session, org.director, first.id, accept=False).outcome == AppealOutcome.OK
+    assert (
+        judge(session, org.director, first.id, accept=False, reason="Không có căn cứ").outcome
+        == AppealOutcome.OK
+    )
     # Rejected: the employee may still ask again within the window.
     second = filed(session, policy, org.staff, target)
     assert [a.status for a in appeals(session)] == ["rejected", "pending"]
@@ -338,7 +342,7 @@ def test_accepting_reverses_the_deduction_in_the_same_decision(
 def test_rejecting_keeps_the_deduction(session: Session, policy: Policy, org: Org) -> None:
     target = deduction(session, org.staff, org.leader)
     pending = filed(session, policy, org.staff, target)
-    result = judge(session, org.director, pending.id, accept=False)
+    result = judge(session, org.director, pending.id, accept=False, reason="Không có căn cứ")
     assert result.outcome == AppealOutcome.OK and result.reversal is None
     assert result.appeal is not None and result.appeal.status == "rejected"
     assert reversals(session) == []
@@ -347,11 +351,37 @@ def test_rejecting_keeps_the_deduction(session: Session, policy: Policy, org: Or
     assert (card.total, [line.id for line in card.deductions]) == (95, [target.id])
 
 
+def test_a_rejection_needs_a_reason(session: Session, policy: Policy, org: Org) -> None:
+    target = deduction(session, org.staff, org.leader)
+    pending = filed(session, policy, org.staff, target)
+    for reason in ("", " \u200b "):
+        result = judge(session, org.director, pending.id, accept=False, reason=reason)
+        assert result.outcome == AppealOutcome.REASON_REQUIRED
+    kept = judge(session, org.director, pending.id, accept=False, reason=" Không có căn cứ ")
+    assert kept.appeal is not None and kept.appeal.decision_reason == "Không có căn cứ"
+
+
+def test_a_deduction_cancelled_meanwhile_cannot_be_kept_by_a_rejection(
+    session: Session, policy: Policy, org: Org
+) -> None:
+    target = deduction(session, org.staff, org.leader)
+    pending = filed(session, policy, org.staff, target)
+    reverse(session=session, actor=org.admin, deduction_id=target.id, reason="Nhầm", now=SOON)
+    checked = check_decision(
+        session=session, actor=org.director, appeal_id=pending.id, accept=False
+    )
+    assert checked.outcome == AppealOutcome.ALREADY_REVERSED
+    assert checked.deduction is not None and checked.deduction.id == target.id
+    result = judge(session, org.director, pending.id, accept=False, reason="Không có căn cứ")
+    assert result.outcome == AppealOutcome.ALREADY_REVERSED
+    assert [a.status for a in appeals(session)] == ["pending"]
+
+
 def test_a_decision_is_final(session: Session, policy: Policy, org: Org) -> None:
     target = deduction(session, org.staff, org.leader)
     pending = filed(session, policy, org.staff, target)
     first = judge(session, org.director, pending.id)
-    again = judge(session, org.admin, pending.id, accept=False)
+    again = judge(session, org.admin, pending.id, accept=False, reason="Không có căn cứ")
     assert again.outcome == AppealOutcome.ALREADY_DECIDED
     assert again.appeal is not None and again.appeal.status == "accepted"
     assert again.reversal is not None and first.reversal is not None
@@ -393,7 +423,7 @@ def test_open_appeals_for_each_decider(session: Session, policy: Policy, org: Or
     theirs = filed(session, policy, org.outsider, deduction(session, org.outsider))
     admins = filed(session, policy, org.director, deduction(session, org.director))
     done = filed(session, policy, org.staff, deduction(session, org.staff, org.leader))
-    judge(session, org.director, done.id, accept=False)
+    judge(session, org.director, done.id, accept=False, reason="Không có căn cứ")
 
     def ids(who: Employee) -> list[int | None]:
         return [a.id for a in open_appeals_for(session=session, decider=who)]
@@ -471,7 +501,7 @@ def test_two_deciders_at_once_decide_once(
         pending = filed(session, policy, org.staff, deduction(session, org.staff, org.leader))
         calls = [
             lambda s, who=who, accept=accept, appeal_id=pending.id: judge(
-                s, s.get_one(Employee, who), appeal_id, accept
+                s, s.get_one(Employee, who), appeal_id, accept, "Không có căn cứ"
             )
             for who, accept in zip((org.director.id, org.admin.id), accepts, strict=True)
         ]

@@ -20,6 +20,8 @@ from kpi.deductions import (
     check_points,
     clean_reason,
     deduct,
+    may_deduct,
+    people_named,
     reverse,
 )
 from kpi.policy import Policy
@@ -322,3 +324,37 @@ def test_two_admins_reversing_at_once_make_one_reversal(
     reversals = session.exec(select(Deduction).where(col(Deduction.reverses_id).is_not(None)))
     assert len(reversals.all()) == 5
     assert len(audits(session, "deduction.reverse")) == 5
+
+
+@pytest.mark.parametrize(
+    ("actor", "words", "found"),
+    [
+        ("leader", "", []),
+        ("leader", "nv1", ["staff"]),  # a roster code, in any case
+        ("leader", "thi", ["clerk"]),  # a part of a name, without diacritics
+        ("leader", "Lan", []),  # another leader's report
+        ("leader", "Phương", []),  # never oneself
+        ("admin", "Lan", ["outsider"]),
+        ("admin", "THỊ", ["outsider", "clerk", "leader"]),  # by name; never HR herself
+        ("admin", "AD", ["top_admin"]),  # a code before the names containing it
+        ("staff", "mai", []),  # an employee deducts nobody
+    ],
+)
+def test_people_named(session: Session, org: Org, actor: str, words: str, found: list) -> None:
+    named = people_named(session, org[actor], words)
+    assert [person.id for person in named] == [org[name].id for name in found]
+
+
+@pytest.mark.parametrize(
+    ("actor", "employee", "may"),
+    [
+        ("leader", "staff", True),
+        ("leader", "outsider", False),
+        ("leader", "leader", False),
+        ("admin", "outsider", True),
+        ("admin", "admin", False),
+        ("staff", "clerk", False),
+    ],
+)
+def test_may_deduct(session: Session, org: Org, actor: str, employee: str, may: bool) -> None:
+    assert may_deduct(session, org[actor].id, org[employee].id) is may

@@ -9,7 +9,13 @@ import pytest
 from kpi.scoring import Quarter
 from models import WorkCode, WorkCodeAction
 from models.db import MAX_ID
-from notices.callbacks import AppealButton, CallbackData, ChartButton, WorkCodeButton
+from notices.callbacks import (
+    AppealButton,
+    CallbackData,
+    ChartButton,
+    DeductButton,
+    WorkCodeButton,
+)
 from tests.factories import local
 
 BUTTONS: list[tuple[CallbackData, str]] = [
@@ -23,6 +29,9 @@ BUTTONS: list[tuple[CallbackData, str]] = [
     (AppealButton(5, accept=False), "ap:rej:5"),
     (AppealButton(MAX_ID, accept=True, on_list=True), "al:acc:2147483647"),
     (ChartButton(Quarter(2026, 4)), "sc:chart:2026Q4"),
+    (DeductButton(7), "dd:p:7"),
+    (DeductButton(7, 2), "dd:c:7:2"),
+    (DeductButton(MAX_ID, 999, default_points=True), "dd:n:2147483647:999"),
 ]
 
 
@@ -54,6 +63,11 @@ def test_a_button_packs_to_its_data_and_back(button: CallbackData, data: str) ->
         (ChartButton, "sc:chart:9999Q4"),  # the right shape, a year out of range
         (ChartButton, "sc:chart:0001Q1"),
         (ChartButton, None),
+        (DeductButton, "dd:p:"),
+        (DeductButton, "dd:c:7"),  # a criterion without the person
+        (DeductButton, "dd:n:7:1000"),
+        (DeductButton, "dd:c:2147483648:1"),
+        (DeductButton, "dd:x:7:1"),
     ],
 )
 def test_anything_else_is_not_a_button(codec: type[CallbackData], data: str | None) -> None:
