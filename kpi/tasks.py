@@ -364,25 +364,40 @@ def is_done(session: Session, task_id: int) -> bool:
 
 
 def open_tasks(*, session: Session, employee_id: int) -> list[Task]:
-    """The employee's tasks neither cancelled nor done, the earliest due first."""
-    approved = sa.exists().where(
-        col(WorkCode.task_id) == col(Task.id),
-        col(WorkCode.status) == WorkCodeStatus.APPROVED.value,
-    )
+    """The employee's tasks that can still be reported, the earliest due first.
+
+    Neither cancelled nor done, and with no work code of theirs open or returned: a task whose
+    code awaits the leader, or awaits the employee's resubmission, is reported already.
+    """
     query = (
         select(Task)
-        .where(col(Task.employee_id) == employee_id, col(Task.cancelled_at).is_(None), ~approved)
+        .where(
+            col(Task.employee_id) == employee_id,
+            col(Task.cancelled_at).is_(None),
+            ~_reported_or_done(),
+        )
         .order_by(col(Task.due_on), col(Task.id))
     )
     return list(session.exec(query))
 
 
 def open_task(*, session: Session, task_id: int, employee: Employee) -> Task | None:
-    """The employee's task, when it is neither cancelled nor done."""
-    task = session.get(Task, task_id)
-    if task is None or task.employee_id != employee.id or task.cancelled_at is not None:
-        return None
-    return None if is_done(session, task_id) else task
+    """The employee's task, when it can still be reported (as `open_tasks` lists them)."""
+    query = select(Task).where(
+        col(Task.id) == task_id,
+        col(Task.employee_id) == employee.id,
+        col(Task.cancelled_at).is_(None),
+        ~_reported_or_done(),
+    )
+    return session.exec(query).first()
+
+
+def _reported_or_done() -> sa.Exists:
+    """A work code reports the task and is open, returned or approved."""
+    return sa.exists().where(
+        col(WorkCode.task_id) == col(Task.id),
+        col(WorkCode.status).in_([*_REPORTING, WorkCodeStatus.APPROVED.value]),
+    )
 
 
 def _id(row: Employee | Task) -> int:
