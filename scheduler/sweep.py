@@ -19,7 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
-from kpi import breaches, org, reminders
+from kpi import breaches, org, reminders, task_reminders
 from kpi.calendar import load_calendar
 from kpi.decisions import next_year_estimated
 from kpi.outbox import Draft, enqueue
@@ -29,6 +29,7 @@ from models.db import insert_ignoring_duplicates
 from notices.deadlines import breach_notices, reminder
 from notices.digests import admins_report, digest
 from notices.occasion import Occasion
+from notices.task_digests import task_digest
 
 LOCK_KEY = 4_242_001  # pg_advisory_xact_lock key of the sweep
 TRANSACTION_TIME = 0.25  # seconds of work after which a sweep commits and lets others write
@@ -73,7 +74,7 @@ def run_sweep(
                 started = None
         if started is None:
             _lock(session)
-        drafts = _digests(session, occasion, report)
+        drafts = _digests(session, occasion, report) + _task_digests(session, occasion, report)
         report.queued += enqueue(session, [d for d in drafts if d.chat_id], now=now)
         session.commit()
     return report
@@ -160,6 +161,32 @@ def _digests(session: Session, occasion: Occasion, report: SweepReport) -> list[
         drafts += digest(occasion, leader, pairs, flagged, expires)
         report.digests += 1
     return drafts + _admins_reports(session, occasion, expires)
+
+
+def _task_digests(session: Session, occasion: Occasion, report: SweepReport) -> list[Draft]:
+    """Once per working day, at digest time: each person's tasks due soon or overdue, and the
+    overdue tasks they assigned (§7). Its own mark, so it neither waits for nor repeats the
+    leaders' digest."""
+    day = reminders.digest_due(occasion.calendar, occasion.policy, occasion.now)
+    if day is None or _mark(session, "task-digest") == day.isoformat():
+        return []
+    _set_mark(session, "task-digest", day.isoformat())
+    mentions = task_reminders.task_mentions(session, calendar=occasion.calendar, today=day)
+    wanted = set(mentions) | {
+        line.task.employee_id for found in mentions.values() for line in found.assigned
+    }
+    people: dict[int, Employee] = {}
+    ids = sorted(wanted)
+    for start in range(0, len(ids), 1000):  # within any database's limit of parameters
+        people.update(org.employees_by_id(session, ids[start : start + 1000]))
+    expires = reminders.quiet_from(occasion.calendar, occasion.policy, day)
+    drafts: list[Draft] = []
+    for person_id, found in mentions.items():
+        person = people.get(person_id)
+        if person is not None and person.telegram_id is not None:
+            drafts += task_digest(occasion, person, found, people, expires)
+            report.digests += 1
+    return drafts
 
 
 def _pending_by_leader(session: Session) -> list[tuple[Employee, list[tuple[WorkCode, Employee]]]]:
