@@ -3,8 +3,8 @@ question in plain words ("điểm của tôi?"); and /cancel, which drops the qu
 
 from __future__ import annotations
 
-from handlers import approvals, assign, score
-from handlers.awaiting import take
+from handlers import approvals, assign, excuses, score
+from handlers.awaiting import AwaitingExcuse, take
 from handlers.caller import Caller, LinkedCaller, link_first, with_caller
 from handlers.workcodes import open_code
 from kpi.scoring import Quarter
@@ -23,6 +23,8 @@ async def on_text(caller: Caller) -> None:
         await assign.answer(caller, text)
     elif awaiting is None or not isinstance(caller, LinkedCaller):
         await _answer_question(caller, fold(text))
+    elif isinstance(awaiting, AwaitingExcuse):
+        await excuses.answer(caller, awaiting, text)
     elif awaiting.action is WorkCodeAction.OPEN:
         await open_code(caller, text)
     else:

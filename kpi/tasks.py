@@ -204,43 +204,66 @@ def excuse(
     reason: str,
     now: datetime,
     tz: ZoneInfo,
+    tell: Tell[Fault] | None = None,
 ) -> TaskResult:
     """Excuse the task's fault named `key` as an objective cause, with a reason; commits.
 
-    Allowed to the superior of the assignee's leader and to admins.
+    Allowed to the superior of the assignee's leader and to admins. What `tell` drafts about the
+    fault excused is queued in the same transaction.
     """
-    task = session.get(Task, task_id)
-    if task is None:
-        return TaskResult(TaskOutcome.NOT_FOUND)
-    actor_id = _id(actor)
-    leader = leader_of(session, task.employee_id)
-    superior = leader_of(session, leader) if leader is not None else None
-    if actor_id != superior and not is_admin(session, actor_id):
-        return TaskResult(TaskOutcome.NOT_ALLOWED)
-    fault = next((f for f in faults_of(session, task_id, tz) if f.key == key), None)
-    if fault is None:
-        return TaskResult(TaskOutcome.NOT_FOUND, task)
+    checked = check_excuse(session=session, task_id=task_id, key=key, actor=actor, tz=tz)
+    if checked.outcome is not TaskOutcome.OK:
+        return checked
+    fault = next(f for f in faults_of(session, task_id, tz) if f.key == key)
     cleaned = clean_text(reason)
     if not cleaned:
-        return TaskResult(TaskOutcome.TEXT_REQUIRED, task)
+        return TaskResult(TaskOutcome.TEXT_REQUIRED, checked.task)
     if len(cleaned) > MAX_TEXT:
-        return TaskResult(TaskOutcome.TEXT_TOO_LONG, task)
+        return TaskResult(TaskOutcome.TEXT_TOO_LONG, checked.task)
     row = {
         "key": key,
         "task_id": task_id,
         "kind": fault.kind.value,
         "work_code_id": fault.work_code_id,
         "event_id": fault.event_id,
-        "author_id": actor_id,
+        "author_id": _id(actor),
         "reason": cleaned,
         "created_at": now,
     }
     if not insert_ignoring_duplicates(session, Excuse, [row]):
         session.rollback()
-        return TaskResult(TaskOutcome.ALREADY_HANDLED, task)
-    _audit(session, now, actor_id, "excuse", task_id, key)
+        return TaskResult(TaskOutcome.ALREADY_HANDLED, checked.task)
+    _audit(session, now, _id(actor), "excuse", task_id, key)
+    outbox.tell(session, tell, fault, now=now)
     session.commit()
+    return TaskResult(TaskOutcome.OK, checked.task)
+
+
+def check_excuse(
+    *, session: Session, task_id: int, key: str, actor: Employee, tz: ZoneInfo
+) -> TaskResult:
+    """Whether `actor` may excuse the task's fault named `key` now, before asking for a reason.
+
+    NOT_FOUND when the task has no such fault, ALREADY_HANDLED when it is excused already.
+    """
+    task = session.get(Task, task_id)
+    if task is None:
+        return TaskResult(TaskOutcome.NOT_FOUND)
+    actor_id = _id(actor)
+    if actor_id != excuser_of(session, task) and not is_admin(session, actor_id):
+        return TaskResult(TaskOutcome.NOT_ALLOWED)
+    fault = next((f for f in faults_of(session, task_id, tz) if f.key == key), None)
+    if fault is None:
+        return TaskResult(TaskOutcome.NOT_FOUND, task)
+    if fault.excused:
+        return TaskResult(TaskOutcome.ALREADY_HANDLED, task)
     return TaskResult(TaskOutcome.OK, task)
+
+
+def excuser_of(session: Session, task: Task) -> int | None:
+    """Who may excuse the task's faults besides admins: the superior of the assignee's leader."""
+    leader = leader_of(session, task.employee_id)
+    return leader_of(session, leader) if leader is not None else None
 
 
 def unexcused_fault(session: Session, task_id: int, kind: FaultKind, tz: ZoneInfo) -> str | None:

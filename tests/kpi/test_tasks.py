@@ -13,6 +13,7 @@ from kpi.tasks import (
     TaskOutcome,
     assign,
     cancel,
+    check_excuse,
     excuse,
     fault_key,
     faults_of,
@@ -209,6 +210,27 @@ def test_an_excuse_needs_a_reason_and_a_real_fault(session, org, policy):
         select(AuditEvent.action).where(col(AuditEvent.subject) == f"task:{task.id}")
     )
     assert list(audit).count("task.excuse") == 1
+
+
+def test_a_button_checks_before_the_reason_is_asked_as_the_excuse_would(session, org, policy):
+    task, key = late_task(session, org, policy)
+
+    def check(who: str, fault: str = key) -> TaskOutcome:
+        checked = check_excuse(
+            session=session, task_id=task.id, key=fault, actor=org[who], tz=HANOI
+        )
+        return checked.outcome
+
+    assert [check("director"), check("admin"), check("leader"), check("staff")] == [
+        TaskOutcome.OK,
+        TaskOutcome.OK,
+        TaskOutcome.NOT_ALLOWED,
+        TaskOutcome.NOT_ALLOWED,
+    ]
+    assert check("director", "error:999") is TaskOutcome.NOT_FOUND
+    common = {"session": session, "task_id": task.id, "now": local("2026-11-16"), "tz": HANOI}
+    assert excuse(key=key, actor=org.director, reason="Khách quan", **common).outcome == "ok"
+    assert check("director") is TaskOutcome.ALREADY_HANDLED
 
 
 def test_racing_excuses_record_one(db: sessionmaker[Session], session, org, policy):

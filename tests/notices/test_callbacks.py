@@ -7,9 +7,15 @@ import re
 import pytest
 
 from kpi.scoring import Quarter
-from models import WorkCode, WorkCodeAction
+from models import FaultKind, WorkCode, WorkCodeAction
 from models.db import MAX_ID
-from notices.callbacks import AppealButton, CallbackData, ChartButton, WorkCodeButton
+from notices.callbacks import (
+    AppealButton,
+    CallbackData,
+    ChartButton,
+    ExcuseButton,
+    WorkCodeButton,
+)
 from tests.factories import local
 
 BUTTONS: list[tuple[CallbackData, str]] = [
@@ -23,6 +29,8 @@ BUTTONS: list[tuple[CallbackData, str]] = [
     (AppealButton(5, accept=False), "ap:rej:5"),
     (AppealButton(MAX_ID, accept=True, on_list=True), "al:acc:2147483647"),
     (ChartButton(Quarter(2026, 4)), "sc:chart:2026Q4"),
+    (ExcuseButton(12, FaultKind.DELAY, 34), "ex:12:d:34"),
+    (ExcuseButton(MAX_ID, FaultKind.ERROR, MAX_ID), "ex:2147483647:e:2147483647"),
 ]
 
 
@@ -54,6 +62,10 @@ def test_a_button_packs_to_its_data_and_back(button: CallbackData, data: str) ->
         (ChartButton, "sc:chart:9999Q4"),  # the right shape, a year out of range
         (ChartButton, "sc:chart:0001Q1"),
         (ChartButton, None),
+        (ExcuseButton, "ex:12:x:34"),  # neither a delay nor an error
+        (ExcuseButton, "ex:12:d"),
+        (ExcuseButton, "ex:12:d:2147483648"),
+        (ExcuseButton, "ex:١٢:d:34"),
     ],
 )
 def test_anything_else_is_not_a_button(codec: type[CallbackData], data: str | None) -> None:
