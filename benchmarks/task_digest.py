@@ -6,7 +6,8 @@ assigned by their leaders, due on working days spread over 2026. Of the tasks du
 morning timed, 95% are done (an approved work code reports them), 1% cancelled and the rest
 still open (overdue); a few of those await approval. Then it times the sweep at 08:05 on Tuesday
 10/11/2026 twice: the first drafts every task digest (the leaders' code digest is marked sent,
-so it times the tasks alone), the second finds the day's digest done and adds nothing.
+so it times the tasks alone), the second finds the day's digest done and adds nothing. The
+query that finds the tasks (`task_mentions`) is timed on its own first.
 
     python -m benchmarks.task_digest [--tasks 500000]
 """
@@ -34,6 +35,7 @@ from benchmarks.engine import LEADERS, TASKS, people
 from benchmarks.scratch import postgres_schema
 from kpi.calendar import WorkCalendar
 from kpi.policy import load_policy
+from kpi.task_reminders import task_mentions
 from models import Employee, OutboxMessage, Position, SweepMark, Task, Unit, WorkCode
 from models.db import make_engine, make_session_factory, normalize_url, upgrade
 from scheduler.sweep import run_sweep
@@ -135,6 +137,11 @@ def run(engine: Engine, count: int) -> None:
         f"fill: 10,000 employees, {count:,} tasks ({opened:,} not done, {overdue:,} of them"
         f" overdue) in {time.perf_counter() - start:.1f} s"
     )
+    with db() as session:
+        start = time.perf_counter()
+        found = task_mentions(session, calendar=WorkCalendar(tz=HANOI), today=TODAY)
+        seconds = time.perf_counter() - start
+    print(f"  {'the query (task_mentions)':<32} {seconds:7.3f} s  {len(found):,} people named")
     for label in ("first sweep (the task digests)", "second sweep (nothing new)"):
         start = time.perf_counter()
         report = run_sweep(db=db, policy=policy, tz=HANOI, now=T, default_locale="vi")
