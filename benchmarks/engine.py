@@ -147,6 +147,7 @@ def fill(db: sessionmaker[Session], policy: Policy, codes: int) -> None:
             )
         session.execute(insert(WorkCode), rows)
         session.add(SweepMark(name="digest", day="2026-11-10"))  # this morning's digest went out
+        session.add(SweepMark(name="task-digest", day="2026-11-10"))  # and the task digest
         session.commit()
         if session.get_bind().dialect.name == "postgresql":
             session.execute(text("ANALYZE"))  # as autovacuum soon does after a bulk load

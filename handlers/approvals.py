@@ -16,6 +16,7 @@ from kpi.workcodes import WorkCodeOutcome, WorkCodeResult
 from models import Employee, WorkCode, WorkCodeAction, WorkCodeStatus
 from notices.approvals import acting_line, card_key, handled_card, open_card, response_notice
 from notices.callbacks import WorkCodeButton
+from notices.excuses import fault_notices
 from notices.workcodes import approver_keyboard, card
 
 PENDING_SHOWN = 10
@@ -114,10 +115,12 @@ def _respond(caller: LinkedCaller, awaiting: Awaiting, text: str) -> WorkCodeRes
 
 
 def _to_author(caller: LinkedCaller, action: WorkCodeAction, text: str) -> Tell[WorkCode]:
-    """The author's notice of the approver's response, queued with it."""
+    """The author's notice of the approver's response, queued with it; and, when a return or a
+    rejection is a quality error of a task, its notice to whoever may excuse it."""
     return caller.tells(
         lambda code: [
-            response_notice(caller.session, caller.occasion, code, action, caller.employee, text)
+            response_notice(caller.session, caller.occasion, code, action, caller.employee, text),
+            *fault_notices(caller.session, caller.occasion, code),
         ]
     )
 

@@ -1,10 +1,10 @@
 """The question the bot asked a user and awaits the answer to: one at a time, the latest wins.
 
-A question is a plain-text answer asked with ForceReply (`Awaiting`, `RejectionReason`) or a
-dialog in steps (/assign, /deduct) whose draft remembers the choices so far. Asking a new one
-forgets the earlier, so a text never lands in a dialog the user has left; a button of a
-forgotten dialog is answered "no longer valid". The questions live in memory: after a restart
-the user starts again.
+A question is a plain-text answer asked with ForceReply (`Awaiting`, `RejectionReason`,
+`AwaitingExcuse`) or a dialog in steps (/assign, /deduct, /delegate) whose draft remembers the
+choices so far. Asking a new one forgets the earlier, so a text never lands in a dialog the user
+has left; a button of a forgotten dialog is answered "no longer valid". The questions live in
+memory: after a restart the user starts again.
 """
 
 from __future__ import annotations
@@ -36,6 +36,15 @@ class RejectionReason:
 
     appeal_id: int
     pressed: tuple[int, int] | None = None  # the appeal's own message, to show the decision
+
+
+@dataclass(frozen=True)
+class AwaitingExcuse:
+    """The objective cause the bot asked for, to excuse the fault `key` of a task."""
+
+    task_id: int
+    key: str
+    pressed: tuple[int, int, str] | None = None  # chat id, message id and text of the notice
 
 
 def expect(context: ContextTypes.DEFAULT_TYPE, question: object) -> None:

@@ -3,8 +3,8 @@ question in plain words ("điểm của tôi?"); and /cancel, which drops the qu
 
 from __future__ import annotations
 
-from handlers import appeals, approvals, assign, deduct, delegate, score
-from handlers.awaiting import Awaiting, RejectionReason, drop, take
+from handlers import appeals, approvals, assign, deduct, delegate, excuses, score
+from handlers.awaiting import Awaiting, AwaitingExcuse, RejectionReason, drop, take
 from handlers.caller import Caller, LinkedCaller, link_first, with_caller
 from handlers.workcodes import open_code
 from kpi.scoring import Quarter
@@ -28,6 +28,8 @@ async def on_text(caller: Caller) -> None:
             await approvals.answer(caller, asked, text)
     elif (reason := take(context, RejectionReason)) is not None:
         await appeals.answer(caller, reason, text)
+    elif (excuse := take(context, AwaitingExcuse)) is not None:
+        await excuses.answer(caller, excuse, text)
     elif assign.waiting(context):
         await assign.answer(caller, text)
     elif deduct.waiting(context):

@@ -21,6 +21,7 @@ from locales.i18n import N_
 from models import Employee, WorkCode, WorkCodeAction
 from notices.approvals import new_code_notice
 from notices.callbacks import OpenTaskButton
+from notices.excuses import fault_notices
 from notices.limits import paged_lines
 from notices.tasks import open_choice
 from notices.workcodes import code_line, deadline_lines
@@ -181,5 +182,11 @@ async def _submitted(
 
 
 def _to_approver(caller: LinkedCaller) -> Tell[WorkCode]:
-    """The approver's card of a code opened or resubmitted, queued with it."""
-    return caller.tells(lambda code: [new_code_notice(caller.session, caller.occasion, code)])
+    """The approver's card of a code opened or resubmitted, queued with it; and, for a code
+    reporting a task after its due date, the notice of the delay to whoever may excuse it."""
+    return caller.tells(
+        lambda code: [
+            new_code_notice(caller.session, caller.occasion, code),
+            *fault_notices(caller.session, caller.occasion, code),
+        ]
+    )

@@ -204,43 +204,66 @@ def excuse(
     reason: str,
     now: datetime,
     tz: ZoneInfo,
+    tell: Tell[Fault] | None = None,
 ) -> TaskResult:
     """Excuse the task's fault named `key` as an objective cause, with a reason; commits.
 
-    Allowed to the superior of the assignee's leader and to admins.
+    Allowed to the superior of the assignee's leader and to admins. What `tell` drafts about the
+    fault excused is queued in the same transaction.
     """
-    task = session.get(Task, task_id)
-    if task is None:
-        return TaskResult(TaskOutcome.NOT_FOUND)
-    actor_id = _id(actor)
-    leader = leader_of(session, task.employee_id)
-    superior = leader_of(session, leader) if leader is not None else None
-    if actor_id != superior and not is_admin(session, actor_id):
-        return TaskResult(TaskOutcome.NOT_ALLOWED)
-    fault = next((f for f in faults_of(session, task_id, tz) if f.key == key), None)
-    if fault is None:
-        return TaskResult(TaskOutcome.NOT_FOUND, task)
+    checked = check_excuse(session=session, task_id=task_id, key=key, actor=actor, tz=tz)
+    if checked.outcome is not TaskOutcome.OK:
+        return checked
+    fault = next(f for f in faults_of(session, task_id, tz) if f.key == key)
     cleaned = clean_text(reason)
     if not cleaned:
-        return TaskResult(TaskOutcome.TEXT_REQUIRED, task)
+        return TaskResult(TaskOutcome.TEXT_REQUIRED, checked.task)
     if len(cleaned) > MAX_TEXT:
-        return TaskResult(TaskOutcome.TEXT_TOO_LONG, task)
+        return TaskResult(TaskOutcome.TEXT_TOO_LONG, checked.task)
     row = {
         "key": key,
         "task_id": task_id,
         "kind": fault.kind.value,
         "work_code_id": fault.work_code_id,
         "event_id": fault.event_id,
-        "author_id": actor_id,
+        "author_id": _id(actor),
         "reason": cleaned,
         "created_at": now,
     }
     if not insert_ignoring_duplicates(session, Excuse, [row]):
         session.rollback()
-        return TaskResult(TaskOutcome.ALREADY_HANDLED, task)
-    _audit(session, now, actor_id, "excuse", task_id, key)
+        return TaskResult(TaskOutcome.ALREADY_HANDLED, checked.task)
+    _audit(session, now, _id(actor), "excuse", task_id, key)
+    outbox.tell(session, tell, fault, now=now)
     session.commit()
+    return TaskResult(TaskOutcome.OK, checked.task)
+
+
+def check_excuse(
+    *, session: Session, task_id: int, key: str, actor: Employee, tz: ZoneInfo
+) -> TaskResult:
+    """Whether `actor` may excuse the task's fault named `key` now, before asking for a reason.
+
+    NOT_FOUND when the task has no such fault, ALREADY_HANDLED when it is excused already.
+    """
+    task = session.get(Task, task_id)
+    if task is None:
+        return TaskResult(TaskOutcome.NOT_FOUND)
+    actor_id = _id(actor)
+    if actor_id != excuser_of(session, task) and not is_admin(session, actor_id):
+        return TaskResult(TaskOutcome.NOT_ALLOWED)
+    fault = next((f for f in faults_of(session, task_id, tz) if f.key == key), None)
+    if fault is None:
+        return TaskResult(TaskOutcome.NOT_FOUND, task)
+    if fault.excused:
+        return TaskResult(TaskOutcome.ALREADY_HANDLED, task)
     return TaskResult(TaskOutcome.OK, task)
+
+
+def excuser_of(session: Session, task: Task) -> int | None:
+    """Who may excuse the task's faults besides admins: the superior of the assignee's leader."""
+    leader = leader_of(session, task.employee_id)
+    return leader_of(session, leader) if leader is not None else None
 
 
 def unexcused_fault(session: Session, task_id: int, kind: FaultKind, tz: ZoneInfo) -> str | None:
@@ -364,25 +387,40 @@ def is_done(session: Session, task_id: int) -> bool:
 
 
 def open_tasks(*, session: Session, employee_id: int) -> list[Task]:
-    """The employee's tasks neither cancelled nor done, the earliest due first."""
-    approved = sa.exists().where(
-        col(WorkCode.task_id) == col(Task.id),
-        col(WorkCode.status) == WorkCodeStatus.APPROVED.value,
-    )
+    """The employee's tasks that can still be reported, the earliest due first.
+
+    Neither cancelled nor done, and with no work code of theirs open or returned: a task whose
+    code awaits the leader, or awaits the employee's resubmission, is reported already.
+    """
     query = (
         select(Task)
-        .where(col(Task.employee_id) == employee_id, col(Task.cancelled_at).is_(None), ~approved)
+        .where(
+            col(Task.employee_id) == employee_id,
+            col(Task.cancelled_at).is_(None),
+            ~_reported_or_done(),
+        )
         .order_by(col(Task.due_on), col(Task.id))
     )
     return list(session.exec(query))
 
 
 def open_task(*, session: Session, task_id: int, employee: Employee) -> Task | None:
-    """The employee's task, when it is neither cancelled nor done."""
-    task = session.get(Task, task_id)
-    if task is None or task.employee_id != employee.id or task.cancelled_at is not None:
-        return None
-    return None if is_done(session, task_id) else task
+    """The employee's task, when it can still be reported (as `open_tasks` lists them)."""
+    query = select(Task).where(
+        col(Task.id) == task_id,
+        col(Task.employee_id) == employee.id,
+        col(Task.cancelled_at).is_(None),
+        ~_reported_or_done(),
+    )
+    return session.exec(query).first()
+
+
+def _reported_or_done() -> sa.Exists:
+    """A work code reports the task and is open, returned or approved."""
+    return sa.exists().where(
+        col(WorkCode.task_id) == col(Task.id),
+        col(WorkCode.status).in_([*_REPORTING, WorkCodeStatus.APPROVED.value]),
+    )
 
 
 def _id(row: Employee | Task) -> int:

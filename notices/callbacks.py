@@ -11,7 +11,8 @@ from datetime import date, datetime
 from typing import ClassVar, Self, cast
 
 from kpi.scoring import Quarter
-from models import WorkCode, WorkCodeAction
+from kpi.tasks import Fault, fault_key
+from models import FaultKind, WorkCode, WorkCodeAction
 from models.db import MAX_ID
 
 
@@ -275,3 +276,36 @@ class DeductButton(CallbackData):
         if match[1]:
             return cls(record_id(match[1]))
         return cls(record_id(match[3]), int(match[4]), default_points=match[2] == "n")
+
+
+@dataclass(frozen=True)
+class ExcuseButton(CallbackData):
+    """Excuse a fault of a task as an objective cause: the delay of work code 34 on task 12,
+    `ex:12:d:34`, or the quality error of event 56, `ex:12:e:56`."""
+
+    ROUTE = r"^ex:"
+    SHAPE = re.compile(r"ex:([0-9]{1,12}):([de]):([0-9]{1,12})")
+
+    task_id: int
+    kind: FaultKind
+    ref: int  # the late code (a delay) or the opinion or rejection event (an error)
+
+    @classmethod
+    def of(cls, fault: Fault) -> Self:
+        """The button excusing this fault."""
+        return cls(fault.task_id, fault.kind, fault.event_id or fault.work_code_id)
+
+    @property
+    def key(self) -> str:
+        """The fault's key, as the domain names it."""
+        return fault_key(self.kind, self.ref)
+
+    def pack(self) -> str:
+        """`ex`, the task, the kind (d: delay, e: error) and the fault's code or event."""
+        return f"ex:{self.task_id}:{self.kind.value[0]}:{self.ref}"
+
+    @classmethod
+    def unpack(cls, match: re.Match[str]) -> Self:
+        """The button from the groups of a valid data."""
+        kind = FaultKind.DELAY if match[2] == "d" else FaultKind.ERROR
+        return cls(record_id(match[1]), kind, record_id(match[3]))

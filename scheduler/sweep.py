@@ -11,7 +11,7 @@ import time
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import cast
 from zoneinfo import ZoneInfo
 
@@ -19,7 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
-from kpi import breaches, org, reminders
+from kpi import breaches, org, reminders, task_reminders
 from kpi.calendar import load_calendar
 from kpi.decisions import next_year_estimated
 from kpi.outbox import Draft, enqueue
@@ -29,11 +29,13 @@ from models.db import insert_ignoring_duplicates
 from notices.deadlines import breach_notices, reminder
 from notices.digests import admins_report, digest
 from notices.occasion import Occasion
+from notices.task_digests import task_digest
 from scheduler import handover
 
 LOCK_KEY = 4_242_001  # pg_advisory_xact_lock key of the sweep
 TRANSACTION_TIME = 0.25  # seconds of work after which a sweep commits and lets others write
 BATCH_PAUSE = 0.12  # seconds between two transactions of a sweep on SQLite
+TASK_DIGESTS_QUEUED = 500  # task digest messages queued in one transaction of a sweep
 
 
 @dataclass
@@ -81,6 +83,7 @@ def run_sweep(
         drafts = _digests(session, occasion, report)
         report.queued += enqueue(session, [d for d in drafts if d.chat_id], now=now)
         session.commit()
+        _task_digests(session, occasion, report)
     return report
 
 
@@ -165,6 +168,56 @@ def _digests(session: Session, occasion: Occasion, report: SweepReport) -> list[
         drafts += digest(occasion, leader, pairs, flagged, expires)
         report.digests += 1
     return drafts + _admins_reports(session, occasion, expires)
+
+
+def _task_digests(session: Session, occasion: Occasion, report: SweepReport) -> None:
+    """Once per working day, at digest time: each person's tasks due soon or overdue, and the
+    overdue tasks they assigned (§7). Its own mark, so it neither waits for nor repeats the
+    leaders' digest.
+
+    There may be one per employee, so they are drafted before the sweep's lock and queued in
+    transactions of TASK_DIGESTS_QUEUED at most, the day marked in the last: after a crash
+    between them the day is not marked, and the next sweep queues only what is missing (the
+    outbox's keys), never a digest twice.
+    """
+    day = reminders.digest_due(occasion.calendar, occasion.policy, occasion.now)
+    if day is None or _mark(session, "task-digest") == day.isoformat():
+        session.commit()
+        return
+    drafts, digests = _task_digest_drafts(session, occasion, day)
+    session.commit()  # ends the read
+    for start in range(0, len(drafts), TASK_DIGESTS_QUEUED):
+        _lock(session)
+        chunk = drafts[start : start + TASK_DIGESTS_QUEUED]
+        report.queued += enqueue(session, chunk, now=occasion.now)
+        session.commit()
+        _let_others_write(session)
+    _lock(session)
+    if _mark(session, "task-digest") != day.isoformat():  # a concurrent sweep may have done it
+        _set_mark(session, "task-digest", day.isoformat())
+        report.digests += digests
+    session.commit()
+
+
+def _task_digest_drafts(session: Session, occasion: Occasion, day: date) -> tuple[list[Draft], int]:
+    """The day's task digests of the linked people who have any, and how many people."""
+    mentions = task_reminders.task_mentions(session, calendar=occasion.calendar, today=day)
+    wanted = set(mentions) | {
+        line.task.employee_id for found in mentions.values() for line in found.assigned
+    }
+    people: dict[int, Employee] = {}
+    ids = sorted(wanted)
+    for start in range(0, len(ids), 1000):  # within any database's limit of parameters
+        people.update(org.employees_by_id(session, ids[start : start + 1000]))
+    expires = reminders.quiet_from(occasion.calendar, occasion.policy, day)
+    drafts: list[Draft] = []
+    digests = 0
+    for person_id, found in mentions.items():
+        person = people.get(person_id)
+        if person is not None and person.telegram_id is not None:
+            drafts += task_digest(occasion, person, found, people, expires)
+            digests += 1
+    return drafts, digests
 
 
 def _pending_by_leader(session: Session) -> list[tuple[Employee, list[tuple[WorkCode, Employee]]]]:

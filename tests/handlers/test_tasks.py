@@ -88,9 +88,16 @@ async def test_open_offers_the_open_tasks_and_the_card_shows_the_task(
         assert code.task_id == task_id
     mine = await ask(bot, staff, "/mytasks")
     assert mine["text"].endswith("đã báo cáo, chờ phê duyệt")
-    second = await ask(bot, staff, "/open")
-    before = len(bot.messages(STAFF))
-    bot.press_button(staff, second, "ot:0")
-    [question] = (await bot.wait_for_messages(STAFF, before + 1))[before:]
+    # The task's code awaits approval: /open no longer offers it, and asks for a new code's title.
+    question = await ask(bot, staff, "/open")
+    assert buttons(question) == []
     assert question["text"] == "Nhập tiêu đề mã công việc mới (hoặc gửi /cancel để hủy)."
     assert bot.asked_for_reply(STAFF, question["message_id"])
+    # The first offer's buttons: the task's is stale now, "a new code" still asks for a title.
+    stale = bot.press_button(staff, offer, f"ot:{task_id}")
+    refused = await bot.wait_for(lambda: bot.callback_answer(stale), what="an answer")
+    assert refused is not None and refused["text"] == "Nút này không còn hiệu lực."
+    before = len(bot.messages(STAFF))
+    bot.press_button(staff, offer, "ot:0")
+    [again] = (await bot.wait_for_messages(STAFF, before + 1))[before:]
+    assert again["text"] == question["text"]

@@ -13,14 +13,16 @@ from kpi.tasks import (
     TaskOutcome,
     assign,
     cancel,
+    check_excuse,
     excuse,
     fault_key,
     faults_of,
     is_done,
+    open_task,
     open_tasks,
     report_by_code,
 )
-from kpi.workcodes import open_work_code
+from kpi.workcodes import give_opinion, open_work_code, withdraw
 from models import AuditEvent, Employee, FaultKind, Task
 from tests.concurrency import race
 from tests.factories import HANOI, Org, local
@@ -91,6 +93,37 @@ def test_done_when_a_code_is_approved(session, org, policy):
     respond(session, code, org.leader, org.staff, "a")
     assert is_done(session, task.id)
     assert open_tasks(session=session, employee_id=org.staff.id) == []
+
+
+def reportable(session: Session, org: Org) -> list[int | None]:
+    listed = [task.id for task in open_tasks(session=session, employee_id=org.staff.id)]
+    for task_id in listed:  # what /open offers is what its button accepts
+        assert task_id is not None
+        assert open_task(session=session, task_id=task_id, employee=org.staff) is not None
+    return listed
+
+
+def test_open_offers_only_tasks_that_can_still_be_reported(session, org, policy):
+    awaiting = new_task(session, policy, org.leader, org.staff, title="Chờ duyệt")
+    returned = new_task(session, policy, org.leader, org.staff, title="Bị trả lại")
+    rejected = new_task(session, policy, org.leader, org.staff, title="Bị từ chối")
+    withdrawn = new_task(session, policy, org.leader, org.staff, title="Đã rút")
+    untouched = new_task(session, policy, org.leader, org.staff, title="Chưa làm")
+    report(session, awaiting, org.staff)
+    back = report(session, returned, org.staff)
+    at = local("2026-11-10", 11)
+    assert (
+        give_opinion(session=session, code_id=back.id, actor=org.leader, text="Sửa", now=at).outcome
+        == "ok"
+    )
+    respond(session, report(session, rejected, org.staff), org.leader, org.staff, "r")
+    gone = report(session, withdrawn, org.staff)
+    assert withdraw(session=session, code_id=gone.id, actor=org.staff, now=at).outcome == "ok"
+    # Awaiting approval, or returned to be resubmitted: reported already. Rejected or withdrawn:
+    # a new code may report it again.
+    assert reportable(session, org) == [rejected.id, withdrawn.id, untouched.id]
+    for task in (awaiting, returned):
+        assert open_task(session=session, task_id=_id(task), employee=org.staff) is None
 
 
 def test_faults_are_each_return_and_rejection_and_each_code_opened_late(session, org, policy):
@@ -177,6 +210,27 @@ def test_an_excuse_needs_a_reason_and_a_real_fault(session, org, policy):
         select(AuditEvent.action).where(col(AuditEvent.subject) == f"task:{task.id}")
     )
     assert list(audit).count("task.excuse") == 1
+
+
+def test_a_button_checks_before_the_reason_is_asked_as_the_excuse_would(session, org, policy):
+    task, key = late_task(session, org, policy)
+
+    def check(who: str, fault: str = key) -> TaskOutcome:
+        checked = check_excuse(
+            session=session, task_id=task.id, key=fault, actor=org[who], tz=HANOI
+        )
+        return checked.outcome
+
+    assert [check("director"), check("admin"), check("leader"), check("staff")] == [
+        TaskOutcome.OK,
+        TaskOutcome.OK,
+        TaskOutcome.NOT_ALLOWED,
+        TaskOutcome.NOT_ALLOWED,
+    ]
+    assert check("director", "error:999") is TaskOutcome.NOT_FOUND
+    common = {"session": session, "task_id": task.id, "now": local("2026-11-16"), "tz": HANOI}
+    assert excuse(key=key, actor=org.director, reason="Khách quan", **common).outcome == "ok"
+    assert check("director") is TaskOutcome.ALREADY_HANDLED
 
 
 def test_racing_excuses_record_one(db: sessionmaker[Session], session, org, policy):

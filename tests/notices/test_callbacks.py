@@ -7,13 +7,14 @@ import re
 import pytest
 
 from kpi.scoring import Quarter
-from models import WorkCode, WorkCodeAction
+from models import FaultKind, WorkCode, WorkCodeAction
 from models.db import MAX_ID
 from notices.callbacks import (
     AppealButton,
     CallbackData,
     ChartButton,
     DeductButton,
+    ExcuseButton,
     WorkCodeButton,
 )
 from tests.factories import local
@@ -32,6 +33,8 @@ BUTTONS: list[tuple[CallbackData, str]] = [
     (DeductButton(7), "dd:p:7"),
     (DeductButton(7, 2), "dd:c:7:2"),
     (DeductButton(MAX_ID, 999, default_points=True), "dd:n:2147483647:999"),
+    (ExcuseButton(12, FaultKind.DELAY, 34), "ex:12:d:34"),
+    (ExcuseButton(MAX_ID, FaultKind.ERROR, MAX_ID), "ex:2147483647:e:2147483647"),
 ]
 
 
@@ -68,6 +71,10 @@ def test_a_button_packs_to_its_data_and_back(button: CallbackData, data: str) ->
         (DeductButton, "dd:n:7:1000"),
         (DeductButton, "dd:c:2147483648:1"),
         (DeductButton, "dd:x:7:1"),
+        (ExcuseButton, "ex:12:x:34"),  # neither a delay nor an error
+        (ExcuseButton, "ex:12:d"),
+        (ExcuseButton, "ex:12:d:2147483648"),
+        (ExcuseButton, "ex:١٢:d:34"),
     ],
 )
 def test_anything_else_is_not_a_button(codec: type[CallbackData], data: str | None) -> None:

@@ -1,0 +1,50 @@
+"""The task digest survives a crash between its transactions: the day is marked only once every
+message is queued, and the next sweep queues what is missing, nothing twice."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import col, select
+
+import scheduler.sweep as sweep
+from kpi.outbox import enqueue as real
+from models import OutboxMessage
+from scheduler.sweep import run_sweep
+from tests.factories import HANOI, local
+from tests.kpi.task_steps import new_task
+
+
+def task_digest_keys(session) -> list[str]:
+    keys = session.exec(select(OutboxMessage.key).where(col(OutboxMessage.key).like("tasks:%")))
+    return sorted(keys)
+
+
+def test_a_crash_between_transactions_loses_and_doubles_nothing(
+    db, session, org, policy, monkeypatch
+):
+    for person in (org.staff, org.clerk):
+        new_task(session, policy, org.leader, person, due_on="2026-11-04")
+    morning = local("2026-11-03", 8, 5)  # Tuesday: due tomorrow
+    monkeypatch.setattr(sweep, "TASK_DIGESTS_QUEUED", 1)
+    calls = []
+
+    def crashing(session, drafts, **kwargs):
+        if any(draft.key.startswith("tasks:") for draft in drafts):
+            calls.append(1)
+            if len(calls) == 2:  # the first task digest is queued; the crash comes at the second
+                raise RuntimeError("killed")
+        return real(session, drafts, **kwargs)
+
+    monkeypatch.setattr(sweep, "enqueue", crashing)
+    with pytest.raises(RuntimeError):
+        run_sweep(db=db, policy=policy, tz=HANOI, now=morning, default_locale="vi")
+    assert len(task_digest_keys(session)) == 1
+    monkeypatch.setattr(sweep, "enqueue", real)
+    again = run_sweep(db=db, policy=policy, tz=HANOI, now=morning, default_locale="vi")
+    assert (again.digests, again.queued) == (2, 1)  # the one missing
+    expected = [f"tasks:{org.clerk.id}:2026-11-03:1", f"tasks:{org.staff.id}:2026-11-03:1"]
+    assert task_digest_keys(session) == sorted(expected)
+    later = run_sweep(
+        db=db, policy=policy, tz=HANOI, now=local("2026-11-03", 11), default_locale="vi"
+    )
+    assert (later.digests, later.queued) == (0, 0)
