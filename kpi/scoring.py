@@ -428,9 +428,13 @@ def _year_table(
 # --- queries -----------------------------------------------------------------------------------
 
 
+# The reversals of a deduction, made once: a new alias per query costs more than the query.
+_REVERSAL = aliased(Deduction)
+
+
 def _counting(start: datetime, end: datetime) -> list[sa.ColumnElement[bool]]:
     """Conditions for deductions that count in [start, end): active and dated in it."""
-    reversal = aliased(Deduction)
+    reversal = _REVERSAL
     return [
         col(Deduction.occurred_at) >= start,
         col(Deduction.occurred_at) < end,

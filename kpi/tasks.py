@@ -298,7 +298,8 @@ def task_facts(
     ).all()
     due = {task_id: due_on for task_id, _e, _t, due_on in tasks}
     done: set[int] = set()
-    faults: dict[int, list[Fault]] = {task_id: [] for task_id in due}
+    faults: dict[int, list[Fault]] = {}  # only the tasks with a fault: most have none
+    approved = WorkCodeStatus.APPROVED.value
     codes = session.execute(
         sa.select(
             col(WorkCode.task_id), col(WorkCode.id), col(WorkCode.status), col(WorkCode.created_at)
@@ -307,10 +308,11 @@ def task_facts(
         .where(*chosen)
     )
     for task_id, code_id, status, opened in codes:
-        if status == WorkCodeStatus.APPROVED.value:
+        if status == approved:
             done.add(task_id)
         if opened.astimezone(tz).date() > due[task_id]:
-            faults[task_id].append(Fault(FaultKind.DELAY, task_id, code_id, None, opened))
+            fault = Fault(FaultKind.DELAY, task_id, code_id, None, opened)
+            faults.setdefault(task_id, []).append(fault)
     errors = session.execute(
         sa.select(
             col(WorkCode.task_id), col(WorkCode.id), col(WorkCodeEvent.id), col(WorkCodeEvent.at)
@@ -320,7 +322,8 @@ def task_facts(
         .where(col(WorkCodeEvent.action).in_(ERROR_ACTIONS), *chosen)
     )
     for task_id, code_id, event_id, at in errors:
-        faults[task_id].append(Fault(FaultKind.ERROR, task_id, code_id, event_id, at))
+        fault = Fault(FaultKind.ERROR, task_id, code_id, event_id, at)
+        faults.setdefault(task_id, []).append(fault)
     excused = set(
         session.execute(
             sa.select(col(Excuse.key))
@@ -335,12 +338,15 @@ def task_facts(
             type=type_code,
             due_on=due_on,
             done=task_id in done,
-            faults=tuple(
-                sorted((_marked(fault, excused) for fault in faults[task_id]), key=lambda f: f.at)
-            ),
+            faults=_sorted_marked(faults[task_id], excused) if task_id in faults else (),
         )
         for task_id, employee_id, type_code, due_on in tasks
     ]
+
+
+def _sorted_marked(faults: list[Fault], excused: Collection[str]) -> tuple[Fault, ...]:
+    """A task's faults, oldest first, excused ones marked."""
+    return tuple(sorted((_marked(fault, excused) for fault in faults), key=lambda f: f.at))
 
 
 def faults_of(session: Session, task_id: int, tz: ZoneInfo) -> tuple[Fault, ...]:
