@@ -23,7 +23,7 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Generic
+from typing import Any, Generic, NamedTuple
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -311,6 +311,14 @@ def period_deductions(
     ]
 
 
+class _Loaded(NamedTuple):
+    """What a table of scores reads before its rows: deduction sums, task facts, forced ratings."""
+
+    sums: dict[int, list[tuple[str, int, int]]]
+    facts: dict[int, list[TaskFacts]]
+    forced: dict[int, ForcedRating]
+
+
 class _Scorer:
     """Scores the employees of a month or quarter; remembers whom it rated, for unit results."""
 
@@ -318,13 +326,21 @@ class _Scorer:
         self.session, self.period, self.policy, self.tz = session, period, policy, tz
         self.assigned = policy.task_scoring is TaskScoring.ASSIGNED_TASKS
         self.rated: dict[int, Classification] = {}
+        # Everyone's sums, task facts and forced ratings, once a table of everyone read them:
+        # the direct reports a leader's unit results need are then looked up, not read again.
+        self.everyone: _Loaded | None = None
 
     def rows(self, chosen: Sequence[sa.ColumnElement[bool]]) -> Iterator[ScoreRow]:
         """One row per chosen employee, by code."""
         session, period = self.session, self.period
-        sums = _sums_by_employee(session, chosen, *period.bounds(self.tz))
-        facts = self.facts(chosen) if self.assigned else {}
-        forced = _forced(session, period, self.policy, chosen)
+        if self.everyone is not None:
+            sums, facts, forced = self.everyone
+        else:
+            sums = _sums_by_employee(session, chosen, *period.bounds(self.tz))
+            facts = self.facts(chosen) if self.assigned else {}
+            forced = _forced(session, period, self.policy, chosen)
+            if not chosen:
+                self.everyone = _Loaded(sums, facts, forced)
         leader = aliased(Employee)
         # Kept apart from the sums: a join with the aggregate invites PostgreSQL, short of
         # statistics (say just after an import), into a nested loop over every pair.
