@@ -138,7 +138,7 @@ def score_card(
 ) -> ScoreCard[P]:
     """Score one employee for a period, with up to `latest` of its deductions.
 
-    Three queries with `task_scoring = "deductions"`; assigned tasks add four, a forced rating
+    Three queries with `task_scoring = "deductions"`; assigned tasks add one, a forced rating
     one, and a leader's unit results score their direct reports (and, below, those who have
     unit results too).
     """
@@ -198,8 +198,9 @@ def score_table(
     """Stream one row per employee (by code), optionally of one unit (by name) or some ids.
 
     Two queries with `task_scoring = "deductions"`: the sums by (employee, criterion), held in
-    memory, then the employees, streamed; assigned tasks add the tasks' facts (four queries)
-    and, per leader with unit results, their direct reports' rows. A year is its four quarters'
+    memory, then the employees, streamed; assigned tasks add the tasks' facts (one query)
+    and, per leader with unit results, their direct reports' rows (looked up in what the table
+    of everyone read). A year is its four quarters'
     tables merged. Do not commit the session before the iteration ends: PostgreSQL streams from
     a cursor. For all to see one snapshot while the roster may change, run it in a REPEATABLE
     READ transaction. KeyError: an employee's position is not in the policy.
@@ -288,8 +289,19 @@ def period_deductions(
 ) -> list[PeriodDeduction]:
     """The deductions that count in a period (reversed ones and reversals left out, as in the
     scores), of one unit (by name) or all, by employee code then date."""
-    rows = session.exec(
-        select(Deduction, _CENTS, Employee, WorkCode.title)
+    # Columns, not Deduction and Employee objects: a quarter has hundreds of thousands.
+    rows = session.execute(
+        sa.select(
+            col(Deduction.id),
+            col(Employee.code),
+            col(Employee.full_name),
+            col(Deduction.criterion),
+            _CENTS,
+            col(Deduction.occurred_at),
+            col(Deduction.reason),
+            col(Deduction.work_code_id),
+            col(WorkCode.title),
+        )
         .join(Employee, col(Employee.id) == col(Deduction.employee_id))
         .outerjoin(WorkCode, col(WorkCode.id) == col(Deduction.work_code_id))
         .where(*_counting(*period.bounds(tz)), *_chosen(unit, None))
@@ -297,17 +309,17 @@ def period_deductions(
     )
     return [
         PeriodDeduction(
-            id=_id_of(row),
-            code=employee.code,
-            full_name=employee.full_name,
-            criterion=row.criterion,
-            points=_from_cents(cents),
-            occurred_at=row.occurred_at,
-            reason=row.reason,
-            work_code_id=row.work_code_id,
-            work_code_title=title or "",
+            id=row[0],
+            code=row[1],
+            full_name=row[2],
+            criterion=row[3],
+            points=_from_cents(row[4]),
+            occurred_at=row[5],
+            reason=row[6],
+            work_code_id=row[7],
+            work_code_title=row[8] or "",
         )
-        for row, cents, employee, title in rows
+        for row in rows
     ]
 
 
