@@ -993,18 +993,22 @@ def database_size(connection: Connection, sqlite_file: Path | None) -> float:
 
 
 def myscore(
-    factory: sessionmaker[Session], policy: Policy, employee_ids: Sequence[int], leaders: set[int]
+    factory: sessionmaker[Session],
+    policy: Policy,
+    employee_ids: Sequence[int],
+    leaders: set[int],
+    cpu: list[float] | None = None,
 ) -> list[tuple[int, float]]:
     """Milliseconds of /myscore's answer per employee, a session each, as the bot makes it:
     `score_card`, its text with a line explaining each computed criterion, split into
-    messages, and for leaders their pending codes."""
+    messages, and for leaders their pending codes. `cpu` gets each call's CPU time, in ms."""
     timings: list[tuple[int, float]] = []
     tr = Translator("vi", TZ)
     for employee_id in employee_ids:
         with factory() as session:
             employee = session.get(Employee, employee_id)  # the handler has it from `identify`
             assert employee is not None
-            start = time.perf_counter()
+            start, used = time.perf_counter(), time.process_time()
             score = score_card(
                 session=session, employee=employee, quarter=QUARTER, policy=policy, tz=TZ
             )
@@ -1013,6 +1017,8 @@ def myscore(
                 pending_for(session=session, approver_id=employee_id)
             paged_lines(tr, lines[0], lines[1:])
             timings.append((employee_id, (time.perf_counter() - start) * 1000))
+            if cpu is not None:
+                cpu.append((time.process_time() - used) * 1000)
     return timings
 
 
@@ -1027,6 +1033,7 @@ class Report:
     """What a timed report wrote."""
 
     seconds: float
+    cpu: float  # seconds of this process's CPU time
     rows: int
     classes: Counter[str]
     forced: int  # rows with a forced rating
@@ -1049,7 +1056,7 @@ def report(factory: sessionmaker[Session], policy: Policy, path: Path, file_form
 
     check = ExcellenceCheck(policy)
     with factory() as session:
-        start = time.perf_counter()
+        start, used = time.perf_counter(), time.process_time()
         deductions = period_deductions(session=session, period=QUARTER, tz=TZ)
         rows = score_table(session=session, quarter=QUARTER, policy=policy, tz=TZ)
         count = write_report(
@@ -1065,9 +1072,14 @@ def report(factory: sessionmaker[Session], policy: Policy, path: Path, file_form
         agencies = check.agencies()
         for agency in agencies:
             agency.candidates()  # listed when the rule is exceeded
-        seconds = time.perf_counter() - start
+        seconds, cpu = time.perf_counter() - start, time.process_time() - used
     exceeded = sum(1 for agency in agencies if agency.exceeded)
-    return Report(seconds, count, classes, forced, len(agencies), exceeded)
+    return Report(seconds, cpu, count, classes, forced, len(agencies), exceeded)
+
+
+def load_average() -> str:
+    """The machine's load average over the last minute, against its CPUs."""
+    return f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
 
 
 def verdict(ok: bool) -> str:
@@ -1106,7 +1118,8 @@ def run(
     rng = random.Random(SEED + 1)
     sample = rng.sample(range(1, len(org.employees) + 1), min(WARM_UP + CALLS, len(org.employees)))
     myscore(factory, policy, sample[:WARM_UP], leaders)
-    timings = myscore(factory, policy, sample[WARM_UP:], leaders)
+    cpu: list[float] = []
+    timings = myscore(factory, policy, sample[WARM_UP:], leaders, cpu)
     every = [ms for _id, ms in timings]
     led = [ms for employee_id, ms in timings if employee_id in leaders]
     p95 = statistics.quantiles(every, n=20, method="inclusive")[-1] if len(every) > 1 else 0
@@ -1114,6 +1127,7 @@ def run(
         f"  {f'/myscore ({len(every)} calls)':<26} {summary(every)}"
         f"   target p95 < {MYSCORE_TARGET_MS:.0f} ms: {verdict(p95 < MYSCORE_TARGET_MS)}"
     )
+    print(f"  {'  their CPU time':<26} {summary(cpu)}   (load average {load_average()})")
     if led:
         print(f"  {f'  of which leaders ({len(led)})':<26} {summary(led)}")
     # Unit results score every direct report: the heads' and the director's cards cost most.
@@ -1130,6 +1144,7 @@ def run(
             f"  {f'report {file_format.upper()} ({last.rows} rows)':<26} {last.seconds:8.1f} s"
             f"   ({path.stat().st_size / 1e6:.1f} MB)"
             f"   target < {REPORT_TARGET_S:.0f} s: {verdict(last.seconds < REPORT_TARGET_S)}"
+            f"   (CPU {last.cpu:.1f} s, load average {load_average()})"
         )
         path.unlink()
     assert last is not None
