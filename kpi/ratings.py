@@ -135,8 +135,12 @@ def forced_in(
     return found
 
 
+# The reversals of a rating, made once: a new alias per query costs more than the query.
+_REVERSAL = aliased(ForcedRating)
+
+
 def _active_query() -> SelectOfScalar[ForcedRating]:
-    reversal = aliased(ForcedRating)
+    reversal = _REVERSAL
     return select(ForcedRating).where(
         col(ForcedRating.reverses_id).is_(None),
         ~sa.exists().where(col(reversal.reverses_id) == col(ForcedRating.id)),

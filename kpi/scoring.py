@@ -23,7 +23,7 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Generic
+from typing import Any, Generic, NamedTuple
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -138,7 +138,7 @@ def score_card(
 ) -> ScoreCard[P]:
     """Score one employee for a period, with up to `latest` of its deductions.
 
-    Three queries with `task_scoring = "deductions"`; assigned tasks add four, a forced rating
+    Three queries with `task_scoring = "deductions"`; assigned tasks add one, a forced rating
     one, and a leader's unit results score their direct reports (and, below, those who have
     unit results too).
     """
@@ -198,8 +198,9 @@ def score_table(
     """Stream one row per employee (by code), optionally of one unit (by name) or some ids.
 
     Two queries with `task_scoring = "deductions"`: the sums by (employee, criterion), held in
-    memory, then the employees, streamed; assigned tasks add the tasks' facts (four queries)
-    and, per leader with unit results, their direct reports' rows. A year is its four quarters'
+    memory, then the employees, streamed; assigned tasks add the tasks' facts (one query)
+    and, per leader with unit results, their direct reports' rows (looked up in what the table
+    of everyone read). A year is its four quarters'
     tables merged. Do not commit the session before the iteration ends: PostgreSQL streams from
     a cursor. For all to see one snapshot while the roster may change, run it in a REPEATABLE
     READ transaction. KeyError: an employee's position is not in the policy.
@@ -288,8 +289,19 @@ def period_deductions(
 ) -> list[PeriodDeduction]:
     """The deductions that count in a period (reversed ones and reversals left out, as in the
     scores), of one unit (by name) or all, by employee code then date."""
-    rows = session.exec(
-        select(Deduction, _CENTS, Employee, WorkCode.title)
+    # Columns, not Deduction and Employee objects: a quarter has hundreds of thousands.
+    rows = session.execute(
+        sa.select(
+            col(Deduction.id),
+            col(Employee.code),
+            col(Employee.full_name),
+            col(Deduction.criterion),
+            _CENTS,
+            col(Deduction.occurred_at),
+            col(Deduction.reason),
+            col(Deduction.work_code_id),
+            col(WorkCode.title),
+        )
         .join(Employee, col(Employee.id) == col(Deduction.employee_id))
         .outerjoin(WorkCode, col(WorkCode.id) == col(Deduction.work_code_id))
         .where(*_counting(*period.bounds(tz)), *_chosen(unit, None))
@@ -297,18 +309,26 @@ def period_deductions(
     )
     return [
         PeriodDeduction(
-            id=_id_of(row),
-            code=employee.code,
-            full_name=employee.full_name,
-            criterion=row.criterion,
-            points=_from_cents(cents),
-            occurred_at=row.occurred_at,
-            reason=row.reason,
-            work_code_id=row.work_code_id,
-            work_code_title=title or "",
+            id=row[0],
+            code=row[1],
+            full_name=row[2],
+            criterion=row[3],
+            points=_from_cents(row[4]),
+            occurred_at=row[5],
+            reason=row[6],
+            work_code_id=row[7],
+            work_code_title=row[8] or "",
         )
-        for row, cents, employee, title in rows
+        for row in rows
     ]
+
+
+class _Loaded(NamedTuple):
+    """What a table of scores reads before its rows: deduction sums, task facts, forced ratings."""
+
+    sums: dict[int, list[tuple[str, int, int]]]
+    facts: dict[int, list[TaskFacts]]
+    forced: dict[int, ForcedRating]
 
 
 class _Scorer:
@@ -318,13 +338,21 @@ class _Scorer:
         self.session, self.period, self.policy, self.tz = session, period, policy, tz
         self.assigned = policy.task_scoring is TaskScoring.ASSIGNED_TASKS
         self.rated: dict[int, Classification] = {}
+        # Everyone's sums, task facts and forced ratings, once a table of everyone read them:
+        # the direct reports a leader's unit results need are then looked up, not read again.
+        self.everyone: _Loaded | None = None
 
     def rows(self, chosen: Sequence[sa.ColumnElement[bool]]) -> Iterator[ScoreRow]:
         """One row per chosen employee, by code."""
         session, period = self.session, self.period
-        sums = _sums_by_employee(session, chosen, *period.bounds(self.tz))
-        facts = self.facts(chosen) if self.assigned else {}
-        forced = _forced(session, period, self.policy, chosen)
+        if self.everyone is not None:
+            sums, facts, forced = self.everyone
+        else:
+            sums = _sums_by_employee(session, chosen, *period.bounds(self.tz))
+            facts = self.facts(chosen) if self.assigned else {}
+            forced = _forced(session, period, self.policy, chosen)
+            if not chosen:
+                self.everyone = _Loaded(sums, facts, forced)
         leader = aliased(Employee)
         # Kept apart from the sums: a join with the aggregate invites PostgreSQL, short of
         # statistics (say just after an import), into a nested loop over every pair.
@@ -428,9 +456,13 @@ def _year_table(
 # --- queries -----------------------------------------------------------------------------------
 
 
+# The reversals of a deduction, made once: a new alias per query costs more than the query.
+_REVERSAL = aliased(Deduction)
+
+
 def _counting(start: datetime, end: datetime) -> list[sa.ColumnElement[bool]]:
     """Conditions for deductions that count in [start, end): active and dated in it."""
-    reversal = aliased(Deduction)
+    reversal = _REVERSAL
     return [
         col(Deduction.occurred_at) >= start,
         col(Deduction.occurred_at) < end,

@@ -133,6 +133,9 @@ def _judged(
     kept = _ZERO
     faulted = faults = excused = 0
     for weight, fact in done:
+        if not fact.faults:
+            kept += weight  # the whole product's points
+            continue
         own = [fault for fault in fact.faults if fault.kind in kinds]
         counted = sum(1 for fault in own if not fault.excused)
         excused += len(own) - counted

@@ -41,6 +41,8 @@ class WorkCode(SQLModel, table=True):
         # An approver's open codes by deadline (/pending, /myscore): one index range, no sort.
         Index("ix_work_code_approver_pending", "approver_id", "status", "deadline_at", "id"),
         Index("ix_work_code_status_deadline", "status", "deadline_at"),
+        # The codes of a period's tasks, read from the index alone (kpi.tasks.task_facts).
+        Index("ix_work_code_task_facts", "task_id", "status", "created_at"),
     )
     # The sweep looks only at codes whose next event (a reminder slot or the deadline) is due,
     # so its cost follows the due codes, not the open ones.
@@ -75,6 +77,8 @@ class WorkCodeEvent(SQLModel, table=True):
     """One transition: who, when, in which cycle, with the reason or opinion text."""
 
     __tablename__ = "work_code_event"
+    # The returns and rejections of a period's task codes, from the index alone (task_facts).
+    __table_args__ = (Index("ix_work_code_event_code_action", "work_code_id", "action", "at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     work_code_id: int = Field(foreign_key="work_code.id", index=True)
