@@ -1,7 +1,7 @@
 """indexes for task scores
 
 Revision ID: 7d2e4b9c1a55
-Revises: 3c5e8a1f0b27
+Revises: 7d2e4b9c1a35
 Create Date: 2026-11-30 19:00:00.000000
 
 Covering indexes for the facts of the tasks due in a period (kpi.tasks.task_facts): the
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "7d2e4b9c1a55"
-down_revision: str | None = "3c5e8a1f0b27"
+down_revision: str | None = "7d2e4b9c1a35"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
