@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import subprocess
+import sys
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
@@ -14,7 +16,7 @@ from sqlmodel import Session
 from bot.cli.resources import counted, fail, open_engine, policy, settings
 from bot.config import Settings, SettingsError
 from bot.logs import configure_logging
-from models.db import make_session_factory
+from models.db import make_engine, make_session_factory
 from services.container import system_clock
 
 if TYPE_CHECKING:
@@ -39,11 +41,25 @@ def run() -> None:
         fail(str(exc))
     configure_logging(token, log_format=config.log_format)
     active_policy = policy(config)
-    engine = open_engine(config)
+    migrate()
+    engine = make_engine(config.database_url)
     try:
         serve(config, services_for(config, make_session_factory(engine), active_policy))
     except SettingsError as exc:
         fail(str(exc))
+
+
+def migrate() -> None:
+    """Upgrade the database as `kpibot db upgrade` does, in a short child process.
+
+    Alembic and Mako, about 37 MB, so never load in the serving process. The child's log lines and
+    its one-line error go to the same stderr; its exit status ends `run` when it failed.
+    """
+    child = subprocess.run(
+        [sys.executable, "-m", "bot", "db", "upgrade"], stdout=subprocess.DEVNULL, check=False
+    )
+    if child.returncode != 0:
+        raise typer.Exit(child.returncode)
 
 
 def sweep(
