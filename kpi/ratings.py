@@ -135,8 +135,12 @@ def forced_in(
     return found
 
 
+# Made once: a new alias builds its column collection again on first use (milliseconds of CPU).
+_REVERSAL = aliased(ForcedRating)
+
+
 def _active_query() -> SelectOfScalar[ForcedRating]:
-    reversal = aliased(ForcedRating)
+    reversal = _REVERSAL
     return select(ForcedRating).where(
         col(ForcedRating.reverses_id).is_(None),
         ~sa.exists().where(col(reversal.reverses_id) == col(ForcedRating.id)),

@@ -287,8 +287,8 @@ def task_facts(
 ) -> list[TaskFacts]:
     """The facts of the tasks matching `where` (conditions on Task), cancelled ones left out.
 
-    Four queries whatever the number of tasks: the tasks, their codes, the returns and
-    rejections of those codes, and the excuses.
+    Four queries whatever the number of tasks (one when there is none): the tasks, their codes,
+    the returns and rejections of those codes, and the excuses.
     """
     chosen = [col(Task.cancelled_at).is_(None), *where]
     tasks = session.execute(
@@ -296,6 +296,8 @@ def task_facts(
             *chosen
         )
     ).all()
+    if not tasks:
+        return []  # nothing for the other three queries to find: most people, most periods
     due = {task_id: due_on for task_id, _e, _t, due_on in tasks}
     done: set[int] = set()
     faults: dict[int, list[Fault]] = {task_id: [] for task_id in due}
