@@ -28,6 +28,7 @@ def run() -> None:
 
     Health, readiness and metrics are served over HTTP on KPIBOT_LISTEN:KPIBOT_PORT.
     """
+    leave_unloaded()
     # The bot stack loads only for the commands that need it.
     from bot.app import services_for
     from bot.serve import serve
@@ -47,6 +48,15 @@ def run() -> None:
         serve(config, services_for(config, make_session_factory(engine), active_policy))
     except SettingsError as exc:
         fail(str(exc))
+
+
+def leave_unloaded() -> None:
+    """Keep out of this process what the bot does not use and its libraries would load.
+
+    python-telegram-bot loads tornado for a webhook server of its own, which kpibot does not use
+    (uvicorn serves both modes): about 16 MB. Without it, PTB says its own webhook is unavailable.
+    """
+    sys.modules.setdefault("tornado", None)  # type: ignore[arg-type]
 
 
 def migrate() -> None:
