@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import ctypes
-import gc
 import logging
 import time
-from collections.abc import Callable
 from typing import cast
 
 from telegram.error import TelegramError
@@ -20,16 +17,6 @@ from services.container import Services
 log = logging.getLogger(__name__)
 DELIVERER = "deliverer"
 PROBE_EVERY = 60.0  # seconds without a word from Telegram before the bot asks it (readiness)
-
-
-def _malloc_trim() -> Callable[[int], int] | None:
-    try:
-        return cast("Callable[[int], int]", ctypes.CDLL("libc.so.6").malloc_trim)
-    except (OSError, AttributeError):  # not glibc: nothing to trim this way
-        return None
-
-
-MALLOC_TRIM = _malloc_trim()
 
 
 def register_jobs(application: Application, svc: Services, *, sweep_every: float | None) -> None:  # type: ignore[type-arg]
@@ -64,18 +51,6 @@ async def sweep(context: ContextTypes.DEFAULT_TYPE) -> None:
     if report.queued:
         log.info("sweep: %s", report)
         await deliver(context)
-    release_memory()
-
-
-def release_memory() -> None:
-    """Hand the memory a sweep freed back to the system.
-
-    glibc keeps freed heap pages, in the arena of the sweep's thread among others, for its next
-    allocations: after a catch-up sweep the process would stay tens of MB larger for good.
-    """
-    gc.collect()
-    if MALLOC_TRIM is not None:
-        MALLOC_TRIM(0)
 
 
 async def deliver(context: ContextTypes.DEFAULT_TYPE) -> None:
