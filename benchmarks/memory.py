@@ -135,7 +135,7 @@ async def measure(url: str, users: int, at: datetime) -> None:
                 print(f"  started, start-up sweep done: {rss_mb(process.pid):6.1f} MB")
                 sent = await _drained(http)
                 digests = sum(DIGEST in text for text in fake_texts(fake))
-                print(f"  {sent:,} messages of the sweep delivered, {digests} digests among them:")
+                print(f"  {sent:,} messages of the sweep delivered, {digests} digest messages:")
                 print(f"                                 {rss_mb(process.pid):6.1f} MB")
                 for n in range(users):
                     chat = 1_000_000 + 502 + n
