@@ -1,12 +1,13 @@
 """Measure the resident memory of `kpibot run` at steady state, with 1,000 linked employees.
 
 Fills a fresh SQLite file with 1,000 linked employees (a director, 500 unit heads and their
-staff, as in the engine benchmark) and `--codes` open work codes, all due now, then starts
-`kpibot run` against the fake Bot API. It waits for the start-up sweep (reminders, breaches and,
-in the morning, the digest) to be delivered, has `--users` employees ask /myscore, and reads the
-process's RSS from /proc after each step. Run from the repository root:
+staff, as in the engine benchmark) and `--codes` open work codes, all due at `--at`, then starts
+`kpibot run` against the fake Bot API with its clock set to `--at` (default: a working Tuesday at
+08:05 in Hà Nội, so the start-up sweep sends reminders, breaches and the day's digest, whatever the
+real time). It waits for all of that to be delivered, has `--users` employees ask /myscore, and
+reads the process's RSS from /proc after each step. Run from the repository root:
 
-    python -m benchmarks.memory [--codes 3000] [--users 200]
+    python -m benchmarks.memory [--codes 3000] [--users 200] [--at 2026-12-01T08:05+07:00]
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import IO
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
@@ -36,6 +38,24 @@ from sandbox.botapi import FakeBotAPI
 
 TOKEN = "123456:BENCHMARK"
 EMPLOYEES = 1_000
+AT = "2026-12-01T08:05:00+07:00"  # a working Tuesday, just after the digest time
+DIGEST = "Tổng hợp mã công việc chờ phê duyệt"  # the opening of a digest in Vietnamese
+
+# `kpibot run`, its clock starting at argv[1] and running on from there. The bot reads the time
+# only through Services.clock, whose default `services_for` supplies.
+SHIFTED_RUN = """
+import sys
+from datetime import UTC, datetime
+
+import bot.app
+
+offset = datetime.fromisoformat(sys.argv[1]) - datetime.now(UTC)
+bot.app.services_for.__defaults__ = (lambda: datetime.now(UTC) + offset,)
+sys.argv = ["kpibot", "run"]
+from bot.cli import main
+
+main()
+"""
 
 
 def rss_mb(pid: int) -> float:
@@ -44,13 +64,13 @@ def rss_mb(pid: int) -> float:
     return int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) / 1024  # type: ignore[union-attr]
 
 
-def fill(url: str, codes: int) -> None:
-    """1,000 linked employees and `codes` open codes, every one of them due now."""
+def fill(url: str, codes: int, now: datetime, due: datetime | None = None) -> None:
+    """1,000 linked employees and `codes` open codes opened before `now`, every one of them
+    due (for a reminder or a breach) at `due`, by default `now`."""
     engine = make_engine(url)
     upgrade(engine)
     rng = random.Random(1)
     staff = people(rng)[:EMPLOYEES]
-    now = datetime.now(UTC)
     with make_session_factory(engine)() as session:
         session.execute(insert(Unit), [{"id": n, "name": f"Phòng {n}"} for n in range(1, 21)])
         positions = ["giam_doc", "truong_phong", "chuyen_vien"]
@@ -77,7 +97,7 @@ def fill(url: str, codes: int) -> None:
                     "due_day": (started + timedelta(days=7)).date(),
                     "reminded_slots": 0,
                     "breached_cycle": 0,
-                    "next_event_at": now,
+                    "next_event_at": due or now,
                 }
             )
         session.execute(insert(WorkCode), rows)
@@ -91,50 +111,53 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-async def measure(url: str, users: int) -> None:
-    """Start the bot, let it sweep, then answer /myscore; print RSS after each step."""
+async def measure(url: str, users: int, at: datetime) -> None:
+    """Start the bot at `at`, let it sweep, then answer /myscore; print RSS after each step."""
     port = free_port()
-    with FakeBotAPI(token=TOKEN) as fake:
+    with FakeBotAPI(token=TOKEN) as fake, tempfile.TemporaryFile("w+") as log:
         env = {k: v for k, v in os.environ.items() if not k.startswith("KPIBOT_")} | {
             "KPIBOT_DATABASE_URL": url,
             "KPIBOT_TOKEN": TOKEN,
             "KPIBOT_TELEGRAM_BASE_URL": fake.base_url,
             "KPIBOT_PORT": str(port),
         }
-        kpibot = str(Path(sys.executable).parent / "kpibot")
         process = subprocess.Popen(
-            [kpibot, "run"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+            [sys.executable, "-c", SHIFTED_RUN, at.isoformat()],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,  # a file: a pipe nobody reads would stall the bot once full
+            text=True,
         )
         try:
-            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
-                await _ready(http, process)
+            base_url = f"http://127.0.0.1:{port}"
+            async with httpx.AsyncClient(base_url=base_url, timeout=60) as http:
+                await _ready(http, process, log)
                 print(f"  started, start-up sweep done: {rss_mb(process.pid):6.1f} MB")
                 sent = await _drained(http)
-                print(f"  {sent:,} messages of the sweep delivered: {rss_mb(process.pid):6.1f} MB")
+                digests = sum(DIGEST in text for text in fake_texts(fake))
+                print(f"  {sent:,} messages of the sweep delivered, {digests} digest messages:")
+                print(f"                                 {rss_mb(process.pid):6.1f} MB")
                 for n in range(users):
                     chat = 1_000_000 + 502 + n
                     fake.send_text(fake.user(chat, f"NV{n}", language_code="vi"), "/myscore")
                 for n in range(users):
                     await fake.wait_for_messages(1_000_000 + 502 + n, 1, timeout=120)
                 print(f"  {users} /myscore answered:          {rss_mb(process.pid):6.1f} MB")
-                metrics = (await http.get("/metrics")).text
-                digests = "digest" in fake_texts(fake)
-                print(f"  digest among the messages: {digests}; metrics {len(metrics):,} bytes")
         finally:
             process.terminate()
-            process.communicate(timeout=20)
+            process.wait(timeout=20)
 
 
-def fake_texts(fake: FakeBotAPI) -> str:
-    """Whether the sweep sent a digest, judged by its opening words."""
-    texts = [call.params.get("text", "") for call in fake.calls_of("sendMessage")]
-    return "digest" if any(t.startswith("Tổng hợp mã công việc") for t in texts) else ""
+def fake_texts(fake: FakeBotAPI) -> list[str]:
+    """The texts the bot has sent."""
+    return [str(call.params.get("text", "")) for call in fake.calls_of("sendMessage")]
 
 
-async def _ready(http: httpx.AsyncClient, process: subprocess.Popen[str]) -> None:
+async def _ready(http: httpx.AsyncClient, process: subprocess.Popen[str], log: IO[str]) -> None:
     for _ in range(600):
         if process.poll() is not None:
-            raise SystemExit(f"kpibot run ended: {process.communicate()[1]}")
+            log.seek(0)
+            raise SystemExit(f"kpibot run ended: {log.read()}")
         try:
             if (await http.get("/readyz")).status_code == 200:
                 return
@@ -163,19 +186,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--codes", type=int, default=3_000)
     parser.add_argument("--users", type=int, default=200)
+    parser.add_argument("--at", default=AT, help="the bot's clock at start (ISO-8601, with zone)")
     args = parser.parse_args()
+    at = datetime.fromisoformat(args.at)
     print(f"$ {shlex.join(['python', '-m', 'benchmarks.memory', *sys.argv[1:]])}")
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, SQLite")
     with tempfile.TemporaryDirectory() as directory:
         url = f"sqlite:///{Path(directory, 'memory.db')}"
         start = time.perf_counter()
-        fill(url, args.codes)
+        fill(url, args.codes, at)
         print(
-            f"fill: {EMPLOYEES:,} linked employees, {args.codes:,} open codes due now, "
+            f"fill: {EMPLOYEES:,} linked employees, {args.codes:,} open codes due at start, "
             f"in {time.perf_counter() - start:.1f} s"
         )
-        print(f"kpibot run at {datetime.now(UTC):%Y-%m-%d %H:%M} UTC:")
-        asyncio.run(measure(url, args.users))
+        print(f"kpibot run, its clock starting at {at.isoformat()}:")
+        asyncio.run(measure(url, args.users, at))
 
 
 if __name__ == "__main__":

@@ -331,6 +331,11 @@ class _Loaded(NamedTuple):
     forced: dict[int, ForcedRating]
 
 
+# Made once: a new alias builds its column collection again on first use, a few milliseconds of
+# CPU for every score card. An alias names no state; statements share it freely.
+_LEADER = aliased(Employee)
+
+
 class _Scorer:
     """Scores the employees of a month or quarter; remembers whom it rated, for unit results."""
 
@@ -353,7 +358,7 @@ class _Scorer:
             forced = _forced(session, period, self.policy, chosen)
             if not chosen:
                 self.everyone = _Loaded(sums, facts, forced)
-        leader = aliased(Employee)
+        leader = _LEADER
         # Kept apart from the sums: a join with the aggregate invites PostgreSQL, short of
         # statistics (say just after an import), into a nested loop over every pair.
         query = (

@@ -16,10 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
-import openpyxl
 from defusedxml import DefusedXmlException
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.utils import get_column_letter
 
 MB = 1024 * 1024
 MAX_FILE_BYTES = 10 * MB  # a CSV or XLSX file as it is on disk
@@ -187,6 +184,8 @@ def _delimiter(text: str) -> str:
 
 
 def _xlsx_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
+    import openpyxl  # with numpy and PIL under it, 29 MB: loaded when a workbook is read
+
     _checked_size(path)
     _checked_archive(path)
     if not openpyxl.DEFUSEDXML:
@@ -204,6 +203,8 @@ def _xlsx_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
 
 
 def _sheet_rows(path: Path, stream: IO[bytes]) -> Iterator[tuple[int, list[str]]]:
+    import openpyxl
+
     try:
         workbook = openpyxl.load_workbook(stream, read_only=True, data_only=True)
         sheet = workbook.worksheets[0]
@@ -362,6 +363,9 @@ def _unquoted(cell: str) -> str:
 
 def _write_xlsx(path: Path, tables: Sequence[Table]) -> None:
     # Column widths are set before the first row: each sheet's rows are held to measure them.
+    import openpyxl
+    from openpyxl.utils import get_column_letter
+
     workbook = openpyxl.Workbook(write_only=True)
     for table in tables:
         sheet = workbook.create_sheet(table.sheet)
@@ -395,6 +399,8 @@ def _shown(value: object) -> str:
 
 
 def _xlsx_cell(sheet: Any, value: object) -> object:
+    from openpyxl.cell import WriteOnlyCell  # loaded already by _write_xlsx: a lookup
+
     if isinstance(value, Decimal):
         cell = WriteOnlyCell(sheet, float(value))
         cell.number_format = SCORE_FORMAT

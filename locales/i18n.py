@@ -10,6 +10,7 @@ from functools import cache
 from importlib.resources import files
 from zoneinfo import ZoneInfo
 
+from babel import Locale
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 from babel.support import Translations
@@ -32,6 +33,12 @@ def translations(locale: str) -> gettext.NullTranslations:
     return Translations.load(directory, [locale], DOMAIN)
 
 
+@cache
+def babel_locale(locale: str) -> Locale:
+    """Babel's data for `locale`, parsed once (formatting by name parses it again each call)."""
+    return Locale.parse(locale)
+
+
 @dataclass(frozen=True)
 class Translator:
     """Texts, dates and numbers in one user's locale and the organisation's zone."""
@@ -51,16 +58,17 @@ class Translator:
 
     def date(self, day: date) -> str:
         """A date as this locale writes it (28/11/2026, 28 Nov 2026)."""
-        return format_date(day, _DATE_FORMATS[self.locale], locale=self.locale)
+        return format_date(day, _DATE_FORMATS[self.locale], locale=babel_locale(self.locale))
 
     def datetime(self, instant: datetime) -> str:
         """An instant shown in the organisation's zone."""
         local = instant.astimezone(self.tz)
-        return format_datetime(local, _DATETIME_FORMATS[self.locale], locale=self.locale)
+        pattern = _DATETIME_FORMATS[self.locale]
+        return format_datetime(local, pattern, locale=babel_locale(self.locale))
 
     def number(self, value: int | Decimal) -> str:
         """A number with this locale's separators (12,5 in Vietnamese; 12.5 in English)."""
-        return format_decimal(value, locale=self.locale)
+        return format_decimal(value, locale=babel_locale(self.locale))
 
 
 def pick_locale(

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import logging
+import sys
 from importlib.metadata import entry_points
 
-import typer
+# httpx has a command line of its own (with rich, pygments and click: about 4 MB) that no kpibot
+# command uses; httpx goes without it when it cannot be imported.
+sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
 
-from bot.cli import (
+import typer  # noqa: E402
+
+from bot.cli import (  # noqa: E402
     apikeys,
     backup,
     calendar,

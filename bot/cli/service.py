@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import subprocess
+import sys
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
@@ -14,7 +16,7 @@ from sqlmodel import Session
 from bot.cli.resources import counted, fail, open_engine, policy, settings
 from bot.config import Settings, SettingsError
 from bot.logs import configure_logging
-from models.db import make_session_factory
+from models.db import make_engine, make_session_factory
 from services.container import system_clock
 
 if TYPE_CHECKING:
@@ -26,6 +28,7 @@ def run() -> None:
 
     Health, readiness and metrics are served over HTTP on KPIBOT_LISTEN:KPIBOT_PORT.
     """
+    leave_unloaded()
     # The bot stack loads only for the commands that need it.
     from bot.app import services_for
     from bot.serve import serve
@@ -39,11 +42,34 @@ def run() -> None:
         fail(str(exc))
     configure_logging(token, log_format=config.log_format)
     active_policy = policy(config)
-    engine = open_engine(config)
+    migrate()
+    engine = make_engine(config.database_url)
     try:
         serve(config, services_for(config, make_session_factory(engine), active_policy))
     except SettingsError as exc:
         fail(str(exc))
+
+
+def leave_unloaded() -> None:
+    """Keep out of this process what the bot does not use and its libraries would load.
+
+    python-telegram-bot loads tornado for a webhook server of its own, which kpibot does not use
+    (uvicorn serves both modes): about 16 MB. Without it, PTB says its own webhook is unavailable.
+    """
+    sys.modules.setdefault("tornado", None)  # type: ignore[arg-type]
+
+
+def migrate() -> None:
+    """Upgrade the database as `kpibot db upgrade` does, in a short child process.
+
+    Alembic and Mako, about 37 MB, so never load in the serving process. The child's log lines and
+    its one-line error go to the same stderr; its exit status ends `run` when it failed.
+    """
+    child = subprocess.run(
+        [sys.executable, "-m", "bot", "db", "upgrade"], stdout=subprocess.DEVNULL, check=False
+    )
+    if child.returncode != 0:
+        raise typer.Exit(child.returncode)
 
 
 def sweep(
