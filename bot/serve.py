@@ -18,6 +18,7 @@ from telegram.ext import Application
 from bot.app import build_application
 from bot.config import Settings, SettingsError
 from bot.web import Webhook, web_app
+from scheduler.jobs import stop_delivering
 from services.container import Services
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,7 @@ async def _serve(settings: Settings, svc: Services) -> None:
         server.should_exit = True
         await http
         listener.close()
+        stop_delivering(application)
         if application.running:
             await application.stop()
         await application.shutdown()

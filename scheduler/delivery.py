@@ -60,12 +60,18 @@ class Deliverer:
         self.db, self.bot, self.clock = db, bot, clock
         self.name = claims.worker_name()
         self._round = asyncio.Lock()
+        self._stopping = False
+
+    def stop(self) -> None:
+        """Begin no send any more: a round ends with the sends under way, and the rows it claimed
+        but did not send go back to the outbox for the next start."""
+        self._stopping = True
 
     async def deliver_due(self) -> DeliveryReport:
         """Send every message due now, in order; the rest wait for their time."""
         report = DeliveryReport()
         async with self._round:
-            while True:
+            while not self._stopping:
                 with self.db() as session:
                     rows = claims.claim(
                         session,
@@ -80,10 +86,14 @@ class Deliverer:
                 for row in rows:
                     by_chat[row.chat_id].append(row)
                 await asyncio.gather(*(self._chat(msgs, report) for msgs in by_chat.values()))
+        return report
 
     async def _chat(self, rows: Sequence[OutboxMessage], report: DeliveryReport) -> None:
         """Send one chat's rows in order; after a failure the rest wait, to keep the order."""
         for index, row in enumerate(rows):
+            if self._stopping:
+                self._release(rows[index:])
+                return
             result = await self._send(row)
             setattr(report, result.value, getattr(report, result.value) + 1)
             if result is SendResult.LATER:

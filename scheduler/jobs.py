@@ -53,6 +53,12 @@ async def sweep(context: ContextTypes.DEFAULT_TYPE) -> None:
         await deliver(context)
 
 
+def stop_delivering(application: Application) -> None:  # type: ignore[type-arg]
+    """Let a delivery under way end after its current sends (before the job queue stops, which
+    waits for running jobs: a long outbox would hold the bot for minutes)."""
+    cast(Deliverer, application.bot_data[DELIVERER]).stop()
+
+
 async def deliver(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Send what is due in the outbox."""
     deliverer = cast(Deliverer, context.bot_data[DELIVERER])

@@ -6,12 +6,20 @@ from __future__ import annotations
 import asyncio
 import signal
 import subprocess
+from collections import Counter
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import Engine
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session, select
 
+from kpi.outbox import Draft, enqueue
+from models import OutboxKind, OutboxMessage, OutboxStatus
+from models.db import upgrade
 from sandbox.botapi import FakeBotAPI
 from tests.bot.conftest import free_port
 from tests.conftest import TOKEN
@@ -141,3 +149,29 @@ async def test_a_signal_stops_it_while_telegram_is_down(down, start_bot, how) ->
     _out, err = process.communicate(timeout=10)
     assert process.returncode == 0, err
     assert "Traceback" not in err
+
+
+async def test_a_signal_stops_it_while_a_long_delivery_runs(
+    fake: FakeBotAPI, start_bot, engine: Engine, db: sessionmaker[Session]
+) -> None:
+    """40 messages for one chat take 40 s at Telegram's 1 a second: SIGTERM does not wait for
+    them, and the unsent ones stay queued for the next start, none left claimed."""
+    chat = fake.user(904, "Khách").id
+    now = datetime.now(UTC)
+    upgrade(engine)
+    with db() as session:
+        drafts = [
+            Draft(f"long:{n}", OutboxKind.NOTICE, chat, f"Thông báo {n}", not_before=now)
+            for n in range(40)
+        ]
+        enqueue(session, drafts, now=now)
+        session.commit()
+    process = start_bot()
+    await fake.wait_for(lambda: len(fake.messages(chat)) >= 5, timeout=30, what="5 sent")
+    process.send_signal(signal.SIGTERM)
+    _out, err = await asyncio.to_thread(process.communicate, timeout=10)
+    assert process.returncode == 0 and "Traceback" not in err
+    with db() as session:
+        statuses = Counter(row.status for row in session.exec(select(OutboxMessage)))
+    assert statuses[OutboxStatus.SENT] == len(fake.messages(chat)) < 40
+    assert statuses[OutboxStatus.PENDING] == 40 - statuses[OutboxStatus.SENT]
