@@ -80,19 +80,37 @@ def task_criteria(
     criteria: Sequence[Criterion], facts: Sequence[TaskFacts], policy: Policy
 ) -> dict[str, Computed]:
     """The computed task criteria of one person's position, by code (unit results aside)."""
-    weighed = [(policy.task_type(fact.type).weight, fact) for fact in facts]
+    kinds = {code: policy.task_type(code) for code in {fact.type for fact in facts}}
+    weighed = [(kinds[fact.type].weight, fact) for fact in facts]
+    every = _Weighed.of(weighed)  # what quantity, quality and progress share
     found: dict[str, Computed] = {}
     for criterion in criteria:
         if criterion.code == TASK_QUANTITY:
-            found[criterion.code] = _quantity(criterion.max_points, weighed)
+            found[criterion.code] = _quantity(criterion.max_points, every)
         elif criterion.code == TASK_QUALITY:
-            found[criterion.code] = _judged(criterion.max_points, weighed, Measure.QUALITY)
+            found[criterion.code] = _judged(criterion.max_points, every, Measure.QUALITY)
         elif criterion.code == TASK_PROGRESS:
-            found[criterion.code] = _judged(criterion.max_points, weighed, Measure.PROGRESS)
+            found[criterion.code] = _judged(criterion.max_points, every, Measure.PROGRESS)
         elif criterion.type is CriterionType.SPEARHEAD:
-            key = [(w, f) for w, f in weighed if policy.task_type(f.type).spearhead]
+            key = _Weighed.of([(w, f) for w, f in weighed if kinds[f.type].spearhead])
             found[criterion.code] = _judged(criterion.max_points, key, Measure.SPEARHEAD)
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class _Weighed:
+    """Tasks with their weights, the done ones apart, and the sums of both."""
+
+    tasks: Sequence[tuple[Decimal, TaskFacts]]
+    done: Sequence[tuple[Decimal, TaskFacts]]
+    units: Decimal
+    units_done: Decimal
+
+    @classmethod
+    def of(cls, weighed: Sequence[tuple[Decimal, TaskFacts]]) -> _Weighed:
+        done = [(w, f) for w, f in weighed if f.done]
+        units = sum((w for w, _f in weighed), _ZERO)
+        return cls(weighed, done, units, sum((w for w, _f in done), _ZERO))
 
 
 def unit_results(criterion: Criterion, reports: int, below: int) -> Computed:
@@ -113,26 +131,22 @@ def year_mean(quarters: Sequence[Decimal]) -> Computed:
     return Computed(_cents(mean), Explanation(Measure.YEAR, quarters=tuple(quarters)))
 
 
-def _quantity(maximum: Decimal, weighed: Sequence[tuple[Decimal, TaskFacts]]) -> Computed:
-    units = sum((w for w, _f in weighed), _ZERO)
-    done = [(w, f) for w, f in weighed if f.done]
-    units_done = sum((w for w, _f in done), _ZERO)
+def _quantity(maximum: Decimal, weighed: _Weighed) -> Computed:
+    units, units_done = weighed.units, weighed.units_done
     share = min(_ONE, units_done / units) if units else _ONE
-    explanation = Explanation(Measure.QUANTITY, len(weighed), len(done), units, units_done)
+    explanation = Explanation(
+        Measure.QUANTITY, len(weighed.tasks), len(weighed.done), units, units_done
+    )
     return Computed(_cents(maximum * share), explanation)
 
 
-def _judged(
-    maximum: Decimal, weighed: Sequence[tuple[Decimal, TaskFacts]], measure: Measure
-) -> Computed:
+def _judged(maximum: Decimal, weighed: _Weighed, measure: Measure) -> Computed:
     """Quality, progress or spearhead: the done tasks' weights, less 25% per counted fault."""
     kinds = _KINDS[measure]
-    done = [(w, f) for w, f in weighed if f.done]
-    units = sum((w for w, _f in weighed), _ZERO)
-    units_done = sum((w for w, _f in done), _ZERO)
+    units, units_done = weighed.units, weighed.units_done
     kept = _ZERO
     faulted = faults = excused = 0
-    for weight, fact in done:
+    for weight, fact in weighed.done:
         if not fact.faults:
             kept += weight  # the whole product's points
             continue
@@ -143,12 +157,19 @@ def _judged(
         faulted += counted > 0
         kept += weight * max(_ZERO, _ONE - FAULT_SHARE * counted)
     base = units if measure is Measure.SPEARHEAD else units_done
-    if not weighed:
+    if not weighed.tasks:
         share = _ONE
     else:
         share = kept / base if base else _ZERO
     explanation = Explanation(
-        measure, len(weighed), len(done), units, units_done, faulted, faults, excused
+        measure,
+        len(weighed.tasks),
+        len(weighed.done),
+        units,
+        units_done,
+        faulted,
+        faults,
+        excused,
     )
     return Computed(_cents(maximum * share), explanation)
 
