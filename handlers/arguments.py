@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 from telegram import Message
 
 from kpi.deductions import LABEL_PREFIX
@@ -38,3 +40,11 @@ def deduction_number(word: str) -> int | None:
         bare = bare[1:]
     digits = number(bare)
     return int(digits) if digits is not None else None
+
+
+def typed_day(word: str) -> date | None:
+    """A day written DD/MM/YYYY, as Vietnamese write dates; None when it is not one."""
+    try:
+        return datetime.strptime(word.strip(), "%d/%m/%Y").date()
+    except ValueError:
+        return None

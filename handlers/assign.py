@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from html import escape
 from typing import cast
 
@@ -11,6 +11,7 @@ from telegram import ForceReply
 from telegram.ext import ContextTypes
 
 from handlers import awaiting
+from handlers.arguments import typed_day
 from handlers.caller import Caller, LinkedCaller, linked, with_caller
 from kpi import org, tasks
 from kpi.tasks import TaskOutcome
@@ -87,9 +88,8 @@ async def answer(caller: LinkedCaller, text: str) -> None:
             return
         await _ask_due(caller, replace(draft, title=cleaned))
         return
-    try:
-        due_on = datetime.strptime(text.strip(), "%d/%m/%Y").date()
-    except ValueError:
+    due_on = typed_day(text)
+    if due_on is None:
         await caller.reply(caller.tr._("Write the due date like 20/11/2026, or press a button."))
         return
     await _ask_type(caller, replace(draft, due_on=due_on))

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date
 from html import escape
 from typing import cast
 
 from telegram.ext import ContextTypes
 
 from handlers import awaiting
+from handlers.arguments import typed_day
 from handlers.caller import Caller, LinkedCaller, linked, with_caller
 from kpi import delegation, org
 from kpi.delegation import DelegationOutcome, DelegationResult
@@ -131,12 +132,11 @@ def _period(text: str, today: date) -> tuple[date, date] | None:
     match = _DATES.fullmatch(text)
     if match is None:
         return None
-    try:
-        first = datetime.strptime(match[1], "%d/%m/%Y").date()
-        last = datetime.strptime(match[2], "%d/%m/%Y").date() if match[2] else None
-    except ValueError:
+    first = typed_day(match[1])
+    last = typed_day(match[2]) if match[2] else first
+    if first is None or last is None:
         return None
-    return (first, last) if last is not None else (today, first)
+    return (first, last) if match[2] else (today, first)
 
 
 async def _ask_period(caller: LinkedCaller, draft: Draft) -> None:
