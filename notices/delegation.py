@@ -97,12 +97,9 @@ def created_notices(
     session: Session, occasion: Occasion, delegation: Delegation, actor: Employee | None
 ) -> list[Draft]:
     """The deputy is told, and the leader too when HR named the deputy."""
-    leader = session.get_one(Employee, delegation.leader_id)
-    deputy = session.get_one(Employee, delegation.deputy_id)
+    leader, deputy = _pair(session, delegation)
     drafts = []
-    for person in (deputy, leader):
-        if person.telegram_id is None or (actor is not None and person.id == actor.id):
-            continue
+    for person in _told(leader, deputy, actor):
         tr = occasion.tr(person)
         head = tr._("<b>Acting approver</b>")
         text = f"{head}\n{summary(tr, delegation, leader, deputy)}"
@@ -125,12 +122,9 @@ def cancelled_notices(
     actor: Employee | None,
 ) -> list[Draft]:
     """The deputy (and the leader, when someone else cancelled) are told; codes go back."""
-    leader = session.get_one(Employee, delegation.leader_id)
-    deputy = session.get_one(Employee, delegation.deputy_id)
+    leader, deputy = _pair(session, delegation)
     drafts = []
-    for person in (deputy, leader):
-        if person.telegram_id is None or (actor is not None and person.id == actor.id):
-            continue
+    for person in _told(leader, deputy, actor):
         tr = occasion.tr(person)
         text = tr._(
             "The delegation is cancelled: {leader} approves their work codes again.",
@@ -139,6 +133,22 @@ def cancelled_notices(
         key = f"delegation:{delegation.id}:cancelled:{person.id}"
         drafts.append(occasion.draft(person, key, OutboxKind.DELEGATION, text))
     return drafts + move_notices(session, occasion, moves)
+
+
+def _pair(session: Session, delegation: Delegation) -> tuple[Employee, Employee]:
+    """The leader and the deputy of a delegation."""
+    leader = session.get_one(Employee, delegation.leader_id)
+    return leader, session.get_one(Employee, delegation.deputy_id)
+
+
+def _told(leader: Employee, deputy: Employee, actor: Employee | None) -> list[Employee]:
+    """Who hears of a delegation made or cancelled: the deputy and the leader, on Telegram,
+    except whoever did it (they read the reply)."""
+    return [
+        person
+        for person in (deputy, leader)
+        if person.telegram_id is not None and (actor is None or person.id != actor.id)
+    ]
 
 
 def move_notices(session: Session, occasion: Occasion, moves: Sequence[Move]) -> list[Draft]:
