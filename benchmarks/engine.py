@@ -13,30 +13,25 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
-import shlex
-import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, delete, insert, make_url, text, update
+from sqlalchemy import Engine, delete, insert, text, update
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col
 
-from benchmarks.scratch import postgres_schema
+from benchmarks.scratch import on_configured_database
 from kpi import reminders
 from kpi.calendar import WorkCalendar
 from kpi.outbox import Draft, post
 from kpi.policy import Policy, load_policy
 from models import Employee, OutboxKind, OutboxMessage, Position, SweepMark, Unit, WorkCode
-from models.db import make_engine, make_session_factory, normalize_url, upgrade
+from models.db import make_session_factory, upgrade
 from sandbox.botapi import FakeBotAPI
 from scheduler.budget import paced_bot
 from scheduler.delivery import Deliverer, DeliveryReport
@@ -250,21 +245,9 @@ def main() -> None:
     parser.add_argument("--codes", type=int, default=100_000)
     parser.add_argument("--messages", type=int, default=600)
     args = parser.parse_args()
-    given = os.environ.get("KPIBOT_DATABASE_URL", "")
-    url = normalize_url(given)
-    postgres = url.startswith("postgresql")
-    shown = make_url(given).render_as_string(hide_password=True) if postgres else ""
-    prefix = f"KPIBOT_DATABASE_URL={shlex.quote(shown)} " if postgres else ""
-    print(f"$ {prefix}{shlex.join(['python', '-m', 'benchmarks.engine', *sys.argv[1:]])}")
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
-    if postgres:
-        print(f"PostgreSQL ({shown}, private schema)")
-        with postgres_schema(url, "engine") as engine:
-            run(engine, args.codes, args.messages)
-        return
-    with tempfile.TemporaryDirectory() as directory:
-        print("SQLite (fresh file)")
-        run(make_engine(f"sqlite:///{Path(directory, 'engine.db')}"), args.codes, args.messages)
+    on_configured_database(
+        "benchmarks.engine", "engine", lambda engine: run(engine, args.codes, args.messages)
+    )
 
 
 if __name__ == "__main__":

@@ -15,29 +15,24 @@ query that finds the tasks (`task_mentions`) is timed on its own first.
 from __future__ import annotations
 
 import argparse
-import os
 import random
-import shlex
-import sys
-import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, func, insert, make_url, select, text
+from sqlalchemy import Engine, func, insert, select, text
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
 from benchmarks.engine import LEADERS, TASKS, people
-from benchmarks.scratch import postgres_schema
+from benchmarks.scratch import on_configured_database
 from kpi.calendar import WorkCalendar
 from kpi.policy import load_policy
 from kpi.task_reminders import task_mentions
 from models import Employee, OutboxMessage, Position, SweepMark, Task, Unit, WorkCode
-from models.db import make_engine, make_session_factory, normalize_url, upgrade
+from models.db import make_session_factory, upgrade
 from scheduler.sweep import run_sweep
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -161,21 +156,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--tasks", type=int, default=500_000)
     args = parser.parse_args()
-    given = os.environ.get("KPIBOT_DATABASE_URL", "")
-    url = normalize_url(given)
-    postgres = url.startswith("postgresql")
-    shown = make_url(given).render_as_string(hide_password=True) if postgres else ""
-    prefix = f"KPIBOT_DATABASE_URL={shlex.quote(shown)} " if postgres else ""
-    print(f"$ {prefix}{shlex.join(['python', '-m', 'benchmarks.task_digest', *sys.argv[1:]])}")
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
-    if postgres:
-        print(f"PostgreSQL ({shown}, private schema)")
-        with postgres_schema(url, "tasks") as engine:
-            run(engine, args.tasks)
-        return
-    with tempfile.TemporaryDirectory() as directory:
-        print("SQLite (fresh file)")
-        run(make_engine(f"sqlite:///{Path(directory) / 'tasks.db'}"), args.tasks)
+    on_configured_database(
+        "benchmarks.task_digest", "tasks", lambda engine: run(engine, args.tasks)
+    )
 
 
 if __name__ == "__main__":
