@@ -60,6 +60,14 @@ class Row:
     queued: int
 
 
+def insert_organisation(session: Session, staff: list[dict[str, Any]]) -> None:
+    """Twenty units, the three positions of `people`, and the staff."""
+    session.execute(insert(Unit), [{"id": n, "name": f"Phòng {n}"} for n in range(1, 21)])
+    positions = ["giam_doc", "truong_phong", "chuyen_vien"]
+    session.execute(insert(Position), [{"id": n + 1, "code": c} for n, c in enumerate(positions)])
+    session.execute(insert(Employee), staff)
+
+
 def people(rng: random.Random) -> list[dict[str, Any]]:
     """A director, 500 unit heads under them and their staff, all linked to Telegram."""
     rows = []
@@ -119,12 +127,7 @@ def fill(db: sessionmaker[Session], policy: Policy, codes: int) -> None:
     staff = people(rng)
     states = settled_states(WorkCalendar(tz=HANOI), policy)
     with db() as session:
-        session.execute(insert(Unit), [{"id": n, "name": f"Phòng {n}"} for n in range(1, 21)])
-        positions = ["giam_doc", "truong_phong", "chuyen_vien"]
-        session.execute(
-            insert(Position), [{"id": n + 1, "code": c} for n, c in enumerate(positions)]
-        )
-        session.execute(insert(Employee), staff)
+        insert_organisation(session, staff)
         authors = staff[LEADERS + 1 :]
         rows = []
         for number in range(1, codes + 1):

@@ -31,8 +31,8 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import insert
 
-from benchmarks.engine import TASKS, people
-from models import Employee, Position, Unit, WorkCode
+from benchmarks.engine import TASKS, insert_organisation, people
+from models import WorkCode
 from models.db import make_engine, make_session_factory, upgrade
 from sandbox.botapi import FakeBotAPI
 
@@ -72,12 +72,7 @@ def fill(url: str, codes: int, now: datetime, due: datetime | None = None) -> No
     rng = random.Random(1)
     staff = people(rng)[:EMPLOYEES]
     with make_session_factory(engine)() as session:
-        session.execute(insert(Unit), [{"id": n, "name": f"Phòng {n}"} for n in range(1, 21)])
-        positions = ["giam_doc", "truong_phong", "chuyen_vien"]
-        session.execute(
-            insert(Position), [{"id": n + 1, "code": c} for n, c in enumerate(positions)]
-        )
-        session.execute(insert(Employee), staff)
+        insert_organisation(session, staff)
         authors = staff[502:]
         rows = []
         for number in range(1, codes + 1):

@@ -26,12 +26,12 @@ from sqlalchemy import Engine, func, insert, select, text
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
-from benchmarks.engine import LEADERS, TASKS, people
+from benchmarks.engine import LEADERS, TASKS, insert_organisation, people
 from benchmarks.scratch import on_configured_database
 from kpi.calendar import WorkCalendar
 from kpi.policy import load_policy
 from kpi.task_reminders import task_mentions
-from models import Employee, OutboxMessage, Position, SweepMark, Task, Unit, WorkCode
+from models import OutboxMessage, SweepMark, Task, WorkCode
 from models.db import make_session_factory, upgrade
 from scheduler.sweep import run_sweep
 
@@ -60,12 +60,7 @@ def fill(db: sessionmaker[Session], count: int) -> tuple[int, int]:
     assignees = staff[LEADERS + 1 :]
     opened = overdue = 0
     with db() as session:
-        session.execute(insert(Unit), [{"id": n, "name": f"Phòng {n}"} for n in range(1, 21)])
-        positions = ["giam_doc", "truong_phong", "chuyen_vien"]
-        session.execute(
-            insert(Position), [{"id": n + 1, "code": c} for n, c in enumerate(positions)]
-        )
-        session.execute(insert(Employee), staff)
+        insert_organisation(session, staff)
         for first in range(1, count + 1, CHUNK):
             tasks, codes = [], []
             for number in range(first, min(first + CHUNK, count + 1)):
