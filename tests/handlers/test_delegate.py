@@ -132,9 +132,8 @@ async def test_a_leader_delegates_by_buttons_and_the_codes_go_to_the_deputy_and_
     news = await bot.wait_for_messages(STAFF, len(texts(bot, STAFF)) + 1)
     assert news[-1]["text"] == "Mã công việc #1 «Báo cáo quý IV» đã được Vũ Minh Tâm phê duyệt."
     assert code(db, 1).status == "approved"
-    answered = len(bot.callback_answers)
-    bot.press_button(leader, card_of(bot, LEADER, 2), "wc:ap:2:1")
-    await bot.wait_for(lambda: len(bot.callback_answers) > answered, what="the refusal")
+    pressed = bot.press_button(leader, card_of(bot, LEADER, 2), "wc:ap:2:1")
+    await bot.wait_for(lambda: bot.callback_answer(pressed), what="the refusal")
     assert code(db, 2).status == "open"
 
     # The deadline (end of 09/11) passes in the period: the deputy's breach. Then they return.
