@@ -1,17 +1,18 @@
 """The sweep: all time-driven work due at one instant, derived from the database alone.
 
-Reminders, breach deductions and digests are found from the state of the work codes, and every
-result carries a unique key, so running the sweep again, late, twice at once or after a crash
-adds nothing twice. On PostgreSQL an advisory lock keeps concurrent sweeps from racing.
+Reminders, breach deductions and digests are found from the state of the work codes and tasks,
+and every result carries a unique key, so running the sweep again, late, twice at once or after a
+crash adds nothing twice. On PostgreSQL an advisory lock keeps concurrent sweeps from racing.
 """
 
 from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import partial
 from typing import cast
 from zoneinfo import ZoneInfo
 
@@ -29,13 +30,13 @@ from models.db import insert_ignoring_duplicates
 from notices.deadlines import breach_notices, reminder
 from notices.digests import admins_report, digest
 from notices.occasion import Occasion
-from notices.task_digests import task_digest
+from notices.task_digests import task_digest, task_reminder
 from scheduler import handover
 
 LOCK_KEY = 4_242_001  # pg_advisory_xact_lock key of the sweep
 TRANSACTION_TIME = 0.25  # seconds of work after which a sweep commits and lets others write
 BATCH_PAUSE = 0.12  # seconds between two transactions of a sweep on SQLite
-TASK_DIGESTS_QUEUED = 500  # task digest messages queued in one transaction of a sweep
+TASK_DIGESTS_QUEUED = 500  # task digests (or reminders) queued in one transaction of a sweep
 
 
 @dataclass
@@ -84,6 +85,7 @@ def run_sweep(
         report.queued += enqueue(session, [d for d in drafts if d.chat_id], now=now)
         session.commit()
         _task_digests(session, occasion, report)
+        _task_reminders(session, occasion, report)
     return report
 
 
@@ -173,18 +175,44 @@ def _digests(session: Session, occasion: Occasion, report: SweepReport) -> list[
 def _task_digests(session: Session, occasion: Occasion, report: SweepReport) -> None:
     """Once per working day, at digest time: each person's tasks due soon or overdue, and the
     overdue tasks they assigned (§7). Its own mark, so it neither waits for nor repeats the
-    leaders' digest.
-
-    There may be one per employee, so they are drafted before the sweep's lock and queued in
-    transactions of TASK_DIGESTS_QUEUED at most, the day marked in the last: after a crash
-    between them the day is not marked, and the next sweep queues only what is missing (the
-    outbox's keys), never a digest twice.
-    """
+    leaders' digest."""
     day = reminders.digest_due(occasion.calendar, occasion.policy, occasion.now)
-    if day is None or _mark(session, "task-digest") == day.isoformat():
+    if day is not None:
+        drafts = partial(_task_digest_drafts, session, occasion, day)
+        report.digests += _queue_daily(session, occasion, report, "task-digest", day, drafts)
+
+
+def _task_reminders(session: Session, occasion: Occasion, report: SweepReport) -> None:
+    """Once per working day, at the reminder ladder's last slot (15:00 by default): each assignee's
+    tasks due that day and not yet reported (§3, §7), until quiet hours."""
+    due = task_reminders.reminder_due(occasion.calendar, occasion.policy, occasion.now)
+    if due is not None:
+        drafts = partial(_task_reminder_drafts, session, occasion, due)
+        report.reminders += _queue_daily(
+            session, occasion, report, "task-remind", occasion.today, drafts
+        )
+
+
+def _queue_daily(
+    session: Session,
+    occasion: Occasion,
+    report: SweepReport,
+    mark: str,
+    day: date,
+    draft: Callable[[], tuple[list[Draft], int]],
+) -> int:
+    """Queue once on `day` what `draft` finds (its messages, and to how many people), under the
+    sweep mark `mark`; how many people this sweep told.
+
+    There may be one message per employee, so they are drafted before the sweep's lock and queued
+    in transactions of TASK_DIGESTS_QUEUED at most, the day marked in the last: after a crash
+    between them the day is not marked, and the next sweep queues only what is missing (the
+    outbox's keys), never a message twice.
+    """
+    if _mark(session, mark) == day.isoformat():
         session.commit()
-        return
-    drafts, digests = _task_digest_drafts(session, occasion, day)
+        return 0
+    drafts, people = draft()
     session.commit()  # ends the read
     for start in range(0, len(drafts), TASK_DIGESTS_QUEUED):
         _lock(session)
@@ -193,10 +221,12 @@ def _task_digests(session: Session, occasion: Occasion, report: SweepReport) -> 
         session.commit()
         _let_others_write(session)
     _lock(session)
-    if _mark(session, "task-digest") != day.isoformat():  # a concurrent sweep may have done it
-        _set_mark(session, "task-digest", day.isoformat())
-        report.digests += digests
+    told = 0
+    if _mark(session, mark) != day.isoformat():  # a concurrent sweep may have done it
+        _set_mark(session, mark, day.isoformat())
+        told = people
     session.commit()
+    return told
 
 
 def _task_digest_drafts(session: Session, occasion: Occasion, day: date) -> tuple[list[Draft], int]:
@@ -205,10 +235,7 @@ def _task_digest_drafts(session: Session, occasion: Occasion, day: date) -> tupl
     wanted = set(mentions) | {
         line.task.employee_id for found in mentions.values() for line in found.assigned
     }
-    people: dict[int, Employee] = {}
-    ids = sorted(wanted)
-    for start in range(0, len(ids), 1000):  # within any database's limit of parameters
-        people.update(org.employees_by_id(session, ids[start : start + 1000]))
+    people = _people(session, wanted)
     expires = reminders.quiet_from(occasion.calendar, occasion.policy, day)
     drafts: list[Draft] = []
     digests = 0
@@ -218,6 +245,28 @@ def _task_digest_drafts(session: Session, occasion: Occasion, day: date) -> tupl
             drafts += task_digest(occasion, person, found, people, expires)
             digests += 1
     return drafts, digests
+
+
+def _task_reminder_drafts(
+    session: Session, occasion: Occasion, due: task_reminders.DueReminder
+) -> tuple[list[Draft], int]:
+    """The reminders of the linked people with tasks due, and how many people."""
+    found = task_reminders.tasks_to_remind(session, due)
+    people = _people(session, set(found))
+    linked = [people[i] for i in found if i in people and people[i].telegram_id is not None]
+    drafts = [
+        d for person in linked for d in task_reminder(occasion, person, found[_id(person)], due)
+    ]
+    return drafts, len(linked)
+
+
+def _people(session: Session, ids: set[int]) -> dict[int, Employee]:
+    """Employees by id, in queries within any database's limit of parameters."""
+    people: dict[int, Employee] = {}
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), 1000):
+        people.update(org.employees_by_id(session, ordered[start : start + 1000]))
+    return people
 
 
 def _pending_by_leader(session: Session) -> list[tuple[Employee, list[tuple[WorkCode, Employee]]]]:

@@ -1,5 +1,6 @@
 """Tasks in the working morning's digest, through the sweep and the fake Bot API: due soon to
-the assignee, overdue to the assigner, each once."""
+the assignee, overdue to the assigner, each once; and on the due day, at the ladder's last slot,
+a reminder to the assignee of the task still to report."""
 
 from __future__ import annotations
 
@@ -50,3 +51,27 @@ async def test_a_task_due_soon_reaches_its_assignee_and_overdue_its_assigner_onc
         "Nhiệm vụ đồng chí đã giao bị quá hạn",
         f"{LINE}: quá hạn — Lê Văn Hùng",
     ]
+
+
+async def test_on_the_due_day_at_15_the_assignee_is_reminded_once(
+    application, bot: FakeBotAPI, services, clock, org: Org
+) -> None:
+    leader = bot.user(LEADER, "Phương")
+    await assign(bot, leader, org, "Báo cáo tổng kết năm")  # Monday 2/11, due Monday 9/11
+    await sweep_and_deliver(application, services, clock, local("2026-11-09", 8))  # the digest
+    staff_seen, leader_seen = len(bot.messages(STAFF)), len(bot.messages(LEADER))
+    await sweep_and_deliver(application, services, clock, local("2026-11-09", 14, 59))
+    assert len(bot.messages(STAFF)) == staff_seen  # not yet
+    for hour in (15, 15, 18):  # sweeps again, the same afternoon, add nothing
+        await sweep_and_deliver(application, services, clock, local("2026-11-09", hour))
+    [reminder] = texts(bot, STAFF)[staff_seen:]
+    assert reminder.splitlines() == [
+        "🔔 Nhắc việc: đồng chí có 1 nhiệm vụ đến hạn hoàn thành nhưng chưa báo cáo.",
+        f"{LINE}: chưa thực hiện",
+        "Khi hoàn thành nhiệm vụ, đồng chí báo cáo bằng cách mở mã công việc cho nhiệm vụ đó"
+        " (/open).",
+    ]
+    assert len(bot.messages(LEADER)) == leader_seen  # the leader is not reminded of it
+    # The next day it is overdue: the digest's, no more reminder.
+    await sweep_and_deliver(application, services, clock, local("2026-11-10", 15))
+    assert not any("Nhắc việc" in text for text in texts(bot, STAFF)[staff_seen + 1 :])

@@ -1,12 +1,21 @@
-"""Which tasks the morning digest names: due soon to the assignee, overdue to the assigner."""
+"""Which tasks the morning digest names: due soon to the assignee, overdue to the assigner; and
+which the due day's reminder names: the assignee's own due that day, not yet reported."""
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import replace
+from datetime import date, time
 
 import pytest
 
-from kpi.task_reminders import due_horizon, task_mentions
+from kpi.policy import ReminderSlot
+from kpi.task_reminders import (
+    DueReminder,
+    due_horizon,
+    reminder_due,
+    task_mentions,
+    tasks_to_remind,
+)
 from kpi.tasks import TaskState, cancel
 from kpi.workcodes import give_opinion
 from tests.factories import local
@@ -78,3 +87,67 @@ def test_each_task_is_named_to_whom_it_concerns(session, org, policy):
 
 def test_nobody_is_named_without_tasks(session, org):  # noqa: ARG001 (the org, no task)
     assert task_mentions(session, calendar=CALENDAR, today=TODAY) == {}
+
+
+def test_the_reminder_falls_due_at_the_ladders_last_slot_until_quiet_hours(policy):
+    assert reminder_due(CALENDAR, policy, local("2026-11-03", 15)) == DueReminder(
+        at=local("2026-11-03", 15),
+        first=date(2026, 11, 3),
+        last=date(2026, 11, 3),
+        expires_at=local("2026-11-03", 21),
+    )
+    assert reminder_due(CALENDAR, policy, local("2026-11-03", 20, 59)) is not None  # late
+    for early_or_quiet in (local("2026-11-03", 14, 59), local("2026-11-03", 21)):
+        assert reminder_due(CALENDAR, policy, early_or_quiet) is None
+    assert reminder_due(CALENDAR, policy, local("2026-11-07", 15)) is None  # a Saturday
+
+
+def test_on_the_eve_of_days_off_the_reminder_covers_the_tasks_due_on_them(policy):
+    due = reminder_due(CALENDAR, policy, local("2026-08-28", 16))
+    assert due is not None and (due.first, due.last) == (date(2026, 8, 28), date(2026, 9, 2))
+
+
+def test_no_reminder_when_the_ladder_ends_at_digest_time_or_is_empty(policy):
+    morning = replace(policy, reminder_slots=(ReminderSlot(0, time(8)),))
+    assert reminder_due(CALENDAR, morning, local("2026-11-03", 15)) is None  # the digest has it
+    assert (
+        reminder_due(CALENDAR, replace(policy, reminder_slots=()), local("2026-11-03", 15)) is None
+    )
+
+
+def test_the_reminder_names_ones_own_tasks_due_left_to_do(session, org, policy):
+    early = local("2026-08-03")
+
+    def task(title: str, due: str, employee=org.staff):
+        return new_task(session, policy, org.leader, employee, due_on=due, title=title, now=early)
+
+    task("Hôm nay", "2026-08-28")
+    task("Thứ bảy", "2026-08-29")  # a day off before the next working day: its last chance
+    task("Sau kỳ nghỉ", "2026-09-03")  # the next working day: tomorrow's
+    task("Hôm qua", "2026-08-27")  # overdue: the digest's
+    task("Của văn thư", "2026-08-28", employee=org.clerk)
+    awaiting = task("Đã trình", "2026-08-28")
+    report(session, awaiting, org.staff, on="2026-08-27")
+    returned = task("Bị trả lại", "2026-08-28")
+    back = report(session, returned, org.staff, on="2026-08-26")
+    give_opinion(
+        session=session, code_id=back.id, actor=org.leader, text="Sửa", now=local("2026-08-27")
+    )
+    done = task("Đã xong", "2026-08-28")
+    respond(session, report(session, done, org.staff, on="2026-08-26"), org.leader, org.staff, "a")
+    dropped = task("Đã hủy", "2026-08-28")
+    cancel(session=session, task_id=dropped.id, actor=org.leader, now=early)
+    due = reminder_due(CALENDAR, policy, local("2026-08-28", 15))
+    assert due is not None
+    found = {
+        person_id: [(line.task.title, line.state) for line in lines]
+        for person_id, lines in tasks_to_remind(session, due).items()
+    }
+    assert found == {
+        org.staff.id: [
+            ("Hôm nay", TaskState.TO_DO),
+            ("Bị trả lại", TaskState.TO_DO),
+            ("Thứ bảy", TaskState.TO_DO),
+        ],
+        org.clerk.id: [("Của văn thư", TaskState.TO_DO)],
+    }
