@@ -1,5 +1,5 @@
 """Excusing a task's fault as an objective cause: typed (/excuse) or by the button on the notice
-the leader's superior gets, which asks for the reason."""
+the leader's superior (or else each linked admin) gets, which asks for the reason."""
 
 from __future__ import annotations
 

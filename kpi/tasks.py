@@ -25,7 +25,7 @@ from sqlmodel import Session, col, select
 
 from kpi import outbox
 from kpi.audit import record
-from kpi.org import is_admin, leader_of
+from kpi.org import admins, is_admin, leader_of
 from kpi.outbox import Tell
 from kpi.policy import Policy
 from kpi.workcodes import MAX_TEXT, OPEN_STATUSES, WorkCodeOutcome, clean_text, clean_title
@@ -252,7 +252,8 @@ def check_excuse(
     if task is None:
         return TaskResult(TaskOutcome.NOT_FOUND)
     actor_id = _id(actor)
-    if actor_id != excuser_of(session, task) and not is_admin(session, actor_id):
+    may = actor_id == excuser_of(session, task) or is_admin(session, actor_id)
+    if not may or actor_id == task.employee_id:  # an admin never excuses their own task
         return TaskResult(TaskOutcome.NOT_ALLOWED)
     fault = next((f for f in faults_of(session, task_id, tz) if f.key == key), None)
     if fault is None:
@@ -266,6 +267,16 @@ def excuser_of(session: Session, task: Task) -> int | None:
     """Who may excuse the task's faults besides admins: the superior of the assignee's leader."""
     leader = leader_of(session, task.employee_id)
     return leader_of(session, leader) if leader is not None else None
+
+
+def told_of_faults(session: Session, task: Task) -> list[Employee]:
+    """Whom the bot tells of the task's faults: the superior of the assignee's leader when linked,
+    else every linked admin but the assignee."""
+    excuser_id = excuser_of(session, task)
+    excuser = session.get(Employee, excuser_id) if excuser_id is not None else None
+    if excuser is not None and excuser.telegram_id is not None:
+        return [excuser]
+    return [a for a in admins(session) if a.telegram_id is not None and a.id != task.employee_id]
 
 
 def unexcused_fault(session: Session, task_id: int, kind: FaultKind, tz: ZoneInfo) -> str | None:

@@ -2,8 +2,9 @@
 
 When a work code reporting a task is opened after the task's due date (a delay), or is returned
 or rejected (a quality error), the superior of the assignee's leader is told, with a button to
-confirm an objective cause. Each notice is keyed by its fault, so a fault is told once however
-often the code is drafted about.
+confirm an objective cause; when there is none, or they have not linked Telegram, every linked
+admin is (admins may excuse too). Each notice is keyed by its fault (and the admin's id), so a
+fault is told once to each however often the code is drafted about.
 """
 
 from __future__ import annotations
@@ -55,17 +56,24 @@ EXCUSED_TEXTS = {
 
 
 def fault_notices(session: Session, occasion: Occasion, code: WorkCode) -> list[Draft]:
-    """For the assignee's leader's superior: each fault of this code's task, not yet excused."""
+    """For whoever may excuse (the assignee's leader's superior, or else the linked admins): each
+    fault of this code's task, not yet excused."""
     if code.task_id is None:
         return []
     task = session.get_one(Task, code.task_id)
-    excuser_id = tasks.excuser_of(session, task)
-    excuser = session.get(Employee, excuser_id) if excuser_id is not None else None
-    if task.cancelled_at is not None or excuser is None or excuser.telegram_id is None:
+    if task.cancelled_at is not None:
         return []
     faults = tasks.faults_of(session, code.task_id, occasion.calendar.tz)
     mine = [f for f in faults if f.work_code_id == code.id and not f.excused]
-    return [_fault_notice(session, occasion, task, code, fault, excuser) for fault in mine]
+    if not mine:
+        return []
+    told = tasks.told_of_faults(session, task)
+    superior = tasks.excuser_of(session, task)
+    return [
+        _fault_notice(session, occasion, task, code, fault, person, person.id == superior)
+        for fault in mine
+        for person in told
+    ]
 
 
 def _fault_notice(
@@ -75,6 +83,7 @@ def _fault_notice(
     code: WorkCode,
     fault: Fault,
     excuser: Employee,
+    superior: bool,
 ) -> Draft:
     tr = occasion.tr(excuser)
     values = {
@@ -95,7 +104,7 @@ def _fault_notice(
     )
     return occasion.draft(
         excuser,
-        f"fault:{fault.key}",
+        f"fault:{fault.key}" if superior else f"fault:{fault.key}:{excuser.id}",
         OutboxKind.TASK,
         text,
         buttons=InlineKeyboardMarkup([[button]]),

@@ -1,16 +1,20 @@
 """The leader's superior is told of a task's delay or quality error, with a button to excuse it
 as an objective cause: asked for the reason, the excuse is recorded, the employee and the leader
-are told, and the score no longer loses the 25%."""
+are told, and the score no longer loses the 25%. With no superior to tell, the linked admins are
+told, and the first of them to excuse it settles it."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from models import Employee
 from sandbox.botapi import FakeBotAPI
 from tests.factories import ORG_CHATS, Org
 from tests.handlers.test_task_flow import assign, buttons, next_message
+from tests.kpi.task_steps import new_task
 
 LEADER, STAFF, DIRECTOR = ORG_CHATS["leader"], ORG_CHATS["staff"], ORG_CHATS["director"]
+ADMIN, TOP_ADMIN = ORG_CHATS["admin"], 901  # AD, linked here
 
 
 async def test_the_superior_excuses_a_delay_by_button_and_it_costs_nothing(
@@ -92,3 +96,38 @@ async def test_a_return_is_told_to_the_superior_and_only_they_may_excuse_it(
     assert stale is not None and (
         stale["text"] == "Sai sót hoặc chậm tiến độ này của nhiệm vụ T1 đã được xác nhận trước đó."
     )
+
+
+async def test_with_no_superior_every_linked_admin_is_told_and_the_first_excuses(
+    bot: FakeBotAPI, org: Org, session, policy
+) -> None:
+    top = session.get_one(Employee, org.top_admin.id)
+    top.telegram_id = TOP_ADMIN
+    session.add(top)
+    session.commit()
+    director, leader = bot.user(DIRECTOR, "Giám"), bot.user(LEADER, "Phương")
+    admin, top_admin = bot.user(ADMIN, "Nhân"), bot.user(TOP_ADMIN, "Trị")
+    # The director, who has no leader, assigns the division head a task (T1).
+    new_task(session, policy, org.director, org.leader, due_on="2026-11-20", title="Đề án số hóa")
+    offer = await next_message(bot, LEADER, lambda: bot.send_text(leader, "/open"))
+    card = await next_message(bot, DIRECTOR, lambda: bot.press_button(leader, offer, "ot:1"))
+    ask = await next_message(bot, DIRECTOR, lambda: bot.press_button(director, card, "wc:op:1:1"))
+    await next_message(bot, LEADER, lambda: bot.reply_to(director, ask, "Bổ sung kinh phí"))
+    [notice] = await bot.wait_for_messages(ADMIN, 1)
+    [other] = await bot.wait_for_messages(TOP_ADMIN, 1)
+    assert notice["text"] == other["text"]
+    assert notice["text"].startswith(
+        "⚠️ Nguyễn Văn Giám trả lại kèm ý kiến mã công việc #1 báo cáo nhiệm vụ T1"
+    )
+    [data] = buttons(notice)
+    assert buttons(other) == [data] and data.startswith("ex:1:e:")
+
+    ask = await next_message(bot, ADMIN, lambda: bot.press_button(admin, notice, data))
+    done = await next_message(bot, ADMIN, lambda: bot.reply_to(admin, ask, "Thay đổi quy định"))
+    assert done["text"] == "Đã xác nhận nguyên nhân khách quan cho nhiệm vụ T1: không bị trừ điểm."
+    late = bot.press_button(top_admin, other, data, check=False)
+    answer = await bot.wait_for(lambda: bot.callback_answer(late), what="an answer")
+    assert answer is not None and (
+        answer["text"] == "Sai sót hoặc chậm tiến độ này của nhiệm vụ T1 đã được xác nhận trước đó."
+    )
+    assert len(bot.messages(TOP_ADMIN)) == 1  # no question asked

@@ -193,6 +193,19 @@ def test_who_may_excuse(session, org, policy, who, expected):
     assert faults_of(session, _id(task), HANOI)[0].excused is (expected is TaskOutcome.OK)
 
 
+def test_an_admin_may_not_excuse_a_fault_of_their_own_task(session, org, policy):
+    task = new_task(session, policy, org.director, org.admin, due_on="2026-11-10")
+    code = report(session, task, org.admin, on="2026-11-13")
+    key = fault_key(FaultKind.DELAY, code.id)
+
+    def check(who: str) -> TaskOutcome:
+        return check_excuse(
+            session=session, task_id=task.id, key=key, actor=org[who], tz=HANOI
+        ).outcome
+
+    assert [check("admin"), check("top_admin")] == [TaskOutcome.NOT_ALLOWED, TaskOutcome.OK]
+
+
 def test_an_excuse_needs_a_reason_and_a_real_fault(session, org, policy):
     task, key = late_task(session, org, policy)
     common = {

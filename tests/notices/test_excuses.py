@@ -59,13 +59,38 @@ def test_an_excused_fault_or_a_cancelled_task_is_not_told(session, org, policy):
     assert told(session, policy, dropped) == []
 
 
-def test_nobody_is_told_when_the_superior_has_no_telegram(session: Session, org: Org, policy):
-    director = session.get_one(Employee, org.director.id)
-    director.telegram_id = None
-    session.add(director)
+def link(session: Session, person: Employee, telegram_id: int | None) -> None:
+    found = session.get_one(Employee, person.id)
+    found.telegram_id = telegram_id
+    session.add(found)
     session.commit()
+
+
+def test_the_linked_admins_are_told_when_the_superior_has_no_telegram(
+    session: Session, org: Org, policy
+):
+    link(session, org.director, None)
     task = new_task(session, policy, org.leader, org.staff, due_on="2026-11-10")
-    assert told(session, policy, report(session, task, org.staff, on="2026-11-12")) == []
+    late = report(session, task, org.staff, on="2026-11-12")
+    [(chat, key, markup)] = told(session, policy, late)  # AD has no Telegram
+    assert (chat, key) == (org.admin.telegram_id, f"fault:delay:{late.id}:{org.admin.id}")
+    [delay] = faults_of(session, task.id, HANOI)
+    assert ExcuseButton.of(delay).pack() in markup
+
+
+def test_every_linked_admin_but_the_assignee_is_told_when_there_is_no_superior(
+    session: Session, org: Org, policy
+):
+    link(session, org.top_admin, 901)
+    task = new_task(session, policy, org.director, org.leader, due_on="2026-11-10")
+    late = report(session, task, org.leader, on="2026-11-12")  # the director has no leader
+    assert [(chat, key) for chat, key, _ in told(session, policy, late)] == [
+        (org.admin.telegram_id, f"fault:delay:{late.id}:{org.admin.id}"),
+        (901, f"fault:delay:{late.id}:{org.top_admin.id}"),
+    ]
+    own = new_task(session, policy, org.director, org.admin, due_on="2026-11-10", title="Của HR")
+    mine = report(session, own, org.admin, on="2026-11-12")
+    assert [chat for chat, _, _ in told(session, policy, mine)] == [901]  # not HR's own
 
 
 def test_the_excuse_is_told_to_the_employee_and_the_leader(session, org, policy):
