@@ -1,4 +1,4 @@
-"""Time the working morning's task digest on a year of assigned tasks.
+"""Time the working morning's task digest, and the due day's task reminder, on a year of tasks.
 
 Fills a fresh SQLite file, or the PostgreSQL database KPIBOT_DATABASE_URL names (in a private
 schema dropped afterwards), with the engine benchmark's 10,000 employees and `--tasks` tasks
@@ -7,7 +7,11 @@ morning timed, 95% are done (an approved work code reports them), 1% cancelled a
 still open (overdue); a few of those await approval. Then it times the sweep at 08:05 on Tuesday
 10/11/2026 twice: the first drafts every task digest (the leaders' code digest is marked sent,
 so it times the tasks alone), the second finds the day's digest done and adds nothing. The
-query that finds the tasks (`task_mentions`) is timed on its own first.
+query that finds the tasks (`task_mentions`) is timed on its own first. Then the same for the
+reminder at the ladder's last slot, 15:05 that day: its query (`tasks_to_remind`), and two sweeps.
+
+Each line gives the wall-clock seconds, then the CPU seconds of this process (the database
+server's own, on PostgreSQL, are not counted).
 
     python -m benchmarks.task_digest [--tasks 500000]
 """
@@ -17,9 +21,10 @@ from __future__ import annotations
 import argparse
 import random
 import time
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, func, insert, select, text
@@ -30,15 +35,17 @@ from benchmarks.engine import LEADERS, TASKS, insert_organisation, people
 from benchmarks.scratch import on_configured_database
 from kpi.calendar import WorkCalendar
 from kpi.policy import load_policy
-from kpi.task_reminders import task_mentions
+from kpi.task_reminders import reminder_due, task_mentions, tasks_to_remind
 from models import OutboxMessage, SweepMark, Task, WorkCode
 from models.db import make_session_factory, upgrade
-from scheduler.sweep import run_sweep
+from scheduler.sweep import SweepReport, run_sweep
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 T = datetime(2026, 11, 10, 8, 5, tzinfo=HANOI).astimezone(UTC)
+AFTERNOON = datetime(2026, 11, 10, 15, 5, tzinfo=HANOI).astimezone(UTC)
 TODAY = date(2026, 11, 10)
 CHUNK = 20_000
+Result = TypeVar("Result")
 
 
 def working_days(calendar: WorkCalendar) -> list[date]:
@@ -127,27 +134,48 @@ def run(engine: Engine, count: int) -> None:
         f"fill: 10,000 employees, {count:,} tasks ({opened:,} not done, {overdue:,} of them"
         f" overdue) in {time.perf_counter() - start:.1f} s"
     )
+    calendar = WorkCalendar(tz=HANOI)
     with db() as session:
-        start = time.perf_counter()
-        found = task_mentions(session, calendar=WorkCalendar(tz=HANOI), today=TODAY)
-        seconds = time.perf_counter() - start
-    print(f"  {'the query (task_mentions)':<32} {seconds:7.3f} s  {len(found):,} people named")
-    for label in ("first sweep (the task digests)", "second sweep (nothing new)"):
-        start = time.perf_counter()
-        report = run_sweep(db=db, policy=policy, tz=HANOI, now=T, default_locale="vi")
-        seconds = time.perf_counter() - start
-        print(
-            f"  {label:<32} {seconds:7.3f} s  {report.digests:,} digests,"
-            f" {report.queued:,} messages queued"
-        )
+        named, wall, cpu = timed(lambda: task_mentions(session, calendar=calendar, today=TODAY))
+    _line("the query (task_mentions)", wall, cpu, f"{len(named):,} people")
+    _sweeps(db, T, "task digests", lambda report: report.digests)
+    due = reminder_due(calendar, policy, AFTERNOON)
+    assert due is not None
+    with db() as session:
+        reminded, wall, cpu = timed(lambda: tasks_to_remind(session, due))
+    _line("the query (tasks_to_remind)", wall, cpu, f"{len(reminded):,} people")
+    _sweeps(db, AFTERNOON, "task reminders", lambda report: report.reminders)
     with db() as session:
         queued = session.scalar(select(func.count()).select_from(OutboxMessage))
     print(f"  outbox: {queued:,} messages")
     engine.dispose()
 
 
+def _sweeps(
+    db: sessionmaker[Session], now: datetime, what: str, told: Callable[[SweepReport], int]
+) -> None:
+    """Time a sweep at `now` that sends `what`, then one that finds them sent."""
+    policy = load_policy()
+    for label in (f"first sweep (the {what})", "second sweep (nothing new)"):
+        report, wall, cpu = timed(
+            lambda: run_sweep(db=db, policy=policy, tz=HANOI, now=now, default_locale="vi")
+        )
+        _line(label, wall, cpu, f"{told(report):,} {what}, {report.queued:,} messages queued")
+
+
+def _line(label: str, wall: float, cpu: float, found: str) -> None:
+    print(f"  {label:<32} {wall:7.3f} s {cpu:7.3f} s  {found}")
+
+
+def timed(work: Callable[[], Result]) -> tuple[Result, float, float]:
+    """What `work` returns, the wall-clock seconds and the CPU seconds of this process it took."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = work()
+    return result, time.perf_counter() - wall, time.process_time() - cpu
+
+
 def main() -> None:
-    """Time the task digest on SQLite, or on PostgreSQL when configured."""
+    """Time the task digest and reminder on SQLite, or on PostgreSQL when configured."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--tasks", type=int, default=500_000)
     args = parser.parse_args()
