@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import Engine, make_url, text
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
@@ -23,6 +24,11 @@ from sandbox.botapi import FakeBotAPI, resolve_spec_path
 from scheduler.budget import Budget
 from services.container import Services
 from tests.factories import Org, make_org
+
+# Property tests assert what holds, never how fast: no per-example deadline, which a loaded
+# machine would otherwise turn into failures.
+settings.register_profile("kpibot", deadline=None)
+settings.load_profile("kpibot")
 
 
 def _own_database(url: str | None) -> str | None:
