@@ -145,13 +145,12 @@ def score_card(
     if latest < 0:
         raise ValueError(f"latest must be >= 0, got {latest}")
     employee_id = _id_of(employee)
-    position = session.exec(
-        select(PositionRow.code).where(col(PositionRow.id) == employee.position_id)
-    ).one()
+    position = session.execute(_POSITION, {"id": employee.position_id}).scalar_one()
     criteria = policy.criteria_of(position)  # KeyError: a position the policy no longer has
-    where = [col(Deduction.employee_id) == employee_id, *_counting(*quarter.bounds(tz))]
+    start, end = quarter.bounds(tz)
+    own_deductions = {"employee_id": employee_id, "start": start, "end": end}
     own = {criterion.code for criterion in criteria}
-    lines = _latest_lines(session, where, own, latest) if latest else ()
+    lines = _latest_lines(session, own_deductions, own, latest) if latest else ()
     if isinstance(quarter, Year):
         parts = [
             score_card(
@@ -162,9 +161,7 @@ def score_card(
         scores, total = _mean_of(criteria, [part.criteria for part in parts])
         tasks = None
     else:
-        sums = session.exec(
-            select(Deduction.criterion, _CENTS_SUM).where(*where).group_by(col(Deduction.criterion))
-        )
+        sums = session.execute(_OWN_SUMS, own_deductions)
         deducted = {code: _from_cents(cents) for code, cents in sums}
         scorer = _Scorer(session, quarter, policy, tz)
         chosen = [col(Employee.id) == employee_id]
@@ -465,7 +462,9 @@ def _year_table(
 _REVERSAL = aliased(Deduction)
 
 
-def _counting(start: datetime, end: datetime) -> list[sa.ColumnElement[bool]]:
+def _counting(
+    start: datetime | sa.BindParameter[datetime], end: datetime | sa.BindParameter[datetime]
+) -> list[sa.ColumnElement[bool]]:
     """Conditions for deductions that count in [start, end): active and dated in it."""
     reversal = _REVERSAL
     return [
@@ -477,6 +476,36 @@ def _counting(start: datetime, end: datetime) -> list[sa.ColumnElement[bool]]:
         # reverses_id is unique, hence indexed: an anti-join, not a scan per row.
         ~sa.exists().where(col(reversal.reverses_id) == col(Deduction.id)),
     ]
+
+
+# A score card's own queries, built once with their parameters (the employee's id, the
+# period's bounds): building a statement and its cache key anew costs more than running it.
+_POSITION = sa.select(col(PositionRow.code)).where(col(PositionRow.id) == sa.bindparam("id"))
+_OWN_DEDUCTIONS = [
+    col(Deduction.employee_id) == sa.bindparam("employee_id"),
+    *_counting(sa.bindparam("start"), sa.bindparam("end")),
+]
+_OWN_SUMS = (
+    sa.select(col(Deduction.criterion), _CENTS_SUM)
+    .where(*_OWN_DEDUCTIONS)
+    .group_by(col(Deduction.criterion))
+)
+_OWN_LATEST = (
+    sa.select(
+        col(Deduction.id),
+        col(Deduction.criterion),
+        _CENTS,
+        col(Deduction.reason),
+        col(Deduction.occurred_at),
+        col(Deduction.source),
+        col(Deduction.work_code_id),
+        col(WorkCode.title),
+    )
+    .outerjoin(WorkCode, col(WorkCode.id) == col(Deduction.work_code_id))
+    .where(*_OWN_DEDUCTIONS)
+    .order_by(col(Deduction.occurred_at).desc(), col(Deduction.id).desc())
+    .limit(sa.bindparam("latest"))
+)
 
 
 def _chosen(unit: str | None, employee_ids: Collection[int] | None) -> list[sa.ColumnElement[bool]]:
@@ -509,29 +538,24 @@ def _sums_by_employee(
 
 
 def _latest_lines(
-    session: Session, where: Sequence[sa.ColumnElement[bool]], own: Collection[str], latest: int
+    session: Session, own_deductions: Mapping[str, Any], own: Collection[str], latest: int
 ) -> tuple[DeductionLine, ...]:
-    """The newest `latest` deductions matching `where`; `own` are the criteria that count."""
-    rows = session.exec(
-        select(Deduction, _CENTS, WorkCode.title)
-        .outerjoin(WorkCode, col(WorkCode.id) == col(Deduction.work_code_id))
-        .where(*where)
-        .order_by(col(Deduction.occurred_at).desc(), col(Deduction.id).desc())
-        .limit(latest)
-    )
+    """The newest `latest` of one employee's deductions counting in a period (`own_deductions`:
+    the employee's id, the period's start and end); `own` are the criteria that count."""
+    rows = session.execute(_OWN_LATEST, {**own_deductions, "latest": latest})
     return tuple(
         DeductionLine(
-            id=_id_of(row),
-            criterion=row.criterion,
+            id=deduction_id,
+            criterion=criterion,
             points=_from_cents(cents),
-            reason=row.reason,
-            occurred_at=row.occurred_at,
-            source=row.source,
-            counted=row.criterion in own,
-            work_code_id=row.work_code_id,
+            reason=reason,
+            occurred_at=occurred_at,
+            source=source,
+            counted=criterion in own,
+            work_code_id=work_code_id,
             work_code_title=title or "",
         )
-        for row, cents, title in rows
+        for deduction_id, criterion, cents, reason, occurred_at, source, work_code_id, title in rows
     )
 
 
