@@ -29,6 +29,9 @@ def is_admin(session: Session, employee_id: int) -> bool:
 _EMPLOYEE = Employee.__table__.c  # type: ignore[attr-defined]
 _LEADS_ANYONE = sa.select(_EMPLOYEE.id).where(_EMPLOYEE.leader_id == sa.bindparam("id")).limit(1)
 _DIRECT_REPORTS = sa.select(_EMPLOYEE.id).where(_EMPLOYEE.leader_id == sa.bindparam("id"))
+_REPORTS_OF = sa.select(_EMPLOYEE.leader_id, _EMPLOYEE.id).where(
+    _EMPLOYEE.leader_id.in_(sa.bindparam("ids", expanding=True))
+)
 _LINKED = select(Employee).where(col(Employee.telegram_id) == sa.bindparam("telegram_id"))
 _UNREACHABLE = sa.select(_EMPLOYEE.id).where(
     _EMPLOYEE.telegram_id == sa.bindparam("telegram_id"), _EMPLOYEE.unreachable_since.is_not(None)
@@ -43,6 +46,14 @@ def leads_anyone(session: Session, employee_id: int) -> bool:
 def direct_reports(session: Session, leader_id: int) -> list[int]:
     """The ids of the employees this one leads directly."""
     return list(session.execute(_DIRECT_REPORTS, {"id": leader_id}).scalars())
+
+
+def direct_reports_of(session: Session, leader_ids: Collection[int]) -> dict[int, list[int]]:
+    """`direct_reports` of each of these employees, in one query (an empty list: no one)."""
+    found: dict[int, list[int]] = {leader_id: [] for leader_id in leader_ids}
+    for leader_id, employee_id in session.execute(_REPORTS_OF, {"ids": list(leader_ids)}):
+        found[leader_id].append(employee_id)
+    return found
 
 
 def employee_by_code(session: Session, code: str) -> Employee | None:

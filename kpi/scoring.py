@@ -31,7 +31,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 from typing_extensions import TypeVar
 
-from kpi.org import direct_reports
+from kpi.org import direct_reports, direct_reports_of
 from kpi.periods import Month, Period, Year
 from kpi.periods import Quarter as Quarter  # where every caller has found it
 from kpi.policy import UNIT_RESULTS, Classification, Criterion, Policy, TaskScoring
@@ -343,6 +343,7 @@ class _Scorer:
         # Everyone's sums, task facts and forced ratings, once a table of everyone read them:
         # the direct reports a leader's unit results need are then looked up, not read again.
         self.everyone: _Loaded | None = None
+        self.reports: dict[int, list[int]] = {}  # direct reports, of those `classes` rated
 
     def rows(self, chosen: Sequence[sa.ColumnElement[bool]]) -> Iterator[ScoreRow]:
         """One row per chosen employee, by code."""
@@ -415,7 +416,9 @@ class _Scorer:
             return {}
         found = task_criteria(criteria, facts, self.policy)
         if needs_unit_results(criteria):
-            reports = direct_reports(self.session, employee_id)
+            reports = self.reports.get(employee_id)
+            if reports is None:
+                reports = direct_reports(self.session, employee_id)
             classes = self.classes(reports)
             lowest = self.policy.classifications[-1]
             below = sum(1 for report in reports if classes[report] == lowest)
@@ -428,6 +431,13 @@ class _Scorer:
         """The classification of each of these employees for the period."""
         missing = [employee_id for employee_id in employee_ids if employee_id not in self.rated]
         if missing:
+            # Their reports first, all of a level at once: a leader's unit results need them,
+            # and one batch per level costs a few queries where one per leader cost hundreds.
+            reports = direct_reports_of(self.session, missing)
+            self.reports.update(reports)
+            below = [report for found in reports.values() for report in found]
+            if below:
+                self.classes(below)
             for _row in self.rows_of(missing):
                 pass  # rows_of() remembers each class
         return {employee_id: self.rated[employee_id] for employee_id in employee_ids}
