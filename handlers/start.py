@@ -140,8 +140,8 @@ async def on_any_update(update: Update, context: Context) -> None:
     if user is None:
         return
     with svc.db() as session:
-        employee = org.linked_employee(session, user.id)
-        if employee is None or employee.unreachable_since is None:
+        employee_id = org.unreachable_linked(session, user.id)
+        if employee_id is None:
             return
-        outbox.recover(session, cast(int, employee.id), svc.clock())
+        outbox.recover(session, employee_id, svc.clock())
     svc.doorbell.ring()

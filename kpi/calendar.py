@@ -232,9 +232,12 @@ class WorkCalendar:
         return instant.astimezone(self.tz)
 
 
+_CALENDAR_DAYS = select(CalendarDay)  # built once: every leader's /myscore reads it
+
+
 def load_calendar(*, session: Session, tz: ZoneInfo, calendar_days: bool) -> WorkCalendar:
     """The working calendar with the decisions in force and the agency's declared days."""
-    rows = session.exec(select(CalendarDay)).all()
+    rows = session.exec(_CALENDAR_DAYS).all()
     overrides = (Override(row.day, row.working, row.reason) for row in rows)
     decisions = decisions_in_force(session)
     return WorkCalendar(overrides, decisions=decisions, tz=tz, calendar_days=calendar_days)

@@ -211,10 +211,13 @@ def shipped_decisions() -> Mapping[int, Decision]:
     return MappingProxyType(decisions)
 
 
+_DECISION_DAYS = select(DecisionDay)  # built once: every calendar loaded reads it
+
+
 def stored_decisions(session: Session) -> dict[int, Decision]:
     """The decisions the agency imported, by year."""
     by_year: dict[int, dict[date, OfficialDay]] = {}
-    for row in session.exec(select(DecisionDay)):
+    for row in session.exec(_DECISION_DAYS):
         reference = Reference(
             row.source_number, row.source_date, row.source_issuer, row.source_title
         )

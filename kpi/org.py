@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from kpi.words import fold
@@ -22,16 +23,37 @@ def is_admin(session: Session, employee_id: int) -> bool:
     return role == Role.ADMIN.value
 
 
+# The lookups every update makes, built once with their parameters: building a statement and
+# its cache key costs several times what SQLite takes to answer it. Columns of the table, not
+# the ORM entity, where only values are read.
+_EMPLOYEE = Employee.__table__.c  # type: ignore[attr-defined]
+_LEADS_ANYONE = sa.select(_EMPLOYEE.id).where(_EMPLOYEE.leader_id == sa.bindparam("id")).limit(1)
+_DIRECT_REPORTS = sa.select(_EMPLOYEE.id).where(_EMPLOYEE.leader_id == sa.bindparam("id"))
+_REPORTS_OF = sa.select(_EMPLOYEE.leader_id, _EMPLOYEE.id).where(
+    _EMPLOYEE.leader_id.in_(sa.bindparam("ids", expanding=True))
+)
+_LINKED = select(Employee).where(col(Employee.telegram_id) == sa.bindparam("telegram_id"))
+_UNREACHABLE = sa.select(_EMPLOYEE.id).where(
+    _EMPLOYEE.telegram_id == sa.bindparam("telegram_id"), _EMPLOYEE.unreachable_since.is_not(None)
+)
+
+
 def leads_anyone(session: Session, employee_id: int) -> bool:
     """Whether the employee is somebody's direct leader."""
-    query = select(Employee.id).where(col(Employee.leader_id) == employee_id).limit(1)
-    return session.exec(query).first() is not None
+    return session.execute(_LEADS_ANYONE, {"id": employee_id}).first() is not None
 
 
 def direct_reports(session: Session, leader_id: int) -> list[int]:
     """The ids of the employees this one leads directly."""
-    query = select(col(Employee.id)).where(col(Employee.leader_id) == leader_id)
-    return [employee_id for employee_id in session.exec(query) if employee_id is not None]
+    return list(session.execute(_DIRECT_REPORTS, {"id": leader_id}).scalars())
+
+
+def direct_reports_of(session: Session, leader_ids: Collection[int]) -> dict[int, list[int]]:
+    """`direct_reports` of each of these employees, in one query (an empty list: no one)."""
+    found: dict[int, list[int]] = {leader_id: [] for leader_id in leader_ids}
+    for leader_id, employee_id in session.execute(_REPORTS_OF, {"ids": list(leader_ids)}):
+        found[leader_id].append(employee_id)
+    return found
 
 
 def employee_by_code(session: Session, code: str) -> Employee | None:
@@ -42,7 +64,12 @@ def employee_by_code(session: Session, code: str) -> Employee | None:
 
 def linked_employee(session: Session, telegram_id: int) -> Employee | None:
     """The employee this Telegram account is linked to, if any."""
-    return session.exec(select(Employee).where(col(Employee.telegram_id) == telegram_id)).first()
+    return session.exec(_LINKED, params={"telegram_id": telegram_id}).first()
+
+
+def unreachable_linked(session: Session, telegram_id: int) -> int | None:
+    """The employee linked to this Telegram account, if the bot holds them unreachable."""
+    return session.execute(_UNREACHABLE, {"telegram_id": telegram_id}).scalar()
 
 
 def admins(session: Session) -> list[Employee]:

@@ -8,7 +8,7 @@ November 2026 and the year 2026.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -127,8 +127,20 @@ def forced_in(
     query = _active_query().order_by(col(ForcedRating.id))
     if where:
         query = query.where(col(ForcedRating.employee_id).in_(select(Employee.id).where(*where)))
+    return _overlapping(session.exec(query), period)
+
+
+def forced_of(
+    session: Session, period: Period, employee_ids: Collection[int]
+) -> dict[int, ForcedRating]:
+    """`forced_in` for the employees of these ids, from a statement built once."""
+    return _overlapping(session.exec(_ACTIVE_OF, params={"ids": list(employee_ids)}), period)
+
+
+def _overlapping(ratings: Iterable[ForcedRating], period: Period) -> dict[int, ForcedRating]:
+    """The first of each employee's ratings (in the order read) that overlaps `period`."""
     found: dict[int, ForcedRating] = {}
-    for rating in session.exec(query):
+    for rating in ratings:
         own = parse_period(rating.period)
         if own.first_day < period.end_day and period.first_day < own.end_day:
             found.setdefault(rating.employee_id, rating)
@@ -145,6 +157,13 @@ def _active_query() -> SelectOfScalar[ForcedRating]:
         col(ForcedRating.reverses_id).is_(None),
         ~sa.exists().where(col(reversal.reverses_id) == col(ForcedRating.id)),
     )
+
+
+_ACTIVE_OF = (
+    _active_query()
+    .where(col(ForcedRating.employee_id).in_(sa.bindparam("ids", expanding=True)))
+    .order_by(col(ForcedRating.id))
+)
 
 
 def _active(session: Session, employee_id: int, period: str) -> ForcedRating | None:

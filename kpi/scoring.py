@@ -19,7 +19,7 @@ therefore move after a transfer; a report that must not move is archived when it
 from __future__ import annotations
 
 import sys
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
@@ -31,11 +31,11 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 from typing_extensions import TypeVar
 
-from kpi.org import direct_reports
+from kpi.org import direct_reports, direct_reports_of
 from kpi.periods import Month, Period, Year
 from kpi.periods import Quarter as Quarter  # where every caller has found it
 from kpi.policy import UNIT_RESULTS, Classification, Criterion, Policy, TaskScoring
-from kpi.ratings import forced_in
+from kpi.ratings import forced_in, forced_of
 from kpi.task_results import (
     Computed,
     Explanation,
@@ -46,7 +46,7 @@ from kpi.task_results import (
     unit_results,
     year_mean,
 )
-from kpi.tasks import TaskFacts, task_facts
+from kpi.tasks import TaskFacts, task_facts, task_facts_of
 from models import Deduction, Employee, ForcedRating, Task, Unit, WorkCode
 from models import Position as PositionRow
 
@@ -145,13 +145,12 @@ def score_card(
     if latest < 0:
         raise ValueError(f"latest must be >= 0, got {latest}")
     employee_id = _id_of(employee)
-    position = session.exec(
-        select(PositionRow.code).where(col(PositionRow.id) == employee.position_id)
-    ).one()
+    position = session.execute(_POSITION, {"id": employee.position_id}).scalar_one()
     criteria = policy.criteria_of(position)  # KeyError: a position the policy no longer has
-    where = [col(Deduction.employee_id) == employee_id, *_counting(*quarter.bounds(tz))]
+    start, end = quarter.bounds(tz)
+    own_deductions = {"employee_id": employee_id, "start": start, "end": end}
     own = {criterion.code for criterion in criteria}
-    lines = _latest_lines(session, where, own, latest) if latest else ()
+    lines = _latest_lines(session, own_deductions, own, latest) if latest else ()
     if isinstance(quarter, Year):
         parts = [
             score_card(
@@ -162,17 +161,15 @@ def score_card(
         scores, total = _mean_of(criteria, [part.criteria for part in parts])
         tasks = None
     else:
-        sums = session.exec(
-            select(Deduction.criterion, _CENTS_SUM).where(*where).group_by(col(Deduction.criterion))
-        )
+        sums = session.execute(_OWN_SUMS, own_deductions)
         deducted = {code: _from_cents(cents) for code, cents in sums}
         scorer = _Scorer(session, quarter, policy, tz)
-        chosen = [col(Employee.id) == employee_id]
-        facts = scorer.facts(chosen).get(employee_id, []) if scorer.assigned else []
+        facts = scorer.facts_of([employee_id]).get(employee_id, []) if scorer.assigned else []
         computed = scorer.computed(employee_id, criteria, facts)
         scores, total = _score(criteria, deducted, computed)
         tasks = tally(facts, policy) if scorer.assigned else None
-    forced = _forced(session, quarter, policy, [col(Employee.id) == employee_id]).get(employee_id)
+    assigned = policy.task_scoring is TaskScoring.ASSIGNED_TASKS
+    forced = forced_of(session, quarter, [employee_id]).get(employee_id) if assigned else None
     return ScoreCard(
         employee_id=employee_id,
         quarter=quarter,
@@ -346,6 +343,7 @@ class _Scorer:
         # Everyone's sums, task facts and forced ratings, once a table of everyone read them:
         # the direct reports a leader's unit results need are then looked up, not read again.
         self.everyone: _Loaded | None = None
+        self.reports: dict[int, list[int]] = {}  # direct reports, of those `classes` rated
 
     def rows(self, chosen: Sequence[sa.ColumnElement[bool]]) -> Iterator[ScoreRow]:
         """One row per chosen employee, by code."""
@@ -358,27 +356,29 @@ class _Scorer:
             forced = _forced(session, period, self.policy, chosen)
             if not chosen:
                 self.everyone = _Loaded(sums, facts, forced)
-        leader = _LEADER
-        # Kept apart from the sums: a join with the aggregate invites PostgreSQL, short of
-        # statistics (say just after an import), into a nested loop over every pair.
-        query = (
-            sa.select(
-                col(Employee.id),
-                col(Employee.code),
-                col(Employee.full_name),
-                col(Unit.name),
-                col(PositionRow.code),
-                col(leader.code),
-                col(leader.full_name),
-            )
-            .join(Unit, col(Unit.id) == col(Employee.unit_id))
-            .join(PositionRow, col(PositionRow.id) == col(Employee.position_id))
-            .outerjoin(leader, col(leader.id) == col(Employee.leader_id))
-            .where(*chosen)
-            .order_by(col(Employee.code))
-            .execution_options(yield_per=_BATCH)
-        )
-        for row in session.execute(query):
+        query = _ROSTER.where(*chosen).execution_options(yield_per=_BATCH)
+        yield from self._rated(session.execute(query), sums, facts, forced)
+
+    def rows_of(self, employee_ids: Collection[int]) -> Iterator[ScoreRow]:
+        """`rows` of the employees of these ids, from statements built once."""
+        if self.everyone is not None:
+            sums, facts, forced = self.everyone
+        else:
+            sums = _sums_of(self.session, employee_ids, *self.period.bounds(self.tz))
+            facts = self.facts_of(employee_ids) if self.assigned else {}
+            forced = forced_of(self.session, self.period, employee_ids) if self.assigned else {}
+        rows = self.session.execute(_ROSTER_OF, {"ids": list(employee_ids)})
+        yield from self._rated(rows, sums, facts, forced)
+
+    def _rated(
+        self,
+        roster: Iterable[Sequence[Any]],
+        sums: Mapping[int, Sequence[tuple[str, int, int]]],
+        facts: Mapping[int, Sequence[TaskFacts]],
+        forced: Mapping[int, ForcedRating],
+    ) -> Iterator[ScoreRow]:
+        """A row for each line of `_ROSTER`, from what was read for them; remembers classes."""
+        for row in roster:
             person = tuple(row)
             employee_id, criteria = person[0], self.policy.criteria_of(person[4])
             own = facts.get(employee_id, [])
@@ -401,10 +401,12 @@ class _Scorer:
         ]
         if chosen:
             where.append(col(Task.employee_id).in_(select(Employee.id).where(*chosen)))
-        found: dict[int, list[TaskFacts]] = {}
-        for fact in task_facts(self.session, where, self.tz):
-            found.setdefault(fact.employee_id, []).append(fact)
-        return found
+        return _by_employee(task_facts(self.session, where, self.tz))
+
+    def facts_of(self, employee_ids: Collection[int]) -> dict[int, list[TaskFacts]]:
+        """`facts` of the employees of these ids, from a statement built once."""
+        first, last = self.period.first_day, self.period.last_day
+        return _by_employee(task_facts_of(self.session, employee_ids, first, last, self.tz))
 
     def computed(
         self, employee_id: int, criteria: Sequence[Criterion], facts: Sequence[TaskFacts]
@@ -414,7 +416,9 @@ class _Scorer:
             return {}
         found = task_criteria(criteria, facts, self.policy)
         if needs_unit_results(criteria):
-            reports = direct_reports(self.session, employee_id)
+            reports = self.reports.get(employee_id)
+            if reports is None:
+                reports = direct_reports(self.session, employee_id)
             classes = self.classes(reports)
             lowest = self.policy.classifications[-1]
             below = sum(1 for report in reports if classes[report] == lowest)
@@ -427,9 +431,24 @@ class _Scorer:
         """The classification of each of these employees for the period."""
         missing = [employee_id for employee_id in employee_ids if employee_id not in self.rated]
         if missing:
-            for _row in self.rows([col(Employee.id).in_(missing)]):
-                pass  # rows() remembers each class
+            # Their reports first, all of a level at once: a leader's unit results need them,
+            # and one batch per level costs a few queries where one per leader cost hundreds.
+            reports = direct_reports_of(self.session, missing)
+            self.reports.update(reports)
+            below = [report for found in reports.values() for report in found]
+            if below:
+                self.classes(below)
+            for _row in self.rows_of(missing):
+                pass  # rows_of() remembers each class
         return {employee_id: self.rated[employee_id] for employee_id in employee_ids}
+
+
+def _by_employee(facts: Iterable[TaskFacts]) -> dict[int, list[TaskFacts]]:
+    """Task facts by employee, in the order read."""
+    found: dict[int, list[TaskFacts]] = {}
+    for fact in facts:
+        found.setdefault(fact.employee_id, []).append(fact)
+    return found
 
 
 def _year_table(
@@ -465,7 +484,9 @@ def _year_table(
 _REVERSAL = aliased(Deduction)
 
 
-def _counting(start: datetime, end: datetime) -> list[sa.ColumnElement[bool]]:
+def _counting(
+    start: datetime | sa.BindParameter[datetime], end: datetime | sa.BindParameter[datetime]
+) -> list[sa.ColumnElement[bool]]:
     """Conditions for deductions that count in [start, end): active and dated in it."""
     reversal = _REVERSAL
     return [
@@ -477,6 +498,65 @@ def _counting(start: datetime, end: datetime) -> list[sa.ColumnElement[bool]]:
         # reverses_id is unique, hence indexed: an anti-join, not a scan per row.
         ~sa.exists().where(col(reversal.reverses_id) == col(Deduction.id)),
     ]
+
+
+# A score card's own queries, built once with their parameters (the employee's id, the
+# period's bounds): building a statement and its cache key anew costs more than running it.
+_POSITION = sa.select(col(PositionRow.code)).where(col(PositionRow.id) == sa.bindparam("id"))
+_OWN_DEDUCTIONS = [
+    col(Deduction.employee_id) == sa.bindparam("employee_id"),
+    *_counting(sa.bindparam("start"), sa.bindparam("end")),
+]
+_OWN_SUMS = (
+    sa.select(col(Deduction.criterion), _CENTS_SUM)
+    .where(*_OWN_DEDUCTIONS)
+    .group_by(col(Deduction.criterion))
+)
+_OWN_LATEST = (
+    sa.select(
+        col(Deduction.id),
+        col(Deduction.criterion),
+        _CENTS,
+        col(Deduction.reason),
+        col(Deduction.occurred_at),
+        col(Deduction.source),
+        col(Deduction.work_code_id),
+        col(WorkCode.title),
+    )
+    .outerjoin(WorkCode, col(WorkCode.id) == col(Deduction.work_code_id))
+    .where(*_OWN_DEDUCTIONS)
+    .order_by(col(Deduction.occurred_at).desc(), col(Deduction.id).desc())
+    .limit(sa.bindparam("latest"))
+)
+
+
+_SUMS_OF = (
+    sa.select(col(Deduction.employee_id), col(Deduction.criterion), _CENTS_SUM, sa.func.count())
+    .where(
+        *_counting(sa.bindparam("start"), sa.bindparam("end")),
+        col(Deduction.employee_id).in_(sa.bindparam("ids", expanding=True)),
+    )
+    .group_by(col(Deduction.employee_id), col(Deduction.criterion))
+)
+# The roster columns of a row of scores; kept apart from the sums: a join with the aggregate
+# invites PostgreSQL, short of statistics (say just after an import), into a nested loop over
+# every pair.
+_ROSTER = (
+    sa.select(
+        col(Employee.id),
+        col(Employee.code),
+        col(Employee.full_name),
+        col(Unit.name),
+        col(PositionRow.code),
+        col(_LEADER.code),
+        col(_LEADER.full_name),
+    )
+    .join(Unit, col(Unit.id) == col(Employee.unit_id))
+    .join(PositionRow, col(PositionRow.id) == col(Employee.position_id))
+    .outerjoin(_LEADER, col(_LEADER.id) == col(Employee.leader_id))
+    .order_by(col(Employee.code))
+)
+_ROSTER_OF = _ROSTER.where(col(Employee.id).in_(sa.bindparam("ids", expanding=True)))
 
 
 def _chosen(unit: str | None, employee_ids: Collection[int] | None) -> list[sa.ColumnElement[bool]]:
@@ -502,36 +582,44 @@ def _sums_by_employee(
     )
     if chosen:  # filter before grouping: the team view then reads a few index ranges only
         query = query.where(col(Deduction.employee_id).in_(select(Employee.id).where(*chosen)))
+    return _sums_in(session.exec(query))
+
+
+def _sums_of(
+    session: Session, employee_ids: Collection[int], start: datetime, end: datetime
+) -> dict[int, list[tuple[str, int, int]]]:
+    """`_sums_by_employee` of the employees of these ids, from a statement built once."""
+    params = {"ids": list(employee_ids), "start": start, "end": end}
+    return _sums_in(session.execute(_SUMS_OF, params))
+
+
+def _sums_in(rows: Iterable[Sequence[Any]]) -> dict[int, list[tuple[str, int, int]]]:
+    """The (employee, criterion, cents, count) rows by employee."""
     sums: dict[int, list[tuple[str, int, int]]] = {}
-    for employee_id, criterion, cents, count in session.exec(query):
+    for employee_id, criterion, cents, count in rows:
         sums.setdefault(employee_id, []).append((sys.intern(criterion), cents, count))
     return sums
 
 
 def _latest_lines(
-    session: Session, where: Sequence[sa.ColumnElement[bool]], own: Collection[str], latest: int
+    session: Session, own_deductions: Mapping[str, Any], own: Collection[str], latest: int
 ) -> tuple[DeductionLine, ...]:
-    """The newest `latest` deductions matching `where`; `own` are the criteria that count."""
-    rows = session.exec(
-        select(Deduction, _CENTS, WorkCode.title)
-        .outerjoin(WorkCode, col(WorkCode.id) == col(Deduction.work_code_id))
-        .where(*where)
-        .order_by(col(Deduction.occurred_at).desc(), col(Deduction.id).desc())
-        .limit(latest)
-    )
+    """The newest `latest` of one employee's deductions counting in a period (`own_deductions`:
+    the employee's id, the period's start and end); `own` are the criteria that count."""
+    rows = session.execute(_OWN_LATEST, {**own_deductions, "latest": latest})
     return tuple(
         DeductionLine(
-            id=_id_of(row),
-            criterion=row.criterion,
+            id=deduction_id,
+            criterion=criterion,
             points=_from_cents(cents),
-            reason=row.reason,
-            occurred_at=row.occurred_at,
-            source=row.source,
-            counted=row.criterion in own,
-            work_code_id=row.work_code_id,
+            reason=reason,
+            occurred_at=occurred_at,
+            source=source,
+            counted=criterion in own,
+            work_code_id=work_code_id,
             work_code_title=title or "",
         )
-        for row, cents, title in rows
+        for deduction_id, criterion, cents, reason, occurred_at, source, work_code_id, title in rows
     )
 
 

@@ -405,15 +405,18 @@ def codes_of(*, session: Session, employee_id: int, limit: int = 20) -> list[Wor
 
 def pending_for(*, session: Session, approver_id: int) -> list[WorkCode]:
     """The open codes awaiting this approver, the earliest deadline first."""
-    query = (
-        select(WorkCode)
-        .where(
-            col(WorkCode.approver_id) == approver_id,
-            col(WorkCode.status) == WorkCodeStatus.OPEN.value,
-        )
-        .order_by(col(WorkCode.deadline_at), col(WorkCode.id))
+    return list(session.exec(_PENDING_FOR, params={"approver_id": approver_id}))
+
+
+# Built once, with its parameter: a leader's /myscore asks it each time.
+_PENDING_FOR = (
+    select(WorkCode)
+    .where(
+        col(WorkCode.approver_id) == sa.bindparam("approver_id"),
+        col(WorkCode.status) == WorkCodeStatus.OPEN.value,
     )
-    return list(session.exec(query))
+    .order_by(col(WorkCode.deadline_at), col(WorkCode.id))
+)
 
 
 def events_of(*, session: Session, code_id: int) -> list[WorkCodeEvent]:
