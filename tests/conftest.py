@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import hypothesis
 import pytest
-from hypothesis import settings
 from sqlalchemy import Engine, make_url, text
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
@@ -27,8 +27,8 @@ from tests.factories import Org, make_org
 
 # Property tests assert what holds, never how fast: no per-example deadline, which a loaded
 # machine would otherwise turn into failures.
-settings.register_profile("kpibot", deadline=None)
-settings.load_profile("kpibot")
+hypothesis.settings.register_profile("kpibot", deadline=None)
+hypothesis.settings.load_profile("kpibot")
 
 
 def _own_database(url: str | None) -> str | None:
