@@ -40,13 +40,14 @@ from kpi.task_results import (
     Computed,
     Explanation,
     TaskTally,
+    counted_criteria,
+    counted_tally,
     needs_unit_results,
     tally,
-    task_criteria,
     unit_results,
     year_mean,
 )
-from kpi.tasks import TaskFacts, task_facts
+from kpi.tasks import TaskCount, TaskFacts, count_tasks, task_counts, task_facts
 from models import Deduction, Employee, ForcedRating, Task, Unit, WorkCode
 from models import Position as PositionRow
 
@@ -324,10 +325,10 @@ def period_deductions(
 
 
 class _Loaded(NamedTuple):
-    """What a table of scores reads before its rows: deduction sums, task facts, forced ratings."""
+    """What a table of scores reads before its rows: deduction sums, tasks, forced ratings."""
 
     sums: dict[int, list[tuple[str, int, int]]]
-    facts: dict[int, list[TaskFacts]]
+    counts: dict[int, list[TaskCount]]
     forced: dict[int, ForcedRating]
 
 
@@ -351,13 +352,13 @@ class _Scorer:
         """One row per chosen employee, by code."""
         session, period = self.session, self.period
         if self.everyone is not None:
-            sums, facts, forced = self.everyone
+            sums, counts, forced = self.everyone
         else:
             sums = _sums_by_employee(session, chosen, *period.bounds(self.tz))
-            facts = self.facts(chosen) if self.assigned else {}
+            counts = self.counts(chosen) if self.assigned else {}
             forced = _forced(session, period, self.policy, chosen)
             if not chosen:
-                self.everyone = _Loaded(sums, facts, forced)
+                self.everyone = _Loaded(sums, counts, forced)
         leader = _LEADER
         # Kept apart from the sums: a join with the aggregate invites PostgreSQL, short of
         # statistics (say just after an import), into a nested loop over every pair.
@@ -381,14 +382,14 @@ class _Scorer:
         for row in session.execute(query):
             person = tuple(row)
             employee_id, criteria = person[0], self.policy.criteria_of(person[4])
-            own = facts.get(employee_id, [])
-            computed = self.computed(employee_id, criteria, own)
+            own = counts.get(employee_id, [])
+            computed = self.counted(employee_id, criteria, own)
             result = _row_of(person, sums.get(employee_id, ()), self.policy, computed)
             result = replace(
                 result,
                 forced=forced.get(employee_id),
                 classification=_classify(self.policy, result.total, forced.get(employee_id)),
-                tasks=tally(own, self.policy) if self.assigned else None,
+                tasks=counted_tally(own, self.policy) if self.assigned else None,
             )
             self.rated[employee_id] = result.classification
             yield result
@@ -406,13 +407,25 @@ class _Scorer:
             found.setdefault(fact.employee_id, []).append(fact)
         return found
 
+    def counts(self, chosen: Sequence[sa.ColumnElement[bool]]) -> dict[int, list[TaskCount]]:
+        """The chosen employees' tasks due in the period, counted alike in SQL, by employee."""
+        where = [col(Task.employee_id).in_(select(Employee.id).where(*chosen))] if chosen else []
+        period = self.period
+        return count_tasks(self.session, period.first_day, period.last_day, where, self.tz)
+
     def computed(
         self, employee_id: int, criteria: Sequence[Criterion], facts: Sequence[TaskFacts]
     ) -> dict[str, Computed]:
         """The computed criteria of one employee (none with task_scoring = "deductions")."""
+        return self.counted(employee_id, criteria, task_counts(facts))
+
+    def counted(
+        self, employee_id: int, criteria: Sequence[Criterion], counts: Sequence[TaskCount]
+    ) -> dict[str, Computed]:
+        """`computed` from the employee's tasks counted alike."""
         if not self.assigned:
             return {}
-        found = task_criteria(criteria, facts, self.policy)
+        found = counted_criteria(criteria, counts, self.policy)
         if needs_unit_results(criteria):
             reports = direct_reports(self.session, employee_id)
             classes = self.classes(reports)
