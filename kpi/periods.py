@@ -38,14 +38,15 @@ class _Span:
 
     def bounds(self, tz: ZoneInfo) -> tuple[datetime, datetime]:
         """The period as aware UTC instants [start, end): local midnights of `tz`."""
-        return _midnight(self.first_day, tz), _midnight(self.end_day, tz)
+        return midnight(self.first_day, tz), midnight(self.end_day, tz)
 
     def contains(self, day: date) -> bool:
         """Whether a local day falls in the period."""
         return self.first_day <= day < self.end_day
 
 
-def _midnight(day: date, tz: ZoneInfo) -> datetime:
+def midnight(day: date, tz: ZoneInfo) -> datetime:
+    """The local midnight starting `day` in `tz`, as an aware UTC instant."""
     return datetime(day.year, day.month, day.day, tzinfo=tz).astimezone(UTC)
 
 

@@ -40,13 +40,13 @@ from kpi.task_results import (
     Computed,
     Explanation,
     TaskTally,
+    counted_criteria,
+    counted_tally,
     needs_unit_results,
-    tally,
-    task_criteria,
     unit_results,
     year_mean,
 )
-from kpi.tasks import TaskFacts, task_facts, task_facts_of
+from kpi.tasks import TaskCount, TaskFacts, count_tasks, task_counts, task_facts_of
 from models import Deduction, Employee, ForcedRating, Task, Unit, WorkCode
 from models import Position as PositionRow
 
@@ -164,10 +164,10 @@ def score_card(
         sums = session.execute(_OWN_SUMS, own_deductions)
         deducted = {code: _from_cents(cents) for code, cents in sums}
         scorer = _Scorer(session, quarter, policy, tz)
-        facts = scorer.facts_of([employee_id]).get(employee_id, []) if scorer.assigned else []
-        computed = scorer.computed(employee_id, criteria, facts)
+        counts = scorer.counts_of([employee_id]).get(employee_id, []) if scorer.assigned else []
+        computed = scorer.counted(employee_id, criteria, counts)
         scores, total = _score(criteria, deducted, computed)
-        tasks = tally(facts, policy) if scorer.assigned else None
+        tasks = counted_tally(counts, policy) if scorer.assigned else None
     assigned = policy.task_scoring is TaskScoring.ASSIGNED_TASKS
     forced = forced_of(session, quarter, [employee_id]).get(employee_id) if assigned else None
     return ScoreCard(
@@ -195,10 +195,9 @@ def score_table(
     """Stream one row per employee (by code), optionally of one unit (by name) or some ids.
 
     Two queries with `task_scoring = "deductions"`: the sums by (employee, criterion), held in
-    memory, then the employees, streamed; assigned tasks add the tasks' facts (one query)
-    and, per leader with unit results, their direct reports' rows (looked up in what the table
-    of everyone read). A year is its four quarters'
-    tables merged. Do not commit the session before the iteration ends: PostgreSQL streams from
+    memory, then the employees, streamed; assigned tasks add each person's tasks counted in SQL
+    (one query) and, per leader with unit results, their direct reports' rows (looked up in
+    what the table of everyone read). A year is its four quarters' tables merged. Do not commit the session before the iteration ends: PostgreSQL streams from
     a cursor. For all to see one snapshot while the roster may change, run it in a REPEATABLE
     READ transaction. KeyError: an employee's position is not in the policy.
     """
@@ -321,10 +320,10 @@ def period_deductions(
 
 
 class _Loaded(NamedTuple):
-    """What a table of scores reads before its rows: deduction sums, task facts, forced ratings."""
+    """What a table of scores reads before its rows: deduction sums, tasks, forced ratings."""
 
     sums: dict[int, list[tuple[str, int, int]]]
-    facts: dict[int, list[TaskFacts]]
+    counts: dict[int, list[TaskCount]]
     forced: dict[int, ForcedRating]
 
 
@@ -349,72 +348,71 @@ class _Scorer:
         """One row per chosen employee, by code."""
         session, period = self.session, self.period
         if self.everyone is not None:
-            sums, facts, forced = self.everyone
+            sums, counts, forced = self.everyone
         else:
             sums = _sums_by_employee(session, chosen, *period.bounds(self.tz))
-            facts = self.facts(chosen) if self.assigned else {}
+            counts = self.counts(chosen) if self.assigned else {}
             forced = _forced(session, period, self.policy, chosen)
             if not chosen:
-                self.everyone = _Loaded(sums, facts, forced)
+                self.everyone = _Loaded(sums, counts, forced)
         query = _ROSTER.where(*chosen).execution_options(yield_per=_BATCH)
-        yield from self._rated(session.execute(query), sums, facts, forced)
+        yield from self._rated(session.execute(query), sums, counts, forced)
 
     def rows_of(self, employee_ids: Collection[int]) -> Iterator[ScoreRow]:
         """`rows` of the employees of these ids, from statements built once."""
         if self.everyone is not None:
-            sums, facts, forced = self.everyone
+            sums, counts, forced = self.everyone
         else:
             sums = _sums_of(self.session, employee_ids, *self.period.bounds(self.tz))
-            facts = self.facts_of(employee_ids) if self.assigned else {}
+            counts = self.counts_of(employee_ids) if self.assigned else {}
             forced = forced_of(self.session, self.period, employee_ids) if self.assigned else {}
         rows = self.session.execute(_ROSTER_OF, {"ids": list(employee_ids)})
-        yield from self._rated(rows, sums, facts, forced)
+        yield from self._rated(rows, sums, counts, forced)
 
     def _rated(
         self,
         roster: Iterable[Sequence[Any]],
         sums: Mapping[int, Sequence[tuple[str, int, int]]],
-        facts: Mapping[int, Sequence[TaskFacts]],
+        counts: Mapping[int, Sequence[TaskCount]],
         forced: Mapping[int, ForcedRating],
     ) -> Iterator[ScoreRow]:
         """A row for each line of `_ROSTER`, from what was read for them; remembers classes."""
         for row in roster:
             person = tuple(row)
             employee_id, criteria = person[0], self.policy.criteria_of(person[4])
-            own = facts.get(employee_id, [])
-            computed = self.computed(employee_id, criteria, own)
+            own = counts.get(employee_id, [])
+            computed = self.counted(employee_id, criteria, own)
             result = _row_of(person, sums.get(employee_id, ()), self.policy, computed)
             result = replace(
                 result,
                 forced=forced.get(employee_id),
                 classification=_classify(self.policy, result.total, forced.get(employee_id)),
-                tasks=tally(own, self.policy) if self.assigned else None,
+                tasks=counted_tally(own, self.policy) if self.assigned else None,
             )
             self.rated[employee_id] = result.classification
             yield result
 
-    def facts(self, chosen: Sequence[sa.ColumnElement[bool]]) -> dict[int, list[TaskFacts]]:
-        """The facts of the chosen employees' tasks due in the period, by employee."""
-        where = [
-            col(Task.due_on) >= self.period.first_day,
-            col(Task.due_on) <= self.period.last_day,
-        ]
-        if chosen:
-            where.append(col(Task.employee_id).in_(select(Employee.id).where(*chosen)))
-        return _by_employee(task_facts(self.session, where, self.tz))
-
-    def facts_of(self, employee_ids: Collection[int]) -> dict[int, list[TaskFacts]]:
-        """`facts` of the employees of these ids, from a statement built once."""
+    def counts_of(self, employee_ids: Collection[int]) -> dict[int, list[TaskCount]]:
+        """`counts` of the employees of these ids, from a statement built once: their tasks'
+        facts, counted alike."""
         first, last = self.period.first_day, self.period.last_day
-        return _by_employee(task_facts_of(self.session, employee_ids, first, last, self.tz))
+        facts = _by_employee(task_facts_of(self.session, employee_ids, first, last, self.tz))
+        return {employee_id: task_counts(own) for employee_id, own in facts.items()}
 
-    def computed(
-        self, employee_id: int, criteria: Sequence[Criterion], facts: Sequence[TaskFacts]
+    def counts(self, chosen: Sequence[sa.ColumnElement[bool]]) -> dict[int, list[TaskCount]]:
+        """The chosen employees' tasks due in the period, counted alike in SQL, by employee."""
+        where = [col(Task.employee_id).in_(select(Employee.id).where(*chosen))] if chosen else []
+        period = self.period
+        return count_tasks(self.session, period.first_day, period.last_day, where, self.tz)
+
+    def counted(
+        self, employee_id: int, criteria: Sequence[Criterion], counts: Sequence[TaskCount]
     ) -> dict[str, Computed]:
-        """The computed criteria of one employee (none with task_scoring = "deductions")."""
+        """The computed criteria of one employee from their tasks counted alike (none with
+        task_scoring = "deductions")."""
         if not self.assigned:
             return {}
-        found = task_criteria(criteria, facts, self.policy)
+        found = counted_criteria(criteria, counts, self.policy)
         if needs_unit_results(criteria):
             reports = self.reports.get(employee_id)
             if reports is None:

@@ -30,8 +30,7 @@ from kpi.policy import (
     CriterionType,
     Policy,
 )
-from kpi.tasks import TaskFacts
-from models import FaultKind
+from kpi.tasks import TaskCount
 
 FAULT_SHARE = Decimal("0.25")  # of a product's points, per major error or delay (Decree 335)
 _CENT = Decimal("0.01")
@@ -76,12 +75,13 @@ class Computed:
     explanation: Explanation
 
 
-def task_criteria(
-    criteria: Sequence[Criterion], facts: Sequence[TaskFacts], policy: Policy
+def counted_criteria(
+    criteria: Sequence[Criterion], counts: Sequence[TaskCount], policy: Policy
 ) -> dict[str, Computed]:
-    """The computed task criteria of one person's position, by code (unit results aside)."""
-    kinds = {code: policy.task_type(code) for code in {fact.type for fact in facts}}
-    weighed = [(kinds[fact.type].weight, fact) for fact in facts]
+    """The computed task criteria of one person's position, by code (unit results aside), from
+    their tasks counted alike (`kpi.tasks.count_tasks`, `kpi.tasks.task_counts`)."""
+    kinds = {code: policy.task_type(code) for code in {count.type for count in counts}}
+    weighed = [(kinds[count.type].weight, count) for count in counts]
     every = _Weighed.of(weighed)  # what quantity, quality and progress share
     found: dict[str, Computed] = {}
     for criterion in criteria:
@@ -92,25 +92,26 @@ def task_criteria(
         elif criterion.code == TASK_PROGRESS:
             found[criterion.code] = _judged(criterion.max_points, every, Measure.PROGRESS)
         elif criterion.type is CriterionType.SPEARHEAD:
-            key = _Weighed.of([(w, f) for w, f in weighed if kinds[f.type].spearhead])
+            key = _Weighed.of([(w, c) for w, c in weighed if kinds[c.type].spearhead])
             found[criterion.code] = _judged(criterion.max_points, key, Measure.SPEARHEAD)
     return found
 
 
 @dataclass(frozen=True, slots=True)
 class _Weighed:
-    """Tasks with their weights, the done ones apart, and the sums of both."""
+    """Tasks counted alike with their weights, the done ones apart, and the sums of both."""
 
-    tasks: Sequence[tuple[Decimal, TaskFacts]]
-    done: Sequence[tuple[Decimal, TaskFacts]]
+    tasks: int
+    done: Sequence[tuple[Decimal, TaskCount]]
     units: Decimal
     units_done: Decimal
 
     @classmethod
-    def of(cls, weighed: Sequence[tuple[Decimal, TaskFacts]]) -> _Weighed:
-        done = [(w, f) for w, f in weighed if f.done]
-        units = sum((w for w, _f in weighed), _ZERO)
-        return cls(weighed, done, units, sum((w for w, _f in done), _ZERO))
+    def of(cls, weighed: Sequence[tuple[Decimal, TaskCount]]) -> _Weighed:
+        done = [(w, c) for w, c in weighed if c.done]
+        units = sum((w * c.tasks for w, c in weighed), _ZERO)
+        units_done = sum((w * c.tasks for w, c in done), _ZERO)
+        return cls(sum(c.tasks for _w, c in weighed), done, units, units_done)
 
 
 def unit_results(criterion: Criterion, reports: int, below: int) -> Computed:
@@ -134,51 +135,35 @@ def year_mean(quarters: Sequence[Decimal]) -> Computed:
 def _quantity(maximum: Decimal, weighed: _Weighed) -> Computed:
     units, units_done = weighed.units, weighed.units_done
     share = min(_ONE, units_done / units) if units else _ONE
-    explanation = Explanation(
-        Measure.QUANTITY, len(weighed.tasks), len(weighed.done), units, units_done
-    )
+    done = sum(count.tasks for _w, count in weighed.done)
+    explanation = Explanation(Measure.QUANTITY, weighed.tasks, done, units, units_done)
     return Computed(_cents(maximum * share), explanation)
 
 
 def _judged(maximum: Decimal, weighed: _Weighed, measure: Measure) -> Computed:
     """Quality, progress or spearhead: the done tasks' weights, less 25% per counted fault."""
-    kinds = _KINDS[measure]
+    # Quality weighs the errors, progress the delays, spearhead both.
+    errors = int(measure is not Measure.PROGRESS)
+    delays = int(measure is not Measure.QUALITY)
     units, units_done = weighed.units, weighed.units_done
     kept = _ZERO
-    faulted = faults = excused = 0
-    for weight, fact in weighed.done:
-        if not fact.faults:
-            kept += weight  # the whole product's points
-            continue
-        own = [fault for fault in fact.faults if fault.kind in kinds]
-        counted = sum(1 for fault in own if not fault.excused)
-        excused += len(own) - counted
-        faults += counted
-        faulted += counted > 0
-        kept += weight * max(_ZERO, _ONE - FAULT_SHARE * counted)
+    done = faulted = faults = excused = 0
+    for weight, count in weighed.done:
+        done += count.tasks
+        counted = errors * count.errors + delays * count.delays
+        excused += count.tasks * (errors * count.excused_errors + delays * count.excused_delays)
+        faults += count.tasks * counted
+        faulted += count.tasks if counted else 0
+        kept += weight * count.tasks * max(_ZERO, _ONE - FAULT_SHARE * counted)
     base = units if measure is Measure.SPEARHEAD else units_done
     if not weighed.tasks:
         share = _ONE
     else:
         share = kept / base if base else _ZERO
     explanation = Explanation(
-        measure,
-        len(weighed.tasks),
-        len(weighed.done),
-        units,
-        units_done,
-        faulted,
-        faults,
-        excused,
+        measure, weighed.tasks, done, units, units_done, faulted, faults, excused
     )
     return Computed(_cents(maximum * share), explanation)
-
-
-_KINDS = {
-    Measure.QUALITY: {FaultKind.ERROR},
-    Measure.PROGRESS: {FaultKind.DELAY},
-    Measure.SPEARHEAD: {FaultKind.ERROR, FaultKind.DELAY},
-}
 
 
 def _cents(points: Decimal) -> Decimal:
@@ -198,15 +183,19 @@ class TaskTally:
     excused: int = 0
 
 
-def tally(facts: Sequence[TaskFacts], policy: Policy) -> TaskTally:
-    """Count a person's tasks, converted units, and counted and excused faults."""
-    counted = [fault for fact in facts for fault in fact.faults if not fault.excused]
-    return TaskTally(
-        tasks=len(facts),
-        done=sum(1 for fact in facts if fact.done),
-        units=sum((policy.task_type(fact.type).weight for fact in facts), _ZERO),
-        units_done=sum((policy.task_type(f.type).weight for f in facts if f.done), _ZERO),
-        errors=sum(1 for fault in counted if fault.kind is FaultKind.ERROR),
-        delays=sum(1 for fault in counted if fault.kind is FaultKind.DELAY),
-        excused=sum(1 for fact in facts for fault in fact.faults if fault.excused),
-    )
+def counted_tally(counts: Sequence[TaskCount], policy: Policy) -> TaskTally:
+    """Count a person's tasks, converted units, and counted and excused faults, from their tasks
+    counted alike."""
+    units = units_done = _ZERO
+    tasks = done = errors = delays = excused = 0
+    for count in counts:
+        weighed = policy.task_type(count.type).weight * count.tasks
+        tasks += count.tasks
+        units += weighed
+        errors += count.errors * count.tasks
+        delays += count.delays * count.tasks
+        excused += (count.excused_errors + count.excused_delays) * count.tasks
+        if count.done:
+            done += count.tasks
+            units_done += weighed
+    return TaskTally(tasks, done, units, units_done, errors, delays, excused)

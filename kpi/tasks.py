@@ -11,10 +11,11 @@ Each service commits its own unit of work.
 from __future__ import annotations
 
 import gc
+import sys
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, cast
 from zoneinfo import ZoneInfo
@@ -27,6 +28,7 @@ from kpi import outbox
 from kpi.audit import record
 from kpi.org import admins, is_admin, leader_of
 from kpi.outbox import Tell
+from kpi.periods import midnight
 from kpi.policy import Policy
 from kpi.workcodes import MAX_TEXT, OPEN_STATUSES, WorkCodeOutcome, clean_text, clean_title
 from models import (
@@ -40,6 +42,7 @@ from models import (
     WorkCodeStatus,
 )
 from models.db import insert_ignoring_duplicates
+from models.types import UTCDateTime
 
 ERROR_ACTIONS = (WorkCodeAction.OPINION.value, WorkCodeAction.REJECT.value)
 _REPORTING = {status.value for status in OPEN_STATUSES}
@@ -400,6 +403,125 @@ def _facts(rows: Iterable[Sequence[Any]], tz: ZoneInfo) -> list[TaskFacts]:
             )
             for task_id, (employee_id, type_code, due_on) in tasks.items()
         ]
+
+
+@dataclass(frozen=True, slots=True)
+class TaskCount:
+    """How many of a person's tasks are alike in all that scores them: their type, done or
+    not, and their counted and excused errors and delays (each fault counted per task)."""
+
+    type: str
+    done: bool
+    errors: int  # quality errors that cost points
+    delays: int
+    excused_errors: int
+    excused_delays: int
+    tasks: int = 1
+
+
+def task_counts(facts: Iterable[TaskFacts]) -> list[TaskCount]:
+    """The facts of one person's tasks, counted as `count_tasks` counts them in SQL."""
+    alike: dict[tuple[str, bool, int, int, int, int], int] = {}
+    for fact in facts:
+        errors = delays = excused_errors = excused_delays = 0
+        for fault in fact.faults:
+            if fault.kind is FaultKind.ERROR:
+                excused_errors += fault.excused
+                errors += not fault.excused
+            else:
+                excused_delays += fault.excused
+                delays += not fault.excused
+        key = (fact.type, fact.done, errors, delays, excused_errors, excused_delays)
+        alike[key] = alike.get(key, 0) + 1
+    return [TaskCount(*key, tasks) for key, tasks in alike.items()]
+
+
+def count_tasks(
+    session: Session,
+    first_day: date,
+    last_day: date,
+    where: Sequence[sa.ColumnElement[bool]],
+    tz: ZoneInfo,
+) -> dict[int, list[TaskCount]]:
+    """The tasks due from `first_day` to `last_day` matching `where` (conditions on Task),
+    cancelled ones left out, counted by employee as `task_counts` counts their facts.
+
+    For a table of many people: the faults are counted in SQL, per task and then per kind of
+    task, so a quarter's million tasks come back as a few rows per person, not a row each.
+    """
+    days = [first_day + timedelta(days=n) for n in range((last_day - first_day).days + 1)]
+    # A code is late when opened on a local day after the task's: at or after the next midnight.
+    edges = (
+        sa.values(sa.column("day", sa.Date), sa.column("edge", UTCDateTime()), name="edges")
+        .data([(day, midnight(day + timedelta(days=1), tz)) for day in days])
+        .cte("edges")
+    )
+    late = col(WorkCode.created_at) >= edges.c.edge
+    delay_key = sa.literal(f"{FaultKind.DELAY.value}:") + sa.cast(col(WorkCode.id), sa.String)
+    error_key = sa.literal(f"{FaultKind.ERROR.value}:") + sa.cast(col(WorkCodeEvent.id), sa.String)
+    approved = col(WorkCode.status) == WorkCodeStatus.APPROVED.value
+    excused_delay = sa.and_(late, col(Excuse.key) == delay_key)
+    # One row per task, from the joined rows of task_facts (a row per code, error and excuse).
+    per_task = (
+        sa.select(
+            col(Task.employee_id).label("employee_id"),
+            col(Task.type).label("type"),
+            sa.func.max(sa.case((approved, 1), else_=0)).label("done"),
+            sa.func.count(sa.distinct(sa.case((late, col(WorkCode.id))))).label("delays"),
+            sa.func.count(sa.distinct(sa.case((excused_delay, col(WorkCode.id))))).label(
+                "excused_delays"
+            ),
+            sa.func.count(sa.distinct(col(WorkCodeEvent.id))).label("errors"),
+            sa.func.count(
+                sa.distinct(sa.case((col(Excuse.key) == error_key, col(WorkCodeEvent.id))))
+            ).label("excused_errors"),
+        )
+        .select_from(Task)
+        .join(edges, edges.c.day == col(Task.due_on))
+        .outerjoin(WorkCode, col(WorkCode.task_id) == col(Task.id))
+        .outerjoin(
+            WorkCodeEvent,
+            sa.and_(
+                col(WorkCodeEvent.work_code_id) == col(WorkCode.id),
+                col(WorkCodeEvent.action).in_(ERROR_ACTIONS),
+            ),
+        )
+        .outerjoin(Excuse, col(Excuse.task_id) == col(Task.id))
+        .where(
+            col(Task.cancelled_at).is_(None),
+            col(Task.due_on) >= first_day,
+            col(Task.due_on) <= last_day,
+            *where,
+        )
+        .group_by(col(Task.id))
+        .subquery()
+    )
+    alike = (
+        per_task.c.employee_id,
+        per_task.c.type,
+        per_task.c.done,
+        per_task.c.errors - per_task.c.excused_errors,
+        per_task.c.delays - per_task.c.excused_delays,
+        per_task.c.excused_errors,
+        per_task.c.excused_delays,
+    )
+    query = sa.select(*alike, sa.func.count()).group_by(*alike)
+    found: dict[int, list[TaskCount]] = {}
+    for (
+        employee_id,
+        type_code,
+        done,
+        errors,
+        delays,
+        excused_errors,
+        excused_delays,
+        tasks,
+    ) in session.execute(query):
+        count = TaskCount(
+            sys.intern(type_code), bool(done), errors, delays, excused_errors, excused_delays, tasks
+        )
+        found.setdefault(employee_id, []).append(count)
+    return found
 
 
 @contextmanager

@@ -14,8 +14,8 @@ from kpi.policy import Policy, TaskScoring
 from kpi.ratings import force, reverse
 from kpi.scoring import ScoreCard, ScoreRow, score_card, score_table
 from kpi.task_results import Measure
-from kpi.tasks import cancel, excuse, fault_key
-from models import Employee, FaultKind
+from kpi.tasks import cancel, excuse, faults_of
+from models import Employee
 from tests.factories import HANOI, Org, local, make_deduction
 from tests.kpi.task_steps import new_task, report, respond
 
@@ -27,8 +27,9 @@ class Play:
     """One task of a case: its type and due day, and what happens to it.
 
     `steps` are the leader's responses on its first code ("" leaves it pending, None opens
-    no code); `late` opens that code after the due day; `excused` has the director excuse every
-    fault.
+    no code); `again`, on a second code opened the same day (after a rejection, say); `late`
+    opens the codes after the due day; `excused` has the director excuse every fault;
+    `cancelled` cancels the task at the end.
     """
 
     type: str = "van_ban"
@@ -36,6 +37,8 @@ class Play:
     steps: str | None = "a"
     late: bool = False
     excused: bool = False
+    again: str | None = None
+    cancelled: bool = False
 
 
 def play(session: Session, policy: Policy, org: Org, plays: list[Play]) -> None:
@@ -43,23 +46,28 @@ def play(session: Session, policy: Policy, org: Org, plays: list[Play]) -> None:
         task = new_task(
             session, policy, org.leader, org.staff, item.due, item.type, f"Việc {number}"
         )
-        if item.steps is None:
-            continue
-        due = date.fromisoformat(item.due)
-        day = (due + timedelta(days=2) if item.late else due).isoformat()
-        code = report(session, task, org.staff, on=day)
-        respond(session, code, org.leader, org.staff, item.steps, on=day)
+        assert task.id is not None
+        if item.steps is not None:
+            due = date.fromisoformat(item.due)
+            day = (due + timedelta(days=2) if item.late else due).isoformat()
+            code = report(session, task, org.staff, on=day)
+            respond(session, code, org.leader, org.staff, item.steps, on=day)
+            if item.again is not None:
+                second = report(session, task, org.staff, on=day)
+                respond(session, second, org.leader, org.staff, item.again, on=day)
         if item.excused:
-            assert task.id is not None and code.id is not None
-            excuse(
-                session=session,
-                task_id=task.id,
-                key=fault_key(FaultKind.DELAY, code.id),
-                actor=org.director,
-                reason="Chờ số liệu của Bộ",
-                now=local("2026-12-01"),
-                tz=HANOI,
-            )
+            for fault in faults_of(session, task.id, HANOI):
+                excuse(
+                    session=session,
+                    task_id=task.id,
+                    key=fault.key,
+                    actor=org.director,
+                    reason="Chờ số liệu của Bộ",
+                    now=local("2026-12-01"),
+                    tz=HANOI,
+                )
+        if item.cancelled:
+            cancel(session=session, task_id=task.id, actor=org.leader, now=local("2026-12-02"))
 
 
 def card(session: Session, employee: Employee, policy: Policy, period: Period = Q4) -> ScoreCard:
@@ -250,6 +258,42 @@ def test_the_table_agrees_with_the_cards(session, org, policy):
         for row in score_table(session=session, quarter=Year(2026), policy=policy, tz=HANOI)
     }
     assert year[org.staff.id].total == card(session, org.staff, policy, Year(2026)).total
+
+
+AGREEMENT = [
+    *(pytest.param(case.values[0], id=case.id) for case in CASES),
+    pytest.param([Play(steps="ooa")], id="two-errors-on-one-code"),
+    pytest.param([Play(steps="r", again="a")], id="rejected-then-done"),
+    pytest.param([Play(steps="r", again="oa", late=True)], id="two-late-codes"),
+    pytest.param([Play(steps="oa", late=True, excused=True), Play(steps="oa")], id="excused"),
+    pytest.param([Play(type="de_an", steps="r", again="a", excused=True)], id="spearhead-excused"),
+    pytest.param([Play(steps="oo", late=True), Play(steps=None)], id="returned-pending"),
+    pytest.param([Play(late=True, cancelled=True), Play(late=True)], id="cancelled"),
+    pytest.param([Play(due="2026-12-31", late=True), Play(due="2026-10-01")], id="quarter-edges"),
+    pytest.param(
+        [Play(), Play(), Play(type="bao_cao", steps="oa"), Play(type="bao_cao", steps="oa")],
+        id="alike-tasks",
+    ),
+]
+
+
+@pytest.mark.parametrize("period", [Q4, Month(2026, 12)], ids=str)
+@pytest.mark.parametrize("plays", AGREEMENT)
+def test_each_row_of_the_table_is_the_card(session, org, policy, plays, period):
+    # The table counts the tasks in SQL; the card from each task's facts.
+    play(session, policy, org, plays)
+    rows = {
+        row.employee_id: row
+        for row in score_table(session=session, quarter=period, policy=policy, tz=HANOI)
+    }
+    for name in ("staff", "leader", "director"):
+        row, expected = rows[org[name].id], card(session, org[name], policy, period)
+        assert (row.criteria, row.total, row.classification, row.tasks) == (
+            expected.criteria,
+            expected.total,
+            expected.classification,
+            expected.tasks,
+        )
 
 
 def test_the_worked_example_of_the_readme(session, org, policy):
