@@ -14,7 +14,17 @@ SERVING = (
     "import sys, bot.cli.service; bot.cli.service.leave_unloaded(); "
     "import bot.app, bot.serve; print(*sorted(n for n, m in sys.modules.items() if m))"
 )
-LOADED_ON_USE = ("alembic", "mako", "openpyxl", "matplotlib", "numpy", "PIL", "tornado", "rich")
+LOADED_ON_USE = (
+    "alembic",
+    "mako",
+    "openpyxl",
+    "matplotlib",
+    "numpy",
+    "PIL",
+    "tornado",
+    "rich",
+    "trio",
+)
 
 
 def test_the_serving_process_leaves_heavy_libraries_unloaded() -> None:
