@@ -63,6 +63,7 @@ async def _serve(settings: Settings, svc: Services) -> None:
             log_config=None,
             access_log=False,
             lifespan="off",
+            ws="none",  # no WebSocket route: the protocol's library (wsproto) stays unloaded
             server_header=False,
         )
     )

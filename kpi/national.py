@@ -8,12 +8,16 @@ day gets the name kpibot uses everywhere, from `calendar_data/names.toml`.
 from __future__ import annotations
 
 import functools
+import importlib.util
 import re
+import sys
+import threading
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from importlib import resources
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -32,6 +36,8 @@ _OBSERVED = re.compile(r"\(observed(?:, estimated)?\)$")
 _SUBSTITUTED = re.compile(r"^Day off \(substituted from (\d\d/\d\d/\d{4})\)")
 _TET = "Lunar New Year"
 _LOOKBACK = 7  # a holiday's day in lieu follows it within the week
+_VIETNAM = "holidays.countries.vietnam"
+_LOADING = threading.Lock()  # the sweep's thread and the handlers may ask at the same time
 
 
 @dataclass(frozen=True)
@@ -88,6 +94,7 @@ def national_days(year: int) -> Mapping[date, NationalDay]:
     """The special days of `year` by the package's rules, with kpibot's names."""
     # Swaps cross year boundaries (2018-12-31 off for Saturday 2019-01-05): read the neighbours.
     years = range(year - 1, year + 2)
+    _load_vietnam_alone()
     english = holidays.country_holidays("VN", years=years, language="en_US")
     vietnamese = holidays.country_holidays("VN", years=years, language="vi")
     days: dict[date, NationalDay] = {}
@@ -108,6 +115,29 @@ def national_days(year: int) -> Mapping[date, NationalDay]:
         if day.year == year and day.weekday() in _WEEKEND:
             days[day] = NationalDay(day, DayKind.MAKEUP, makeup_names(swapped.get(day)))
     return MappingProxyType(dict(sorted(days.items())))
+
+
+def _load_vietnam_alone() -> None:
+    """Load the package's rules for Vietnam, and only them.
+
+    `holidays.country_holidays("VN")` imports holidays.countries.vietnam, so first the package
+    holidays.countries, whose __init__ imports all of its 250 countries: about 7 MB that would
+    stay in `kpibot run` for rules it never reads. A module already in sys.modules is imported
+    without its package, so the Vietnam module is put there, loaded from its own file.
+    """
+    with _LOADING:  # no one reads the module while it loads
+        if _VIETNAM in sys.modules:
+            return
+        path = Path(holidays.__file__).with_name("countries") / "vietnam.py"
+        spec = importlib.util.spec_from_file_location(_VIETNAM, path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[_VIETNAM] = module
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            del sys.modules[_VIETNAM]
+            raise
 
 
 def _holiday(known: Mapping[date, str], day: date, label: str, own: Names) -> NationalDay:

@@ -197,9 +197,10 @@ def score_table(
     Two queries with `task_scoring = "deductions"`: the sums by (employee, criterion), held in
     memory, then the employees, streamed; assigned tasks add each person's tasks counted in SQL
     (one query) and, per leader with unit results, their direct reports' rows (looked up in
-    what the table of everyone read). A year is its four quarters' tables merged. Do not commit the session before the iteration ends: PostgreSQL streams from
-    a cursor. For all to see one snapshot while the roster may change, run it in a REPEATABLE
-    READ transaction. KeyError: an employee's position is not in the policy.
+    what the table of everyone read). A year is its four quarters' tables merged. Do not commit
+    the session before the iteration ends: PostgreSQL streams from a cursor. For all to see one
+    snapshot while the roster may change, run it in a REPEATABLE READ transaction. KeyError: an
+    employee's position is not in the policy.
     """
     chosen = _chosen(unit, employee_ids)
     if isinstance(quarter, Year):

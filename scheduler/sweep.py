@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import partial
@@ -37,6 +37,7 @@ LOCK_KEY = 4_242_001  # pg_advisory_xact_lock key of the sweep
 TRANSACTION_TIME = 0.25  # seconds of work after which a sweep commits and lets others write
 BATCH_PAUSE = 0.12  # seconds between two transactions of a sweep on SQLite
 TASK_DIGESTS_QUEUED = 500  # task digests (or reminders) queued in one transaction of a sweep
+LEADERS_AT_ONCE = 100  # leaders whose pending codes one query of the digests reads
 
 
 @dataclass
@@ -269,21 +270,35 @@ def _people(session: Session, ids: set[int]) -> dict[int, Employee]:
     return people
 
 
-def _pending_by_leader(session: Session) -> list[tuple[Employee, list[tuple[WorkCode, Employee]]]]:
-    rows = session.exec(
-        select(WorkCode, Employee)
-        .join(Employee, col(Employee.id) == col(WorkCode.employee_id))
-        .where(col(WorkCode.status) == WorkCodeStatus.OPEN)
-    ).all()
-    grouped: dict[int, list[tuple[WorkCode, Employee]]] = defaultdict(list)
-    for code, author in rows:
-        grouped[code.approver_id].append((code, author))
+def _pending_by_leader(
+    session: Session,
+) -> Iterator[tuple[Employee, list[tuple[WorkCode, Employee]]]]:
+    """Each linked leader with open codes to approve, and those codes with their authors.
+
+    The codes are read for LEADERS_AT_ONCE leaders at a time: a sweep never holds every open
+    code of the organisation at once, and the memory it took stays with the process.
+    """
+    open_codes = col(WorkCode.status) == WorkCodeStatus.OPEN
     leaders = session.exec(
-        select(Employee).where(
-            col(Employee.id).in_(grouped), col(Employee.telegram_id).is_not(None)
+        select(Employee)
+        .where(
+            col(Employee.id).in_(select(WorkCode.approver_id).where(open_codes)),
+            col(Employee.telegram_id).is_not(None),
         )
-    )
-    return [(leader, grouped[_id(leader)]) for leader in leaders]
+        .order_by(col(Employee.id))
+    ).all()
+    for start in range(0, len(leaders), LEADERS_AT_ONCE):
+        chunk = {_id(leader): leader for leader in leaders[start : start + LEADERS_AT_ONCE]}
+        rows = session.exec(
+            select(WorkCode, Employee)
+            .join(Employee, col(Employee.id) == col(WorkCode.employee_id))
+            .where(open_codes, col(WorkCode.approver_id).in_(chunk))
+        )
+        grouped: dict[int, list[tuple[WorkCode, Employee]]] = defaultdict(list)
+        for code, author in rows:
+            grouped[code.approver_id].append((code, author))
+        for leader_id, leader in chunk.items():
+            yield leader, grouped[leader_id]
 
 
 def _admins_reports(session: Session, occasion: Occasion, expires: datetime) -> list[Draft]:

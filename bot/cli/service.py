@@ -55,8 +55,11 @@ def leave_unloaded() -> None:
 
     python-telegram-bot loads tornado for a webhook server of its own, which kpibot does not use
     (uvicorn serves both modes): about 16 MB. Without it, PTB says its own webhook is unavailable.
+    httpcore loads trio, when installed, to serve programs that run under trio; kpibot runs under
+    asyncio: about 2.6 MB with the libraries trio loads.
     """
-    sys.modules.setdefault("tornado", None)  # type: ignore[arg-type]
+    for unused in ("tornado", "trio"):
+        sys.modules.setdefault(unused, None)  # type: ignore[arg-type]
 
 
 def migrate() -> None:

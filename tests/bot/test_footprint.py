@@ -14,7 +14,17 @@ SERVING = (
     "import sys, bot.cli.service; bot.cli.service.leave_unloaded(); "
     "import bot.app, bot.serve; print(*sorted(n for n, m in sys.modules.items() if m))"
 )
-LOADED_ON_USE = ("alembic", "mako", "openpyxl", "matplotlib", "numpy", "PIL", "tornado", "rich")
+LOADED_ON_USE = (
+    "alembic",
+    "mako",
+    "openpyxl",
+    "matplotlib",
+    "numpy",
+    "PIL",
+    "tornado",
+    "rich",
+    "trio",
+)
 
 
 def test_the_serving_process_leaves_heavy_libraries_unloaded() -> None:
@@ -24,6 +34,21 @@ def test_the_serving_process_leaves_heavy_libraries_unloaded() -> None:
     loaded = {name.partition(".")[0] for name in result.stdout.split()}
     assert "telegram" in loaded and "sqlalchemy" in loaded
     assert loaded.isdisjoint(LOADED_ON_USE), loaded & set(LOADED_ON_USE)
+
+
+def test_the_calendar_loads_the_holidays_of_vietnam_alone() -> None:
+    # holidays.countries' own __init__ would import all of its 250 countries (about 7 MB).
+    # Two threads ask at once, as the sweep's thread and a handler do.
+    code = (
+        "import sys; from concurrent.futures import ThreadPoolExecutor; "
+        "from kpi.national import national_days; "
+        "assert all(ThreadPoolExecutor(2).map(national_days, (2026, 2030))); "
+        "print(*sorted(n for n in sys.modules if n.startswith('holidays.countries')))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert result.stdout.split() == ["holidays.countries.vietnam"]
 
 
 def test_run_upgrades_the_database_before_serving_and_says_why_it_cannot(
