@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -341,8 +341,27 @@ def task_facts_of(
     return _facts(session.execute(_FACTS_OF, params), tz)
 
 
+_Query = TypeVar("_Query", bound="sa.Select[*tuple[Any, ...]]")
+
+
+def _with_faults(query: _Query) -> _Query:
+    """`query` on tasks joined with their work codes, those codes' returns and rejections, and
+    the tasks' excuses (a row per combination): what a task's faults are read from."""
+    return (
+        query.outerjoin(WorkCode, col(WorkCode.task_id) == col(Task.id))
+        .outerjoin(
+            WorkCodeEvent,
+            sa.and_(
+                col(WorkCodeEvent.work_code_id) == col(WorkCode.id),
+                col(WorkCodeEvent.action).in_(ERROR_ACTIONS),
+            ),
+        )
+        .outerjoin(Excuse, col(Excuse.task_id) == col(Task.id))
+    )
+
+
 # Built once: building a statement and its cache key costs more than a card's run of it.
-_FACTS = (
+_FACTS = _with_faults(
     sa.select(
         col(Task.id),
         col(Task.employee_id),
@@ -354,19 +373,9 @@ _FACTS = (
         col(WorkCodeEvent.id),
         col(WorkCodeEvent.at),
         col(Excuse.key),
-    )
-    .select_from(Task)
-    .outerjoin(WorkCode, col(WorkCode.task_id) == col(Task.id))
-    .outerjoin(
-        WorkCodeEvent,
-        sa.and_(
-            col(WorkCodeEvent.work_code_id) == col(WorkCode.id),
-            col(WorkCodeEvent.action).in_(ERROR_ACTIONS),
-        ),
-    )
-    .outerjoin(Excuse, col(Excuse.task_id) == col(Task.id))
-    .where(col(Task.cancelled_at).is_(None))
-)
+    ).select_from(Task)
+).where(col(Task.cancelled_at).is_(None))
+
 _FACTS_OF = _FACTS.where(
     col(Task.employee_id).in_(sa.bindparam("ids", expanding=True)),
     col(Task.due_on) >= sa.bindparam("first"),
@@ -462,7 +471,7 @@ def count_tasks(
     approved = col(WorkCode.status) == WorkCodeStatus.APPROVED.value
     excused_delay = sa.and_(late, col(Excuse.key) == delay_key)
     # One row per task, from the joined rows of task_facts (a row per code, error and excuse).
-    per_task = (
+    joined: sa.Select[*tuple[Any, ...]] = (
         sa.select(
             col(Task.employee_id).label("employee_id"),
             col(Task.type).label("type"),
@@ -478,15 +487,9 @@ def count_tasks(
         )
         .select_from(Task)
         .join(edges, edges.c.day == col(Task.due_on))
-        .outerjoin(WorkCode, col(WorkCode.task_id) == col(Task.id))
-        .outerjoin(
-            WorkCodeEvent,
-            sa.and_(
-                col(WorkCodeEvent.work_code_id) == col(WorkCode.id),
-                col(WorkCodeEvent.action).in_(ERROR_ACTIONS),
-            ),
-        )
-        .outerjoin(Excuse, col(Excuse.task_id) == col(Task.id))
+    )
+    per_task = (
+        _with_faults(joined)
         .where(
             col(Task.cancelled_at).is_(None),
             col(Task.due_on) >= first_day,
