@@ -343,7 +343,7 @@ class _Scorer:
         # Everyone's sums, task facts and forced ratings, once a table of everyone read them:
         # the direct reports a leader's unit results need are then looked up, not read again.
         self.everyone: _Loaded | None = None
-        self.reports: dict[int, list[int]] = {}  # direct reports, of those `classes` rated
+        self.reports: dict[int, list[int]] = {}  # of the leaders `classes` rated with unit results
 
     def rows(self, chosen: Sequence[sa.ColumnElement[bool]]) -> Iterator[ScoreRow]:
         """One row per chosen employee, by code."""
@@ -359,16 +359,15 @@ class _Scorer:
         query = _ROSTER.where(*chosen).execution_options(yield_per=_BATCH)
         yield from self._rated(session.execute(query), sums, counts, forced)
 
-    def rows_of(self, employee_ids: Collection[int]) -> Iterator[ScoreRow]:
-        """`rows` of the employees of these ids, from statements built once."""
+    def _loaded_of(self, employee_ids: Collection[int]) -> _Loaded:
+        """What `_rated` needs for these employees, from statements built once (or looked up in
+        what a table of everyone read)."""
         if self.everyone is not None:
-            sums, counts, forced = self.everyone
-        else:
-            sums = _sums_of(self.session, employee_ids, *self.period.bounds(self.tz))
-            counts = self.counts_of(employee_ids) if self.assigned else {}
-            forced = forced_of(self.session, self.period, employee_ids) if self.assigned else {}
-        rows = self.session.execute(_ROSTER_OF, {"ids": list(employee_ids)})
-        yield from self._rated(rows, sums, counts, forced)
+            return self.everyone
+        sums = _sums_of(self.session, employee_ids, *self.period.bounds(self.tz))
+        counts = self.counts_of(employee_ids) if self.assigned else {}
+        forced = forced_of(self.session, self.period, employee_ids) if self.assigned else {}
+        return _Loaded(sums, counts, forced)
 
     def _rated(
         self,
@@ -430,16 +429,23 @@ class _Scorer:
         """The classification of each of these employees for the period."""
         missing = [employee_id for employee_id in employee_ids if employee_id not in self.rated]
         if missing:
-            # Their reports first, all of a level at once: a leader's unit results need them,
-            # and one batch per level costs a few queries where one per leader cost hundreds.
-            reports = direct_reports_of(self.session, missing)
-            self.reports.update(reports)
-            below = [report for found in reports.values() for report in found]
-            if below:
-                self.classes(below)
-            for _row in self.rows_of(missing):
-                pass  # rows_of() remembers each class
+            roster = list(self.session.execute(_ROSTER_OF, {"ids": missing}))
+            # The reports of those whose unit results need them first, all of a level at once:
+            # one batch per level costs a few queries where one per leader cost hundreds.
+            leading = [row[0] for row in roster if self._needs_reports(row[4])]
+            if leading:
+                reports = direct_reports_of(self.session, leading)
+                self.reports.update(reports)
+                below = [report for found in reports.values() for report in found]
+                if below:
+                    self.classes(below)
+            for _row in self._rated(roster, *self._loaded_of(missing)):
+                pass  # _rated() remembers each class
         return {employee_id: self.rated[employee_id] for employee_id in employee_ids}
+
+    def _needs_reports(self, position: str) -> bool:
+        """Whether this position's score needs its holder's direct reports rated."""
+        return self.assigned and needs_unit_results(self.policy.criteria_of(position))
 
 
 def _by_employee(facts: Iterable[TaskFacts]) -> dict[int, list[TaskFacts]]:
