@@ -14,6 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from kpi.bulk import collector_paused
 from kpi.policy import Policy, TaskScoring
 from kpi.scoring import PeriodDeduction, ScoreRow
 from kpi.tables import Table, write_tables
@@ -187,7 +188,8 @@ def write_report(
         (deduction_cells(item, policy, locale, tz) for item in deductions),
         slug=DEDUCTIONS_SLUG,
     )
-    return write_tables(path, [scores, listed], file_format=file_format, progress=progress)
+    with collector_paused():  # a quarter's rows are held, and scored with many objects each
+        return write_tables(path, [scores, listed], file_format=file_format, progress=progress)
 
 
 def _with_tasks(policy: Policy) -> bool:

@@ -31,6 +31,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 from typing_extensions import TypeVar
 
+from kpi.bulk import collector_paused, plain_rows
 from kpi.org import direct_reports, direct_reports_of
 from kpi.periods import Month, Period, Year
 from kpi.periods import Quarter as Quarter  # where every caller has found it
@@ -287,7 +288,8 @@ def period_deductions(
     """The deductions that count in a period (reversed ones and reversals left out, as in the
     scores), of one unit (by name) or all, by employee code then date."""
     # Columns, not Deduction and Employee objects: a quarter has hundreds of thousands.
-    rows = session.execute(
+    rows = plain_rows(
+        session,
         sa.select(
             col(Deduction.id),
             col(Employee.code),
@@ -302,22 +304,23 @@ def period_deductions(
         .join(Employee, col(Employee.id) == col(Deduction.employee_id))
         .outerjoin(WorkCode, col(WorkCode.id) == col(Deduction.work_code_id))
         .where(*_counting(*period.bounds(tz)), *_chosen(unit, None))
-        .order_by(col(Employee.code), col(Deduction.occurred_at), col(Deduction.id))
+        .order_by(col(Employee.code), col(Deduction.occurred_at), col(Deduction.id)),
     )
-    return [
-        PeriodDeduction(
-            id=row[0],
-            code=row[1],
-            full_name=row[2],
-            criterion=row[3],
-            points=_from_cents(row[4]),
-            occurred_at=row[5],
-            reason=row[6],
-            work_code_id=row[7],
-            work_code_title=row[8] or "",
-        )
-        for row in rows
-    ]
+    with collector_paused():  # a quarter has hundreds of thousands
+        return [
+            PeriodDeduction(
+                id=row[0],
+                code=row[1],
+                full_name=row[2],
+                criterion=row[3],
+                points=_from_cents(row[4]),
+                occurred_at=row[5],
+                reason=row[6],
+                work_code_id=row[7],
+                work_code_title=row[8] or "",
+            )
+            for row in rows
+        ]
 
 
 class _Loaded(NamedTuple):
@@ -357,7 +360,7 @@ class _Scorer:
             if not chosen:
                 self.everyone = _Loaded(sums, counts, forced)
         query = _ROSTER.where(*chosen).execution_options(yield_per=_BATCH)
-        yield from self._rated(session.execute(query), sums, counts, forced)
+        yield from self._rated(plain_rows(session, query), sums, counts, forced)
 
     def _loaded_of(self, employee_ids: Collection[int]) -> _Loaded:
         """What `_rated` needs for these employees, from statements built once (or looked up in
@@ -587,7 +590,7 @@ def _sums_by_employee(
     )
     if chosen:  # filter before grouping: the team view then reads a few index ranges only
         query = query.where(col(Deduction.employee_id).in_(select(Employee.id).where(*chosen)))
-    return _sums_in(session.exec(query))
+    return _sums_in(plain_rows(session, query))
 
 
 def _sums_of(

@@ -30,7 +30,10 @@ FORMATS = ("csv", "xlsx")
 # A spreadsheet takes a cell starting with one of these for a formula (or part of one).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _QUOTE = "'"
+_QUOTED = frozenset((*FORMULA_STARTS, _QUOTE))  # first characters a CSV cell is quoted for
 SCORE_FORMAT = "0.00"  # how an XLSX shows a Decimal (scores, points)
+_DATE_FORMAT = "yyyy-mm-dd"  # and a date
+_MAX_TEXT = 32_767  # characters of an XLSX cell; a longer text is cut there
 _MARGIN = 2  # characters of an XLSX column beyond its longest cell
 _FILTER_BUTTON = 4  # the header's, which covers the end of the heading
 _MAX_WIDTH = 60  # a longer text (a reason) is cut at the column's edge, not the page's
@@ -344,15 +347,23 @@ def _write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[object
     with path.open("w", encoding="utf-8-sig", newline="") as stream:
         writer = csv.writer(stream)
         writer.writerow(header)
-        writer.writerows([_csv_cell(value) for value in row] for row in rows)
+        writer.writerows(map(_csv_row, rows))
+
+
+def _csv_row(row: Sequence[object]) -> list[object]:
+    # A leading quote makes a spreadsheet show the text as it is; a text that already starts
+    # with one gets another, so that reading the file back drops exactly the one added here.
+    # One expression per cell, no call: a report has millions of cells.
+    return [
+        f"{_QUOTE}{value}"
+        if isinstance(value, str) and value[:1] in _QUOTED
+        else ("" if value is None else value)
+        for value in row
+    ]
 
 
 def _csv_cell(value: object) -> object:
-    # A leading quote makes a spreadsheet show the text as it is; a text that already starts
-    # with one gets another, so that reading the file back drops exactly the one added here.
-    if formula_like(value) or (isinstance(value, str) and value.startswith(_QUOTE)):
-        return f"{_QUOTE}{value}"
-    return "" if value is None else value
+    return _csv_row([value])[0]
 
 
 def _unquoted(cell: str) -> str:
@@ -362,77 +373,74 @@ def _unquoted(cell: str) -> str:
 
 
 def _write_xlsx(path: Path, tables: Sequence[Table]) -> None:
-    # XlsxWriter streams each row to disk as it is written (constant_memory), several times
-    # faster than openpyxl's writer; a sheet's rows are held to fit its column widths first.
-    import xlsxwriter  # noqa: PLC0415  (only an XLSX export needs it)
+    # rust_xlsxwriter (through rustpy-xlsxwriter) builds the cells natively and streams each
+    # sheet to disk, several times faster than a writer in Python; a sheet's rows are held to
+    # fit its column widths first. It takes rows as mappings by heading: headings must differ.
+    from rustpy_xlsxwriter import FastExcel  # noqa: PLC0415  (only an XLSX export needs it)
 
-    workbook = xlsxwriter.Workbook(
-        str(path),
-        {
-            "constant_memory": True,
-            "strings_to_numbers": False,
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-        },
-    )
-    formats = {
-        Decimal: workbook.add_format({"num_format": SCORE_FORMAT}),
-        date: workbook.add_format({"num_format": "yyyy-mm-dd"}),
-        datetime: workbook.add_format({"num_format": "yyyy-mm-dd h:mm:ss"}),
-    }
-    try:
-        for table in tables:
-            sheet = workbook.add_worksheet(table.sheet)
-            rows = [list(row) for row in table.rows]
-            for index, width in enumerate(_widths(table.header, rows)):
-                sheet.set_column(index, index, width)
-            sheet.freeze_panes(1, 0)
-            sheet.autofilter(0, 0, len(rows), max(len(table.header), 1) - 1)
-            _write_row(sheet, 0, table.header, formats)
-            for number, row in enumerate(rows, start=1):
-                _write_row(sheet, number, row, formats)
-    finally:
-        workbook.close()
+    book = FastExcel(str(path)).format(float_format=SCORE_FORMAT, datetime_format=_DATE_FORMAT)
+    for table in tables:
+        header = [str(name) for name in table.header]
+        twice = next((name for name in header if header.count(name) > 1), None)
+        if twice is not None:
+            raise TableFileError(f"{path.name}: two columns are headed '{twice}'")
+        rows, widths = _prepared(header, table.rows)
+        book.freeze(row=1, sheet=table.sheet).sheet(
+            table.sheet,
+            # With no row, the header alone: the writer takes its headings from the first row.
+            _records(header, rows or [(None,) * len(header)]),
+            column_widths=widths,
+            autofilter=True,
+        )
+    book.save()
 
 
-def _write_row(sheet: Any, number: int, row: Sequence[object], formats: dict[type, Any]) -> None:
-    """One row of cells: text as text (never a formula), numbers as numbers, a Decimal shown
-    with two decimals; an empty cell (None or "") is left out."""
-    for column, value in enumerate(row):
-        if isinstance(value, str):
-            if "\r" in value:  # as before: XML reads a CR back as a LF, so write the LF
-                value = value.replace("\r\n", "\n").replace("\r", "\n")
-            if value:
-                sheet.write_string(number, column, value)
-        elif isinstance(value, Decimal):
-            sheet.write_number(number, column, float(value), formats[Decimal])
-        elif isinstance(value, bool):
-            sheet.write_boolean(number, column, value)
-        elif isinstance(value, int | float):
-            sheet.write_number(number, column, value)
-        elif isinstance(value, datetime):
-            local = value.replace(tzinfo=None)  # a spreadsheet's times have no zone
-            sheet.write_datetime(number, column, local, formats[datetime])
-        elif isinstance(value, date):
-            sheet.write_datetime(number, column, value, formats[date])
-        elif value is not None:
-            sheet.write_string(number, column, str(value))
+def _prepared(
+    header: Sequence[str], rows: Iterable[Sequence[object]]
+) -> tuple[list[tuple[object, ...]], list[float]]:
+    """The rows with their cells as the writer takes them (`_xlsx_cell`), and each column's
+    width. Column by column, each distinct value once: a report has millions of cells, but
+    its columns repeat their values."""
+    columns: list[Sequence[object]] = list(zip(*rows, strict=True)) or [() for _ in header]
+    widths: list[float] = []
+    for index, (name, column) in enumerate(zip(header, columns, strict=True)):
+        distinct = set(column)
+        changed = {value: _xlsx_cell(value) for value in distinct if type(value) not in _AS_IS}
+        if changed:
+            columns[index] = [changed.get(value, value) for value in column]
+            distinct = {changed.get(value, value) for value in distinct}
+        longest = max((len(_shown(value)) + _MARGIN for value in distinct), default=0)
+        widths.append(min(max(len(name) + _FILTER_BUTTON, longest), _MAX_WIDTH))
+    return list(zip(*columns, strict=True)), widths
 
 
-def _widths(header: Sequence[str], rows: Sequence[Sequence[object]]) -> list[float]:
-    """Each column's width in characters: its longest cell, the filter button and a margin."""
-    widths = [len(str(name)) + _FILTER_BUTTON for name in header]
+def _records(header: list[str], rows: list[tuple[object, ...]]) -> Iterator[dict[str, object]]:
+    """The rows as the writer takes them, made one at a time as it writes."""
     for row in rows:
-        for index, value in enumerate(row[: len(widths)]):
-            widths[index] = max(widths[index], len(_shown(value)) + _MARGIN)
-    return [min(width, _MAX_WIDTH) for width in widths]
+        yield dict(zip(header, row, strict=True))
+
+
+# Cells the XLSX writer takes as they are; any other is made one of these by `_xlsx_cell`.
+_AS_IS = frozenset({int, float, bool, Decimal, date, type(None)})
+
+
+def _xlsx_cell(value: object) -> object:
+    """A cell as the XLSX writer takes it: text always as text (never a formula) and at most
+    Excel's 32,767 characters, numbers as numbers, a date as a date, a time as its text."""
+    if isinstance(value, str):
+        if "\r" in value:  # XML reads a CR back as a LF: write the LF
+            value = value.replace("\r\n", "\n").replace("\r", "\n")
+        return value[:_MAX_TEXT]
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if value is None or isinstance(value, int | float | Decimal | date):
+        return value
+    return str(value)[:_MAX_TEXT]
 
 
 def _shown(value: object) -> str:
     if isinstance(value, Decimal):
         return f"{value:.2f}"
-    if isinstance(value, datetime | date):
-        return value.isoformat()[:10]
     return "" if value is None else str(value)
 
 

@@ -81,7 +81,8 @@ def counted_criteria(
     """The computed task criteria of one person's position, by code (unit results aside), from
     their tasks counted alike (`kpi.tasks.count_tasks`, `kpi.tasks.task_counts`)."""
     kinds = {code: policy.task_type(code) for code in {count.type for count in counts}}
-    weighed = [(kinds[count.type].weight, count) for count in counts]
+    # Each count's converted units, weighed once for all the criteria.
+    weighed = [(kinds[count.type].weight * count.tasks, count) for count in counts]
     every = _Weighed.of(weighed)  # what quantity, quality and progress share
     found: dict[str, Computed] = {}
     for criterion in criteria:
@@ -92,14 +93,14 @@ def counted_criteria(
         elif criterion.code == TASK_PROGRESS:
             found[criterion.code] = _judged(criterion.max_points, every, Measure.PROGRESS)
         elif criterion.type is CriterionType.SPEARHEAD:
-            key = _Weighed.of([(w, c) for w, c in weighed if kinds[c.type].spearhead])
+            key = _Weighed.of([(u, c) for u, c in weighed if kinds[c.type].spearhead])
             found[criterion.code] = _judged(criterion.max_points, key, Measure.SPEARHEAD)
     return found
 
 
 @dataclass(frozen=True, slots=True)
 class _Weighed:
-    """Tasks counted alike with their weights, the done ones apart, and the sums of both."""
+    """Tasks counted alike with their converted units, the done ones apart, and the sums."""
 
     tasks: int
     done: Sequence[tuple[Decimal, TaskCount]]
@@ -108,10 +109,10 @@ class _Weighed:
 
     @classmethod
     def of(cls, weighed: Sequence[tuple[Decimal, TaskCount]]) -> _Weighed:
-        done = [(w, c) for w, c in weighed if c.done]
-        units = sum((w * c.tasks for w, c in weighed), _ZERO)
-        units_done = sum((w * c.tasks for w, c in done), _ZERO)
-        return cls(sum(c.tasks for _w, c in weighed), done, units, units_done)
+        done = [(u, c) for u, c in weighed if c.done]
+        units = sum((u for u, _c in weighed), _ZERO)
+        units_done = sum((u for u, _c in done), _ZERO)
+        return cls(sum(c.tasks for _u, c in weighed), done, units, units_done)
 
 
 def unit_results(criterion: Criterion, reports: int, below: int) -> Computed:
@@ -148,13 +149,16 @@ def _judged(maximum: Decimal, weighed: _Weighed, measure: Measure) -> Computed:
     units, units_done = weighed.units, weighed.units_done
     kept = _ZERO
     done = faulted = faults = excused = 0
-    for weight, count in weighed.done:
+    for units_of, count in weighed.done:
         done += count.tasks
         counted = errors * count.errors + delays * count.delays
         excused += count.tasks * (errors * count.excused_errors + delays * count.excused_delays)
-        faults += count.tasks * counted
-        faulted += count.tasks if counted else 0
-        kept += weight * count.tasks * max(_ZERO, _ONE - FAULT_SHARE * counted)
+        if counted:
+            faults += count.tasks * counted
+            faulted += count.tasks
+            kept += units_of * max(_ZERO, _ONE - FAULT_SHARE * counted)
+        else:
+            kept += units_of
     base = units if measure is Measure.SPEARHEAD else units_done
     if not weighed.tasks:
         share = _ONE

@@ -10,10 +10,8 @@ Each service commits its own unit of work.
 
 from __future__ import annotations
 
-import gc
 import sys
-from collections.abc import Collection, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -26,6 +24,7 @@ from sqlmodel import Session, col, select
 
 from kpi import outbox
 from kpi.audit import record
+from kpi.bulk import collector_paused, plain_rows
 from kpi.org import admins, is_admin, leader_of
 from kpi.outbox import Tell
 from kpi.periods import midnight
@@ -395,7 +394,7 @@ def _facts(rows: Iterable[Sequence[Any]], tz: ZoneInfo) -> list[TaskFacts]:
     events: set[int] = set()
     excused: set[str] = set()
     approved = WorkCodeStatus.APPROVED.value
-    with _collector_paused():  # a quarter's facts are a million objects, none of them garbage
+    with collector_paused():  # a quarter's facts are a million objects, none of them garbage
         _gather(rows, tz, approved, tasks, done, delays, errors, codes, events, excused)
         return [
             TaskFacts(
@@ -519,29 +518,12 @@ def count_tasks(
         excused_errors,
         excused_delays,
         tasks,
-    ) in session.execute(query):
+    ) in plain_rows(session, query):
         count = TaskCount(
             sys.intern(type_code), bool(done), errors, delays, excused_errors, excused_delays, tasks
         )
         found.setdefault(employee_id, []).append(count)
     return found
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Keep Python's cycle collector from walking the many objects made meanwhile.
-
-    Each full pass walks every live object; while a million are made it runs over and over,
-    for about a third of the time. Plain reference counting still frees what is dropped; only
-    garbage in cycles waits for the first pass after.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _gather(

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import csv
+import os
 import re
+import shutil
+import subprocess
 import tempfile
 import tracemalloc
 from datetime import date, datetime
@@ -19,11 +22,13 @@ import kpi.tables
 from kpi.tables import (
     MAX_ROWS,
     Record,
+    Table,
     TableFileError,
     chunks,
     formula_like,
     read_records,
     write_table,
+    write_tables,
 )
 from tests import hostile
 
@@ -251,6 +256,79 @@ def test_xlsx_export_writes_formula_like_text_as_string_cells(tmp_path: Path) ->
     assert [row[0].value for row in cells] == [*texts, *PLAIN[:-1], None, "'quoted", "'=x"]
     assert {row[0].data_type for row in cells if row[0].value is not None} == {"s"}
     assert {(row[1].value, row[1].data_type, row[2].value) for row in cells} == {(-2.5, "n", -3)}
+
+
+def test_xlsx_export_has_fitted_widths_a_frozen_header_and_a_filter(tmp_path: Path) -> None:
+    path = tmp_path / "out.xlsx"
+    rows = [["Nguyễn Văn An", Decimal("97.25"), date(2026, 9, 30)], ["x" * 80, None, None]]
+    write_tables(path, [Table("KPI", ["name", "score", "day"], rows)], file_format="xlsx")
+    sheet = openpyxl.load_workbook(path)["KPI"]
+    assert (sheet.freeze_panes, sheet.auto_filter.ref) == ("A2", "A1:C3")
+    widths = [int(sheet.column_dimensions[letter].width) for letter in "ABC"]
+    assert widths == [60, 9, 12]  # the longest cell and a margin, at most 60; the filter button
+    assert sheet["C2"].value == datetime(2026, 9, 30) and sheet["C2"].number_format == "yyyy-mm-dd"
+
+
+def test_an_empty_xlsx_table_keeps_its_header(tmp_path: Path) -> None:
+    path = tmp_path / "out.xlsx"
+    tables = [Table("KPI", ["a"], [[1]]), Table("Empty", ["b", "c"], [])]
+    write_tables(path, tables, file_format="xlsx")
+    sheet = openpyxl.load_workbook(path)["Empty"]
+    assert list(sheet.iter_rows(values_only=True)) == [("b", "c")]
+
+
+def test_xlsx_headings_must_differ(tmp_path: Path) -> None:
+    with pytest.raises(TableFileError, match="two columns are headed 'a'"):
+        write_table(
+            tmp_path / "o.xlsx", ["a", "b", "a"], [[1, 2, 3]], file_format="xlsx", sheet="s"
+        )
+
+
+def test_an_xlsx_cell_keeps_at_most_excels_32767_characters(tmp_path: Path) -> None:
+    path = tmp_path / "o.xlsx"
+    write_table(path, ["reason"], [["x" * 40_000]], file_format="xlsx", sheet="s")
+    assert openpyxl.load_workbook(path)["s"]["A2"].value == "x" * 32_767
+
+
+def test_a_spreadsheet_program_reads_the_export_as_written(tmp_path: Path) -> None:
+    soffice = shutil.which("soffice")
+    if soffice is None:
+        reason = "no LibreOffice on this machine: apt-get install libreoffice-calc-nogui"
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the spreadsheet test, but {reason}")
+        pytest.skip(f"{reason}; CI installs it")
+    path = tmp_path / "kpi.xlsx"
+    scores = [
+        ["=SUM(1,2)", Decimal("-2.50"), 3, date(2026, 9, 30)],
+        ["Nguyễn Văn An", None, 0, None],
+    ]
+    tables = [Table("KPI", ["text", "score", "count", "day"], scores), Table("Trừ điểm", ["a"], [])]
+    write_tables(path, tables, file_format="xlsx")
+    # Every sheet as CSV, UTF-8, cells as shown: what a user sees in the spreadsheet.
+    options = "44,34,76,1,,0,false,true,true,false,false,-1"
+    subprocess.run(
+        [
+            soffice,
+            "--headless",
+            f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
+            "--convert-to",
+            f"csv:Text - txt - csv (StarCalc):{options}",
+            "--outdir",
+            str(tmp_path / "shown"),
+            str(path),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
+    shown = {
+        sheet: (tmp_path / "shown" / f"kpi-{sheet}.csv").read_text(encoding="utf-8").splitlines()
+        for sheet in ("KPI", "Trừ điểm")
+    }
+    assert shown == {
+        "KPI": ["text,score,count,day", '"=SUM(1,2)",-2.50,3,2026-09-30', "Nguyễn Văn An,,0,"],
+        "Trừ điểm": ["a"],
+    }
 
 
 @settings(max_examples=50, deadline=None)
