@@ -17,6 +17,7 @@ it ("message is not modified").
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import time
@@ -68,7 +69,7 @@ class Budget(BaseRateLimiter[str]):
         self._resume = 0.0
         self._chat_resume: dict[int, float] = {}
         self._lock = asyncio.Lock()
-        self._shown: OrderedDict[tuple[int, int], str] = OrderedDict()
+        self._shown: OrderedDict[tuple[int, int], bytes] = OrderedDict()
 
     @classmethod
     def unlimited(cls) -> Budget:
@@ -166,7 +167,7 @@ class Budget(BaseRateLimiter[str]):
         )
         return max(0.0, held - time.monotonic())
 
-    def _remember(self, endpoint: str, result: Result, content: str) -> None:
+    def _remember(self, endpoint: str, result: Result, content: bytes) -> None:
         """Keep what a sent or edited message shows now."""
         if endpoint not in ("sendMessage", "editMessageText") or not isinstance(result, dict):
             return
@@ -205,9 +206,12 @@ def _shown_key(endpoint: str, data: dict[str, Any]) -> tuple[int, int] | None:
     return chat, message
 
 
-def _content(data: dict[str, Any]) -> str:
-    """What a message would show after this call, comparable between calls."""
-    return json.dumps({key: _plain(data.get(key)) for key in _CONTENT}, sort_keys=True, default=str)
+def _content(data: dict[str, Any]) -> bytes:
+    """What a message would show after this call, comparable between calls: a digest of it, as
+    thousands are kept (a digest page's text is kilobytes, its digest 16 bytes)."""
+    shown = {key: _plain(data.get(key)) for key in _CONTENT}
+    text = json.dumps(shown, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.blake2b(text.encode(), digest_size=16).digest()
 
 
 def _plain(value: object) -> object:
