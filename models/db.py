@@ -21,6 +21,7 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # The largest id a row can have: primary keys are INTEGER, 32 bits on PostgreSQL, which refuses
 # even to compare a larger number with one. Numbers typed or forged beyond it name no record.
 MAX_ID = 2**31 - 1
+INSERT_ROWS = 100  # rows per statement of insert_ignoring_duplicates
 
 
 def normalize_url(url: str) -> str:
@@ -93,7 +94,13 @@ def insert_ignoring_duplicates(session: Session, table: Any, rows: Sequence[dict
         return 0
     dialect = cast(Engine, session.get_bind()).dialect.name
     module: Any = postgresql if dialect == "postgresql" else sqlite
-    statement = module.insert(table).values(list(rows)).on_conflict_do_nothing()
-    # Without preserve_rowcount SQLAlchemy 2.1 reports -1 for an INSERT on psycopg.
-    statement = statement.execution_options(preserve_rowcount=True)
-    return int(cast(CursorResult[Any], session.execute(statement)).rowcount)
+    added = 0
+    # A statement's SQL and parameters are built for all its rows at once: a morning's digests
+    # in one would cost megabytes, kept by the allocator after.
+    for start in range(0, len(rows), INSERT_ROWS):
+        chunk = list(rows[start : start + INSERT_ROWS])
+        statement = module.insert(table).values(chunk).on_conflict_do_nothing()
+        # Without preserve_rowcount SQLAlchemy 2.1 reports -1 for an INSERT on psycopg.
+        statement = statement.execution_options(preserve_rowcount=True)
+        added += int(cast(CursorResult[Any], session.execute(statement)).rowcount)
+    return added
