@@ -60,6 +60,7 @@ from sqlmodel import Session
 from benchmarks.scratch import postgres_schema
 from bot.cli.report import headings
 from handlers.score_views import card
+from kpi.bulk import mapped
 from kpi.policy import Policy, TaskScoring, load_policy
 from kpi.report import ExcellenceCheck, write_report
 from kpi.scoring import Quarter, ScoreRow, period_deductions, score_card, score_table
@@ -1057,6 +1058,7 @@ def report(factory: sessionmaker[Session], policy: Policy, path: Path, file_form
     check = ExcellenceCheck(policy)
     with factory() as session:
         start, used = time.perf_counter(), time.process_time()
+        mapped(session)  # as the command does
         deductions = period_deductions(session=session, period=QUARTER, tz=TZ)
         rows = score_table(session=session, quarter=QUARTER, policy=policy, tz=TZ)
         count = write_report(

@@ -52,7 +52,6 @@ from models import Deduction, Employee, ForcedRating, Task, Unit, WorkCode
 from models import Position as PositionRow
 
 _ZERO = Decimal("0.00")
-_BATCH = 1000  # rows fetched at a time by score_table
 # Whole cents: exact on PostgreSQL's numeric and on SQLite, which stores NUMERIC as REAL.
 _CENTS = sa.cast(sa.func.round(col(Deduction.points) * 100), sa.Integer)
 _CENTS_SUM = sa.func.sum(_CENTS)
@@ -359,7 +358,7 @@ class _Scorer:
             forced = _forced(session, period, self.policy, chosen)
             if not chosen:
                 self.everyone = _Loaded(sums, counts, forced)
-        query = _ROSTER.where(*chosen).execution_options(yield_per=_BATCH)
+        query = _ROSTER.where(*chosen)
         yield from self._rated(plain_rows(session, query), sums, counts, forced)
 
     def _loaded_of(self, employee_ids: Collection[int]) -> _Loaded:
@@ -586,7 +585,6 @@ def _sums_by_employee(
         select(Deduction.employee_id, Deduction.criterion, _CENTS_SUM, sa.func.count())
         .where(*_counting(start, end))
         .group_by(col(Deduction.employee_id), col(Deduction.criterion))
-        .execution_options(yield_per=_BATCH)
     )
     if chosen:  # filter before grouping: the team view then reads a few index ranges only
         query = query.where(col(Deduction.employee_id).in_(select(Employee.id).where(*chosen)))

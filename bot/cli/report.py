@@ -72,6 +72,7 @@ def report(
     With assigned tasks, also count per agency whether Hoàn thành xuất sắc exceeds 20% of
     Hoàn thành tốt, and list the candidates; nobody's class is changed.
     """
+    from kpi.bulk import mapped
     from kpi.policy import TaskScoring
     from kpi.report import DEDUCTIONS_SLUG, ExcellenceCheck, write_report
     from kpi.scoring import period_deductions, score_table
@@ -90,6 +91,7 @@ def report(
     active_policy = policy(config)
     check = ExcellenceCheck(active_policy)
     with database(config) as session:
+        mapped(session)
         total = count_employees(session, unit)
         if unit and not total:
             fail(f"no employee in unit {unit!r}")
