@@ -30,16 +30,17 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO
 
-from benchmarks.memory import EMPLOYEES, fill, free_port
+from benchmarks.memory import EMPLOYEES, SHIFTED_RUN, fill, free_port
 from sandbox.botapi import FakeBotAPI
 
 KPIBOT_TOKEN = "123456:KPIBOT"
 BARE_TOKEN = "654321:BARE"
 TICKS = os.sysconf("SC_CLK_TCK")
+AT = "2026-12-01T07:30:00+07:00"  # a working Tuesday, before the morning's digest
 FIRST_TELEGRAM_ID = 1_000_001  # employee n has Telegram id 1,000,000 + n (benchmarks.engine)
 
 # `kpibot run` under cProfile, in CPU seconds; the statistics are written when SIGTERM stops it.
@@ -47,8 +48,13 @@ PROFILED_RUN = """
 import cProfile
 import sys
 import time
+from datetime import UTC, datetime
 
-out, sys.argv = sys.argv[1], ["kpibot", "run"]
+import bot.app
+
+out, at, sys.argv = sys.argv[1], sys.argv[2], ["kpibot", "run"]
+offset = datetime.fromisoformat(at) - datetime.now(UTC)
+bot.app.services_for.__defaults__ = (lambda: datetime.now(UTC) + offset,)
 from bot.cli import main
 
 profile = cProfile.Profile(time.process_time)  # CPU time: waiting for the network is free
@@ -128,7 +134,7 @@ async def _ready(bot: Bot, log: IO[str]) -> None:
     await asyncio.sleep(2)  # the start-up sweep and the first deliveries settle
 
 
-async def measure(url: str, batch: int, profile: str | None) -> None:
+async def measure(url: str, batch: int, at: datetime, profile: str | None) -> None:
     """Both bots, the same updates in turn; print the CPU per answer."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith("KPIBOT_")}
     with (
@@ -144,9 +150,9 @@ async def measure(url: str, batch: int, profile: str | None) -> None:
             "KPIBOT_PORT": str(free_port()),
         }
         if profile:
-            command = [sys.executable, "-c", PROFILED_RUN, profile]
+            command = [sys.executable, "-c", PROFILED_RUN, profile, at.isoformat()]
         else:
-            command = [str(Path(sys.executable).parent / "kpibot"), "run"]
+            command = [sys.executable, "-c", SHIFTED_RUN, at.isoformat()]
         bots = [
             Bot(
                 "bare python-telegram-bot",
@@ -185,6 +191,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--codes", type=int, default=3_000)
     parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--at", default=AT, help="the bot's clock at start (ISO-8601, with zone)")
     parser.add_argument("--profile", help="write the bot's cProfile statistics to this file")
     parser.add_argument("--bare", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -196,10 +203,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as directory:
         url = f"sqlite:///{Path(directory, 'answers.db')}"
         # Codes due in 30 days: the sweeps during the run find nothing to do.
-        now = datetime.now(UTC)
-        fill(url, args.codes, now, due=now + timedelta(days=30))
+        at = datetime.fromisoformat(args.at)
+        fill(url, args.codes, at, due=at + timedelta(days=30))
         print(f"{EMPLOYEES:,} linked employees, {args.codes:,} open codes (none due)")
-        asyncio.run(measure(url, args.batch, args.profile))
+        print(f"kpibot run, its clock starting at {at.isoformat()}")
+        asyncio.run(measure(url, args.batch, at, args.profile))
 
 
 if __name__ == "__main__":
