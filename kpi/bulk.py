@@ -33,8 +33,8 @@ def collector_paused() -> Iterator[None]:
 
 def plain_rows(session: Session, statement: sa.Executable) -> sa.Result[*tuple[Any, ...]]:
     """Run a read of many rows on the session's connection: plain rows, without the ORM's
-    handling of each (a third of the time of a quarter's rows), after flushing what the
-    session holds, as its own `execute` would."""
+    handling of each (the quarter's report of 50,000 people: 6 % less CPU), after flushing
+    what the session holds, as its own `execute` would."""
     if session.autoflush:
         session.flush()
     # Fetched a batch at a time (a server-side cursor on PostgreSQL), not a call per row.
@@ -43,8 +43,8 @@ def plain_rows(session: Session, statement: sa.Executable) -> sa.Result[*tuple[A
 
 def mapped(session: Session) -> None:
     """On SQLite, read the database file through a memory map for the rest of the session's
-    connection: a whole quarter's report makes millions of page reads, as system calls a fifth
-    of its time. For one-off work (the report's command), not the bot: the mapped pages count
+    connection: a quarter's task counts make millions of page reads, and take a fifth less
+    time mapped. For one-off work (the report's command), not the bot: the mapped pages count
     in the process's memory."""
     if session.get_bind().dialect.name == "sqlite":
         session.connection().exec_driver_sql(f"PRAGMA mmap_size={MAP_BYTES}")
