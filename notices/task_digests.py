@@ -42,18 +42,7 @@ def task_digest(
             assignee = names.get(line.task.employee_id)
             name = shorten(assignee.full_name, NAME_IN_LIST) if assignee else "?"
             lines.append(f"{task_line(tr, line, policy)} — {name}")
-    pages = paginate(lines, str, reserved=visible_length(title))
-    day = occasion.today.isoformat()
-    return [
-        occasion.draft(
-            person,
-            f"tasks:{person.id}:{day}:{number}",
-            OutboxKind.DIGEST,
-            "\n".join([page_title(tr, title, number, len(pages)), *page]),
-            expires_at=expires_at,
-        )
-        for number, page in enumerate(pages, start=1)
-    ]
+    return _paged(occasion, person, ("tasks", OutboxKind.DIGEST), title, lines, [], expires_at)
 
 
 def task_reminder(
@@ -68,16 +57,32 @@ def task_reminder(
         len(lines),
     )
     body = [task_line(tr, line, occasion.policy) for line in lines]
-    hint = tr._(REPORT_TASKS_HINT)
-    pages = paginate(body, str, reserved=visible_length(title) + visible_length(hint) + 2)
+    kind = ("task-remind", OutboxKind.REMINDER)
+    return _paged(occasion, person, kind, title, body, [tr._(REPORT_TASKS_HINT)], due.expires_at)
+
+
+def _paged(
+    occasion: Occasion,
+    person: Employee,
+    kind: tuple[str, OutboxKind],
+    title: str,
+    body: Sequence[str],
+    footer: Sequence[str],
+    expires_at: datetime,
+) -> list[Draft]:
+    """Today's message of this kind (its key's prefix, its outbox kind) for the person: the
+    title on each page, then the body's lines paged to fit, then the footer."""
+    tr, (prefix, outbox_kind) = occasion.tr(person), kind
+    reserved = visible_length(title) + sum(visible_length(line) + 2 for line in footer)
+    pages = paginate(body, str, reserved=reserved)
     day = occasion.today.isoformat()
     return [
         occasion.draft(
             person,
-            f"task-remind:{person.id}:{day}:{number}",
-            OutboxKind.REMINDER,
-            "\n".join([page_title(tr, title, number, len(pages)), *page, hint]),
-            expires_at=due.expires_at,
+            f"{prefix}:{person.id}:{day}:{number}",
+            outbox_kind,
+            "\n".join([page_title(tr, title, number, len(pages)), *page, *footer]),
+            expires_at=expires_at,
         )
         for number, page in enumerate(pages, start=1)
     ]
