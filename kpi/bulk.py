@@ -10,6 +10,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from models.db import read
+
 BATCH = 1000  # rows fetched at a time by plain_rows
 MAP_BYTES = 2_000_000_000  # SQLite's own ceiling for a memory map, about 2 GB
 
@@ -32,13 +34,10 @@ def collector_paused() -> Iterator[None]:
 
 
 def plain_rows(session: Session, statement: sa.Executable) -> sa.Result[*tuple[Any, ...]]:
-    """Run a read of many rows on the session's connection: plain rows, without the ORM's
-    handling of each (the quarter's report of 50,000 people: 6 % less CPU), after flushing
-    what the session holds, as its own `execute` would."""
-    if session.autoflush:
-        session.flush()
-    # Fetched a batch at a time (a server-side cursor on PostgreSQL), not a call per row.
-    return session.connection().execute(statement, execution_options={"yield_per": BATCH})
+    """Run a read of many rows as `models.db.read` does (the quarter's report of 50,000 people:
+    6 % less CPU than through the ORM), fetched a batch at a time (a server-side cursor on
+    PostgreSQL), not a call per row."""
+    return read(session, statement, yield_per=BATCH)
 
 
 def mapped(session: Session) -> None:

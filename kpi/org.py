@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 
 from kpi.words import fold
 from models import Employee, Role, Unit
+from models.db import read
 
 
 def leader_of(session: Session, employee_id: int) -> int | None:
@@ -40,18 +41,18 @@ _UNREACHABLE = sa.select(_EMPLOYEE.id).where(
 
 def leads_anyone(session: Session, employee_id: int) -> bool:
     """Whether the employee is somebody's direct leader."""
-    return session.execute(_LEADS_ANYONE, {"id": employee_id}).first() is not None
+    return read(session, _LEADS_ANYONE, {"id": employee_id}).first() is not None
 
 
 def direct_reports(session: Session, leader_id: int) -> list[int]:
     """The ids of the employees this one leads directly."""
-    return list(session.execute(_DIRECT_REPORTS, {"id": leader_id}).scalars())
+    return list(read(session, _DIRECT_REPORTS, {"id": leader_id}).scalars())
 
 
 def direct_reports_of(session: Session, leader_ids: Collection[int]) -> dict[int, list[int]]:
     """`direct_reports` of each of these employees, in one query (an empty list: no one)."""
     found: dict[int, list[int]] = {leader_id: [] for leader_id in leader_ids}
-    for leader_id, employee_id in session.execute(_REPORTS_OF, {"ids": list(leader_ids)}):
+    for leader_id, employee_id in read(session, _REPORTS_OF, {"ids": list(leader_ids)}):
         found[leader_id].append(employee_id)
     return found
 
@@ -69,7 +70,7 @@ def linked_employee(session: Session, telegram_id: int) -> Employee | None:
 
 def unreachable_linked(session: Session, telegram_id: int) -> int | None:
     """The employee linked to this Telegram account, if the bot holds them unreachable."""
-    return session.execute(_UNREACHABLE, {"telegram_id": telegram_id}).scalar()
+    return read(session, _UNREACHABLE, {"telegram_id": telegram_id}).scalar()
 
 
 def admins(session: Session) -> list[Employee]:

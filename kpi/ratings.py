@@ -22,7 +22,7 @@ from kpi.audit import record
 from kpi.periods import Period, parse_period
 from kpi.workcodes import MAX_TEXT, clean_text
 from models import Employee, ForcedRating
-from models.db import insert_ignoring_duplicates
+from models.db import insert_ignoring_duplicates, read
 
 MAX_REFERENCE = 200
 
@@ -133,35 +133,47 @@ def forced_in(
 def forced_of(
     session: Session, period: Period, employee_ids: Collection[int]
 ) -> dict[int, ForcedRating]:
-    """`forced_in` for the employees of these ids, from a statement built once."""
-    return _overlapping(session.exec(_ACTIVE_OF, params={"ids": list(employee_ids)}), period)
+    """`forced_in` for the employees of these ids, from a statement built once: the ratings'
+    periods are read as plain rows, and only a rating that overlaps (mostly none) is loaded."""
+    found: dict[int, int] = {}
+    for rating_id, employee_id, own in read(session, _ACTIVE_OF, {"ids": list(employee_ids)}):
+        if employee_id not in found and _overlaps(own, period):
+            found[employee_id] = rating_id
+    return {who: session.get_one(ForcedRating, rating_id) for who, rating_id in found.items()}
 
 
 def _overlapping(ratings: Iterable[ForcedRating], period: Period) -> dict[int, ForcedRating]:
     """The first of each employee's ratings (in the order read) that overlaps `period`."""
     found: dict[int, ForcedRating] = {}
     for rating in ratings:
-        own = parse_period(rating.period)
-        if own.first_day < period.end_day and period.first_day < own.end_day:
+        if _overlaps(rating.period, period):
             found.setdefault(rating.employee_id, rating)
     return found
+
+
+def _overlaps(rated: str, period: Period) -> bool:
+    """Whether the rating's period (as stored) and `period` share a day."""
+    own = parse_period(rated)
+    return own.first_day < period.end_day and period.first_day < own.end_day
 
 
 # The reversals of a rating, made once: a new alias per query costs more than the query.
 _REVERSAL = aliased(ForcedRating)
 
 
+_ACTIVE = [  # a rating neither reversing another nor reversed
+    col(ForcedRating.reverses_id).is_(None),
+    ~sa.exists().where(col(_REVERSAL.reverses_id) == col(ForcedRating.id)),
+]
+
+
 def _active_query() -> SelectOfScalar[ForcedRating]:
-    reversal = _REVERSAL
-    return select(ForcedRating).where(
-        col(ForcedRating.reverses_id).is_(None),
-        ~sa.exists().where(col(reversal.reverses_id) == col(ForcedRating.id)),
-    )
+    return select(ForcedRating).where(*_ACTIVE)
 
 
 _ACTIVE_OF = (
-    _active_query()
-    .where(col(ForcedRating.employee_id).in_(sa.bindparam("ids", expanding=True)))
+    sa.select(col(ForcedRating.id), col(ForcedRating.employee_id), col(ForcedRating.period))
+    .where(*_ACTIVE, col(ForcedRating.employee_id).in_(sa.bindparam("ids", expanding=True)))
     .order_by(col(ForcedRating.id))
 )
 

@@ -50,6 +50,7 @@ from kpi.task_results import (
 from kpi.tasks import TaskCount, TaskFacts, count_tasks, task_counts, task_facts_of
 from models import Deduction, Employee, ForcedRating, Task, Unit, WorkCode
 from models import Position as PositionRow
+from models.db import read
 
 _ZERO = Decimal("0.00")
 # Whole cents: exact on PostgreSQL's numeric and on SQLite, which stores NUMERIC as REAL.
@@ -145,7 +146,7 @@ def score_card(
     if latest < 0:
         raise ValueError(f"latest must be >= 0, got {latest}")
     employee_id = _id_of(employee)
-    position = session.execute(_POSITION, {"id": employee.position_id}).scalar_one()
+    position = read(session, _POSITION, {"id": employee.position_id}).scalar_one()
     criteria = policy.criteria_of(position)  # KeyError: a position the policy no longer has
     start, end = quarter.bounds(tz)
     own_deductions = {"employee_id": employee_id, "start": start, "end": end}
@@ -161,7 +162,7 @@ def score_card(
         scores, total = _mean_of(criteria, [part.criteria for part in parts])
         tasks = None
     else:
-        sums = session.execute(_OWN_SUMS, own_deductions)
+        sums = read(session, _OWN_SUMS, own_deductions)
         deducted = {code: _from_cents(cents) for code, cents in sums}
         scorer = _Scorer(session, quarter, policy, tz)
         counts = scorer.counts_of([employee_id]).get(employee_id, []) if scorer.assigned else []
@@ -431,7 +432,7 @@ class _Scorer:
         """The classification of each of these employees for the period."""
         missing = [employee_id for employee_id in employee_ids if employee_id not in self.rated]
         if missing:
-            roster = list(self.session.execute(_ROSTER_OF, {"ids": missing}))
+            roster = list(read(self.session, _ROSTER_OF, {"ids": missing}))
             # The reports of those whose unit results need them first, all of a level at once:
             # one batch per level costs a few queries where one per leader cost hundreds.
             leading = [row[0] for row in roster if self._needs_reports(row[4])]
@@ -596,7 +597,7 @@ def _sums_of(
 ) -> dict[int, list[tuple[str, int, int]]]:
     """`_sums_by_employee` of the employees of these ids, from a statement built once."""
     params = {"ids": list(employee_ids), "start": start, "end": end}
-    return _sums_in(session.execute(_SUMS_OF, params))
+    return _sums_in(read(session, _SUMS_OF, params))
 
 
 def _sums_in(rows: Iterable[Sequence[Any]]) -> dict[int, list[tuple[str, int, int]]]:
@@ -612,7 +613,7 @@ def _latest_lines(
 ) -> tuple[DeductionLine, ...]:
     """The newest `latest` of one employee's deductions counting in a period (`own_deductions`:
     the employee's id, the period's start and end); `own` are the criteria that count."""
-    rows = session.execute(_OWN_LATEST, {**own_deductions, "latest": latest})
+    rows = read(session, _OWN_LATEST, {**own_deductions, "latest": latest})
     return tuple(
         DeductionLine(
             id=deduction_id,

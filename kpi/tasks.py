@@ -40,7 +40,7 @@ from models import (
     WorkCodeEvent,
     WorkCodeStatus,
 )
-from models.db import insert_ignoring_duplicates
+from models.db import insert_ignoring_duplicates, read
 from models.types import UTCDateTime
 
 ERROR_ACTIONS = (WorkCodeAction.OPINION.value, WorkCodeAction.REJECT.value)
@@ -328,7 +328,7 @@ def task_facts(
     One query whatever the number of tasks: each task with its codes, the returns and
     rejections of those codes, and the task's excuses, joined (a row per combination).
     """
-    return _facts(session.execute(_FACTS.where(*where)), tz)
+    return _facts(read(session, _FACTS.where(*where)), tz)
 
 
 def task_facts_of(
@@ -337,7 +337,7 @@ def task_facts_of(
     """`task_facts` of the tasks of these employees due from `first` to `last`, from a statement
     built once."""
     params = {"ids": list(employee_ids), "first": first, "last": last}
-    return _facts(session.execute(_FACTS_OF, params), tz)
+    return _facts(read(session, _FACTS_OF, params), tz)
 
 
 _Query = TypeVar("_Query", bound="sa.Select[*tuple[Any, ...]]")

@@ -1,15 +1,16 @@
 """Engine and session factory for SQLite (the embedded default) and PostgreSQL.
 
-Also the one statement each dialect spells its own way: an insert that skips duplicates.
+Also the one statement each dialect spells its own way: an insert that skips duplicates; and
+reads of columns that skip the ORM.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import CursorResult, Engine, event
+from sqlalchemy import CursorResult, Engine, Executable, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, create_engine
@@ -55,6 +56,20 @@ def make_engine(url: str) -> Engine:
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     """A factory of SQLModel sessions bound to `engine`."""
     return sessionmaker(bind=engine, class_=Session, expire_on_commit=False)
+
+
+def read(
+    session: Session,
+    statement: Executable,
+    params: Mapping[str, Any] | None = None,
+    **options: Any,
+) -> CursorResult[Any]:
+    """Run a read of columns on the session's connection, after flushing what the session holds
+    as its own `execute` would: plain rows, without the ORM's handling of the statement and of
+    each row, which costs a third of a small query's CPU. `options` are execution options."""
+    if session.autoflush:
+        session.flush()
+    return session.connection().execute(statement, params, execution_options=options)
 
 
 def alembic_config(engine: Engine) -> Config:
