@@ -1059,8 +1059,8 @@ def report(factory: sessionmaker[Session], policy: Policy, path: Path, file_form
     with factory() as session:
         start, used = time.perf_counter(), time.process_time()
         mapped(session)  # as the command does
+        rows = score_table(session=session, quarter=QUARTER, policy=policy, tz=TZ, ahead=True)
         deductions = period_deductions(session=session, period=QUARTER, tz=TZ)
-        rows = score_table(session=session, quarter=QUARTER, policy=policy, tz=TZ)
         count = write_report(
             check.watch(counted(rows)),
             deductions,

@@ -19,7 +19,7 @@ therefore move after a transfer; a report that must not move is archived when it
 from __future__ import annotations
 
 import sys
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
@@ -31,7 +31,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 from typing_extensions import TypeVar
 
-from kpi.bulk import collector_paused, plain_rows
+from kpi.bulk import beside, collector_paused, plain_rows
 from kpi.org import direct_reports, direct_reports_of
 from kpi.periods import Month, Period, Year
 from kpi.periods import Quarter as Quarter  # where every caller has found it
@@ -192,6 +192,7 @@ def score_table(
     tz: ZoneInfo,
     unit: str | None = None,
     employee_ids: Collection[int] | None = None,
+    ahead: bool = False,
 ) -> Iterator[ScoreRow]:
     """Stream one row per employee (by code), optionally of one unit (by name) or some ids.
 
@@ -202,12 +203,15 @@ def score_table(
     the session before the iteration ends: PostgreSQL streams from a cursor. For all to see one
     snapshot while the roster may change, run it in a REPEATABLE READ transaction. KeyError: an
     employee's position is not in the policy.
+
+    `ahead` starts counting a quarter's or month's tasks at once (`kpi.bulk.beside`): on
+    PostgreSQL the server counts them while the caller does other work before iterating (the
+    report reads its deductions).
     """
     chosen = _chosen(unit, employee_ids)
     if isinstance(quarter, Year):
-        yield from _year_table(session, quarter, policy, tz, chosen)
-    else:
-        yield from _Scorer(session, quarter, policy, tz).rows(chosen)
+        return _year_table(session, quarter, policy, tz, chosen)
+    return _Scorer(session, quarter, policy, tz).rows(chosen, ahead)
 
 
 def history(
@@ -348,14 +352,29 @@ class _Scorer:
         self.everyone: _Loaded | None = None
         self.reports: dict[int, list[int]] = {}  # of the leaders `classes` rated with unit results
 
-    def rows(self, chosen: Sequence[sa.ColumnElement[bool]]) -> Iterator[ScoreRow]:
-        """One row per chosen employee, by code."""
+    def rows(
+        self, chosen: Sequence[sa.ColumnElement[bool]], ahead: bool = False
+    ) -> Iterator[ScoreRow]:
+        """One row per chosen employee, by code; `ahead` as in `score_table`."""
+
+        def counting(session: Session) -> dict[int, list[TaskCount]]:
+            return self.counts(session, chosen) if self.assigned else {}
+
+        if ahead and self.assigned:
+            return self._rows(chosen, beside(self.session, counting))
+        return self._rows(chosen, lambda: counting(self.session))
+
+    def _rows(
+        self,
+        chosen: Sequence[sa.ColumnElement[bool]],
+        counted: Callable[[], dict[int, list[TaskCount]]],
+    ) -> Iterator[ScoreRow]:
         session, period = self.session, self.period
         if self.everyone is not None:
             sums, counts, forced = self.everyone
         else:
             sums = _sums_by_employee(session, chosen, *period.bounds(self.tz))
-            counts = self.counts(chosen) if self.assigned else {}
+            counts = counted()
             forced = _forced(session, period, self.policy, chosen)
             if not chosen:
                 self.everyone = _Loaded(sums, counts, forced)
@@ -402,11 +421,14 @@ class _Scorer:
         facts = _by_employee(task_facts_of(self.session, employee_ids, first, last, self.tz))
         return {employee_id: task_counts(own) for employee_id, own in facts.items()}
 
-    def counts(self, chosen: Sequence[sa.ColumnElement[bool]]) -> dict[int, list[TaskCount]]:
-        """The chosen employees' tasks due in the period, counted alike in SQL, by employee."""
+    def counts(
+        self, session: Session, chosen: Sequence[sa.ColumnElement[bool]]
+    ) -> dict[int, list[TaskCount]]:
+        """The chosen employees' tasks due in the period, counted alike in SQL (by `session`),
+        by employee."""
         where = [col(Task.employee_id).in_(select(Employee.id).where(*chosen))] if chosen else []
         period = self.period
-        return count_tasks(self.session, period.first_day, period.last_day, where, self.tz)
+        return count_tasks(session, period.first_day, period.last_day, where, self.tz)
 
     def counted(
         self, employee_id: int, criteria: Sequence[Criterion], counts: Sequence[TaskCount]

@@ -95,10 +95,16 @@ def report(
         total = count_employees(session, unit)
         if unit and not total:
             fail(f"no employee in unit {unit!r}")
-        deductions = period_deductions(session=session, period=chosen, tz=config.tz, unit=unit)
+        # The task counts first: on PostgreSQL the server counts while the deductions are read.
         rows = score_table(
-            session=session, quarter=chosen, policy=active_policy, tz=config.tz, unit=unit
+            session=session,
+            quarter=chosen,
+            policy=active_policy,
+            tz=config.tz,
+            unit=unit,
+            ahead=True,
         )
+        deductions = period_deductions(session=session, period=chosen, tz=config.tz, unit=unit)
         with progress(total, "Scoring") as advance:
             try:
                 count = write_report(

@@ -250,6 +250,8 @@ def test_the_table_agrees_with_the_cards(session, org, policy):
     for name in ("staff", "leader", "director"):
         employee = org[name]
         assert rows[employee.id].total == card(session, employee, policy).total
+    ahead = score_table(session=session, quarter=Q4, policy=policy, tz=HANOI, ahead=True)
+    assert {row.employee_id: row for row in ahead} == rows
     tasks = rows[org.staff.id].tasks
     assert tasks is not None
     assert (tasks.tasks, tasks.done, tasks.errors, tasks.delays) == (3, 2, 1, 1)
