@@ -2,17 +2,20 @@
 
 Fills a fresh SQLite file with 1,000 linked employees (a director, 500 unit heads and their staff,
 as in the engine benchmark) and `--codes` open work codes, none of them due, so the bot's sweep
-has nothing to do. Then starts two processes, each against a fake Bot API of its own
+has nothing to do. Then starts three processes, each against a fake Bot API of its own
 (`sandbox.botapi.FakeBotAPI`, one token each):
 
-- `kpibot run`, the whole bot;
 - a bare python-telegram-bot Application with one CommandHandler for /myscore that answers a
-  fixed text (`python -m benchmarks.answers --bare`).
+  fixed text (`python -m benchmarks.answers --bare`);
+- the same with python-telegram-bot's own rate limiter (`AIORateLimiter`, Telegram's limit of
+  about 30 messages a second), as kpibot keeps to that limit with its send budget: a round's
+  answers are then spread over seconds in both, not sent back to back by one of them;
+- `kpibot run`, the whole bot.
 
-It sends /myscore from the 1,000 linked employees to both, in rounds of `--batch` updates taken
-in turn (bare, then kpibot), so both see the same machine load. It reads each process's CPU time
-(user + system, from /proc/PID/stat) before and after each round and prints the CPU per answer
-and the ratio. Run from the repository root:
+It sends /myscore from the 1,000 linked employees to each, in rounds of `--batch` updates taken
+in turn, so all see the same machine load. It reads each process's CPU time (user + system, from
+/proc/PID/stat) before and after each round and prints the CPU per answer and the bot's ratio to
+each bare app. Run from the repository root:
 
     python -m benchmarks.answers [--codes 3000] [--batch 100] [--profile FILE]
 
@@ -39,6 +42,7 @@ from sandbox.botapi import FakeBotAPI
 
 KPIBOT_TOKEN = "123456:KPIBOT"
 BARE_TOKEN = "654321:BARE"
+LIMITED_TOKEN = "654322:LIMITED"
 TICKS = os.sysconf("SC_CLK_TCK")
 AT = "2026-12-01T07:30:00+07:00"  # a working Tuesday, before the morning's digest
 FIRST_TELEGRAM_ID = 1_000_001  # employee n has Telegram id 1,000,000 + n (benchmarks.engine)
@@ -73,18 +77,20 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS  # utime and stime: fields 14 and 15
 
 
-def bare() -> None:
-    """A bare python-telegram-bot app: /myscore answered by a fixed text; nothing else."""
+def bare(limited: bool) -> None:
+    """A bare python-telegram-bot app: /myscore answered by a fixed text; nothing else but, when
+    `limited`, python-telegram-bot's own rate limiter."""
     from telegram import Update
-    from telegram.ext import Application, CommandHandler, ContextTypes
+    from telegram.ext import AIORateLimiter, Application, CommandHandler, ContextTypes
 
     async def myscore(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         assert update.effective_message is not None
         await update.effective_message.reply_text("Điểm quý này: 100")
 
-    application = (
-        Application.builder().token(os.environ["TOKEN"]).base_url(os.environ["BASE_URL"]).build()
-    )
+    builder = Application.builder().token(os.environ["TOKEN"]).base_url(os.environ["BASE_URL"])
+    if limited:
+        builder = builder.rate_limiter(AIORateLimiter())
+    application = builder.build()
     application.add_handler(CommandHandler("myscore", myscore))
     application.run_polling(poll_interval=0.0, timeout=10)
 
@@ -140,8 +146,10 @@ async def measure(url: str, batch: int, at: datetime, profile: str | None) -> No
     with (
         FakeBotAPI(token=KPIBOT_TOKEN) as kpibot_fake,
         FakeBotAPI(token=BARE_TOKEN) as bare_fake,
+        FakeBotAPI(token=LIMITED_TOKEN) as limited_fake,
         tempfile.TemporaryFile("w+") as kpibot_log,
         tempfile.TemporaryFile("w+") as bare_log,
+        tempfile.TemporaryFile("w+") as limited_log,
     ):
         env = clean | {
             "KPIBOT_DATABASE_URL": url,
@@ -163,11 +171,20 @@ async def measure(url: str, batch: int, at: datetime, profile: str | None) -> No
                     bare_log,
                 ),
             ),
+            Bot(
+                "bare with PTB's rate limiter",
+                limited_fake,
+                _start(
+                    [sys.executable, "-m", "benchmarks.answers", "--bare", "--limited"],
+                    clean | {"TOKEN": LIMITED_TOKEN, "BASE_URL": limited_fake.base_url},
+                    limited_log,
+                ),
+            ),
             Bot("kpibot", kpibot_fake, _start(command, env, kpibot_log)),
         ]
         try:
-            await _ready(bots[0], bare_log)
-            await _ready(bots[1], kpibot_log)
+            for bot, log in zip(bots, (bare_log, limited_log, kpibot_log), strict=True):
+                await _ready(bot, log)
             employees = list(range(2, EMPLOYEES + 1)) + [1]  # 1,000 answers, every employee
             for start in range(0, len(employees), batch):
                 for bot in bots:
@@ -177,13 +194,15 @@ async def measure(url: str, batch: int, at: datetime, profile: str | None) -> No
                 bot.process.terminate()
             for bot in bots:
                 bot.process.wait(timeout=30)
-        bare_bot, whole = bots
+        *bare_bots, whole = bots
         for bot in bots:
             print(
-                f"  {bot.name:<26} {bot.answers:,} answers, CPU {bot.cpu:6.2f} s"
+                f"  {bot.name:<30} {bot.answers:,} answers, CPU {bot.cpu:6.2f} s"
                 f" = {bot.per_answer_ms:5.2f} ms per answer"
             )
-        print(f"  ratio: {whole.per_answer_ms / bare_bot.per_answer_ms:.1f} times the bare app")
+        for bare_bot in bare_bots:
+            ratio = whole.per_answer_ms / bare_bot.per_answer_ms
+            print(f"  ratio to the {bare_bot.name}: {ratio:.1f} times")
 
 
 def main() -> None:
@@ -194,9 +213,10 @@ def main() -> None:
     parser.add_argument("--at", default=AT, help="the bot's clock at start (ISO-8601, with zone)")
     parser.add_argument("--profile", help="write the bot's cProfile statistics to this file")
     parser.add_argument("--bare", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--limited", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare:
-        bare()
+        bare(args.limited)
         return
     print(f"$ {shlex.join(['python', '-m', 'benchmarks.answers', *sys.argv[1:]])}")
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, SQLite")
