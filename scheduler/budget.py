@@ -65,6 +65,7 @@ class Budget(BaseRateLimiter[str]):
         self.patience = patience
         self._next_any = 0.0
         self._chats: dict[int, tuple[float, float]] = {}  # tokens, when counted
+        # A group's sends of the last minute; private chats, the most, need none and get none.
         self._groups: dict[int, deque[float]] = defaultdict(deque)
         self._resume = 0.0
         self._chat_resume: dict[int, float] = {}
@@ -101,11 +102,12 @@ class Budget(BaseRateLimiter[str]):
                 ready = max(self._next_any, self._resume, held)
                 if tokens < 1:
                     ready = max(ready, now + (1 - tokens) * self.chat_interval)
-                sent = self._groups[chat_id]
-                while sent and sent[0] <= now - 60:
-                    sent.popleft()
-                if chat_id < 0 and len(sent) >= self.group_per_minute:
-                    ready = max(ready, sent[0] + 60)
+                sent = self._groups[chat_id] if chat_id < 0 else None
+                if sent is not None:
+                    while sent and sent[0] <= now - 60:
+                        sent.popleft()
+                    if len(sent) >= self.group_per_minute:
+                        ready = max(ready, sent[0] + 60)
                 if ready <= now:
                     # Keep to the schedule rather than to the (late) wake-up, or the rate drifts
                     # below the limit; a lag of a few turns (a late wake-up, the next batch's
@@ -113,7 +115,7 @@ class Budget(BaseRateLimiter[str]):
                     lag = now - CATCH_UP * self.interval
                     self._next_any = max(self._next_any, lag) + self.interval
                     self._chats[chat_id] = (tokens - 1, now)
-                    if chat_id < 0:
+                    if sent is not None:
                         sent.append(now)
                     return
             await asyncio.sleep(ready - now)
