@@ -70,7 +70,7 @@ class Budget(BaseRateLimiter[str]):
         self._resume = 0.0
         self._chat_resume: dict[int, float] = {}
         self._lock = asyncio.Lock()
-        self._shown: OrderedDict[tuple[int, int], bytes] = OrderedDict()
+        self._shown: OrderedDict[int, bytes] = OrderedDict()  # by `_message`
 
     @classmethod
     def unlimited(cls) -> Budget:
@@ -133,7 +133,9 @@ class Budget(BaseRateLimiter[str]):
         chat, shown = _chat_of(data), _shown_key(endpoint, data)
         content = _content(data)
         if shown is not None and self._shown.get(shown) == content:
-            log.debug("message %s in chat %s already shows this; not edited", shown[1], shown[0])
+            log.debug(
+                "message %s in chat %s already shows this; not edited", data["message_id"], chat
+            )
             return True
         answer = rate_limit_args != OUTBOX and (chat is not None or "callback_query_id" in data)
         give_up, attempt = time.monotonic() + self.patience, 0
@@ -175,8 +177,9 @@ class Budget(BaseRateLimiter[str]):
             return
         chat = result.get("chat", {}).get("id")
         if isinstance(chat, int) and isinstance(result.get("message_id"), int):
-            self._shown[(chat, result["message_id"])] = content
-            self._shown.move_to_end((chat, result["message_id"]))
+            key = _message(chat, result["message_id"])
+            self._shown[key] = content
+            self._shown.move_to_end(key)
             while len(self._shown) > SHOWN:
                 self._shown.popitem(last=False)
 
@@ -200,12 +203,18 @@ def _counts(endpoint: str) -> bool:
     )
 
 
-def _shown_key(endpoint: str, data: dict[str, Any]) -> tuple[int, int] | None:
-    """The message an edit of its text is for."""
+def _shown_key(endpoint: str, data: dict[str, Any]) -> int | None:
+    """The message an edit of its text is for (`_message`)."""
     chat, message = _chat_of(data), data.get("message_id")
     if endpoint != "editMessageText" or chat is None or not isinstance(message, int):
         return None
-    return chat, message
+    return _message(chat, message)
+
+
+def _message(chat: int, message_id: int) -> int:
+    """One int for a chat's message, as the budget remembers thousands: a tuple of the two
+    would take three objects. Message ids are below 2**31, so no two messages share one."""
+    return chat << 32 | message_id
 
 
 def _content(data: dict[str, Any]) -> bytes:
