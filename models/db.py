@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import CursorResult, Engine, event
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, create_engine
@@ -21,11 +22,10 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # The largest id a row can have: primary keys are INTEGER, 32 bits on PostgreSQL, which refuses
 # even to compare a larger number with one. Numbers typed or forged beyond it name no record.
 MAX_ID = 2**31 - 1
-INSERT_ROWS = 100  # rows per statement of insert_ignoring_duplicates
 # Prepared statements each SQLite connection keeps (the driver's default is 128). Each takes
-# 10-35 KB, a sweep's INSERT of 100 rows over 200 KB, and most are used once: a list of ids
-# makes a statement per length. SQLite held 5.4 MB after the memory benchmark's sweep and its
-# delivery, nearly all of it such statements; those used over and over (an answer's, a
+# 10-35 KB, and many were used once (a sweep's INSERT of 100 rows, over 200 KB; a list of ids
+# written out, one per length): SQLite held 5.4 MB after the memory benchmark's sweep and its
+# delivery, nearly all of it such statements. Those used over and over (an answer's, a
 # delivery round's) stay among the last 64, and CPU per answer did not change.
 SQLITE_STATEMENTS = 64
 
@@ -107,13 +107,12 @@ def insert_ignoring_duplicates(session: Session, table: Any, rows: Sequence[dict
         return 0
     dialect = cast(Engine, session.get_bind()).dialect.name
     module: Any = postgresql if dialect == "postgresql" else sqlite
-    added = 0
-    # A statement's SQL and parameters are built for all its rows at once: a morning's digests
-    # in one would cost megabytes, kept by the allocator after.
-    for start in range(0, len(rows), INSERT_ROWS):
-        chunk = list(rows[start : start + INSERT_ROWS])
-        statement = module.insert(table).values(chunk).on_conflict_do_nothing()
-        # Without preserve_rowcount SQLAlchemy 2.1 reports -1 for an INSERT on psycopg.
-        statement = statement.execution_options(preserve_rowcount=True)
-        added += int(cast(CursorResult[Any], session.execute(statement)).rowcount)
-    return added
+    # One statement of one row, run for every row (executemany): a statement of many rows has
+    # its SQL and parameters built for all of them at once (a morning's digests would cost
+    # megabytes), and SQLite keeps it prepared for each length, over 200 KB for 100 rows (see
+    # SQLITE_STATEMENTS). The table's, not the ORM's: the ORM's bulk insert gives no rowcount.
+    statement = module.insert(sa_inspect(table).local_table).on_conflict_do_nothing()
+    # Without preserve_rowcount SQLAlchemy 2.1 reports -1 for an INSERT on psycopg.
+    statement = statement.execution_options(preserve_rowcount=True)
+    session.flush()  # what the session holds goes first, as its own INSERT would
+    return int(cast(CursorResult[Any], session.execute(statement, list(rows))).rowcount)
