@@ -1,15 +1,16 @@
 """Engine and session factory for SQLite (the embedded default) and PostgreSQL.
 
-Also the one statement each dialect spells its own way: an insert that skips duplicates.
+Also what each dialect spells its own way: an insert that skips duplicates, a list of ids.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import CursorResult, Engine, event
+from sqlalchemy import ColumnElement, CursorResult, Engine, event, func, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import sessionmaker
@@ -116,3 +117,15 @@ def insert_ignoring_duplicates(session: Session, table: Any, rows: Sequence[dict
     statement = statement.execution_options(preserve_rowcount=True)
     session.flush()  # what the session holds goes first, as its own INSERT would
     return int(cast(CursorResult[Any], session.execute(statement, list(rows))).rowcount)
+
+
+def among(
+    session: Session, column: ColumnElement[int], values: Collection[int]
+) -> ColumnElement[bool]:
+    """`column IN values`. On SQLite the values go as one JSON parameter: a list written out
+    makes a statement per length, and each connection keeps its prepared statements (see
+    SQLITE_STATEMENTS); the delivery's claims alone made dozens, 20-35 KB each."""
+    if cast(Engine, session.get_bind()).dialect.name != "sqlite":
+        return column.in_(values)
+    listed = func.json_each(json.dumps(list(values))).table_valued("value")
+    return column.in_(select(listed.c.value))
