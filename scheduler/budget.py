@@ -65,11 +65,12 @@ class Budget(BaseRateLimiter[str]):
         self.patience = patience
         self._next_any = 0.0
         self._chats: dict[int, tuple[float, float]] = {}  # tokens, when counted
+        # A group's sends of the last minute; private chats, the most, need none and get none.
         self._groups: dict[int, deque[float]] = defaultdict(deque)
         self._resume = 0.0
         self._chat_resume: dict[int, float] = {}
         self._lock = asyncio.Lock()
-        self._shown: OrderedDict[tuple[int, int], bytes] = OrderedDict()
+        self._shown: OrderedDict[int, bytes] = OrderedDict()  # by `_message`
 
     @classmethod
     def unlimited(cls) -> Budget:
@@ -101,11 +102,12 @@ class Budget(BaseRateLimiter[str]):
                 ready = max(self._next_any, self._resume, held)
                 if tokens < 1:
                     ready = max(ready, now + (1 - tokens) * self.chat_interval)
-                sent = self._groups[chat_id]
-                while sent and sent[0] <= now - 60:
-                    sent.popleft()
-                if chat_id < 0 and len(sent) >= self.group_per_minute:
-                    ready = max(ready, sent[0] + 60)
+                sent = self._groups[chat_id] if chat_id < 0 else None
+                if sent is not None:
+                    while sent and sent[0] <= now - 60:
+                        sent.popleft()
+                    if len(sent) >= self.group_per_minute:
+                        ready = max(ready, sent[0] + 60)
                 if ready <= now:
                     # Keep to the schedule rather than to the (late) wake-up, or the rate drifts
                     # below the limit; a lag of a few turns (a late wake-up, the next batch's
@@ -113,7 +115,7 @@ class Budget(BaseRateLimiter[str]):
                     lag = now - CATCH_UP * self.interval
                     self._next_any = max(self._next_any, lag) + self.interval
                     self._chats[chat_id] = (tokens - 1, now)
-                    if chat_id < 0:
+                    if sent is not None:
                         sent.append(now)
                     return
             await asyncio.sleep(ready - now)
@@ -131,7 +133,9 @@ class Budget(BaseRateLimiter[str]):
         chat, shown = _chat_of(data), _shown_key(endpoint, data)
         content = _content(data)
         if shown is not None and self._shown.get(shown) == content:
-            log.debug("message %s in chat %s already shows this; not edited", shown[1], shown[0])
+            log.debug(
+                "message %s in chat %s already shows this; not edited", data["message_id"], chat
+            )
             return True
         answer = rate_limit_args != OUTBOX and (chat is not None or "callback_query_id" in data)
         give_up, attempt = time.monotonic() + self.patience, 0
@@ -173,8 +177,9 @@ class Budget(BaseRateLimiter[str]):
             return
         chat = result.get("chat", {}).get("id")
         if isinstance(chat, int) and isinstance(result.get("message_id"), int):
-            self._shown[(chat, result["message_id"])] = content
-            self._shown.move_to_end((chat, result["message_id"]))
+            key = _message(chat, result["message_id"])
+            self._shown[key] = content
+            self._shown.move_to_end(key)
             while len(self._shown) > SHOWN:
                 self._shown.popitem(last=False)
 
@@ -198,12 +203,18 @@ def _counts(endpoint: str) -> bool:
     )
 
 
-def _shown_key(endpoint: str, data: dict[str, Any]) -> tuple[int, int] | None:
-    """The message an edit of its text is for."""
+def _shown_key(endpoint: str, data: dict[str, Any]) -> int | None:
+    """The message an edit of its text is for (`_message`)."""
     chat, message = _chat_of(data), data.get("message_id")
     if endpoint != "editMessageText" or chat is None or not isinstance(message, int):
         return None
-    return chat, message
+    return _message(chat, message)
+
+
+def _message(chat: int, message_id: int) -> int:
+    """One int for a chat's message, as the budget remembers thousands: a tuple of the two
+    would take three objects. Message ids are below 2**31, so no two messages share one."""
+    return chat << 32 | message_id
 
 
 def _content(data: dict[str, Any]) -> bytes:

@@ -21,6 +21,7 @@ from sqlalchemy import ScalarSelect, func, or_, update
 from sqlmodel import Session, col, select
 
 from models import Employee, OutboxMessage, OutboxStatus
+from models.db import among
 
 LEASE = timedelta(minutes=2)  # a claim older than this is taken to belong to a dead worker
 # At one message a second per chat, a round then lasts well inside the lease.
@@ -57,13 +58,15 @@ def claim(
         session.execute(
             update(OutboxMessage)
             .where(
-                col(OutboxMessage.id).in_(ids), col(OutboxMessage.status) == OutboxStatus.PENDING
+                among(session, col(OutboxMessage.id), ids),
+                col(OutboxMessage.status) == OutboxStatus.PENDING,
             )
             .values(status=OutboxStatus.SENDING, claimed_by=worker, claimed_at=wall)
+            .execution_options(synchronize_session=False)  # the session holds no outbox row
         )
     session.commit()
     mine = select(OutboxMessage).where(
-        col(OutboxMessage.id).in_(ids),
+        among(session, col(OutboxMessage.id), ids),
         col(OutboxMessage.status) == OutboxStatus.SENDING,
         col(OutboxMessage.claimed_by) == worker,
     )
@@ -86,8 +89,8 @@ def _in_turn(session: Session, due: Sequence[tuple[int, int]], now: datetime) ->
     )
     first = select(col(OutboxMessage.chat_id), func.min(col(OutboxMessage.id))).where(
         col(OutboxMessage.status).in_([OutboxStatus.PENDING, OutboxStatus.SENDING]),
-        col(OutboxMessage.chat_id).in_({chat for _, chat in due}),
-        col(OutboxMessage.id).not_in(taken),
+        among(session, col(OutboxMessage.chat_id), {chat for _, chat in due}),
+        ~among(session, col(OutboxMessage.id), taken),
         unsettled,
     )
     grouped = first.group_by(col(OutboxMessage.chat_id))
