@@ -92,7 +92,7 @@ def bare(limited: bool) -> None:
 
     builder = Application.builder().token(os.environ["TOKEN"]).base_url(os.environ["BASE_URL"])
     if limited:
-        builder = builder.rate_limiter(AIORateLimiter())
+        builder.rate_limiter(AIORateLimiter())  # sets it on the builder itself
     application = builder.build()
     application.add_handler(CommandHandler("myscore", myscore))
     application.run_polling(poll_interval=0.0, timeout=10)

@@ -13,7 +13,7 @@ UNITS = sa.select(sa.func.count()).select_from(Unit)
 
 
 def _units(session: Session) -> int:
-    return session.execute(UNITS).scalar_one()
+    return int(session.execute(UNITS).scalar_one())
 
 
 @pytest.mark.usefixtures("org")
